@@ -1,0 +1,149 @@
+package deco
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// batch is a set of calls waited for together: the calls of one function
+// between two waits, or the calls of one Synchronized scope. It counts the
+// calls not yet done, so that waiting costs one channel per wait and a
+// finishing call pays one atomic add.
+type batch struct {
+	pending atomic.Int64
+	stopped atomic.Bool              // queued calls must not start (FailFast, early break)
+	watch   atomic.Pointer[chan int] // as-completed notifications, see Func.Completed
+
+	mu       sync.Mutex
+	idle     chan struct{} // closed when pending drops to 0, if someone waits
+	failFast bool
+	ctx      context.Context // the context calls without one of their own see
+	cancel   context.CancelCauseFunc
+	pools    []*Pool           // pools kept open for this batch's calls
+	failures map[int]*callCore // failed calls by index
+	first    int64             // nanotime of the first call
+	last     int64             // nanotime pending last dropped to 0
+}
+
+// use records that the batch submits to p, keeping p's workers parked
+// rather than exiting until the batch is closed. b.mu must be held.
+func (b *batch) use(p *Pool) {
+	for _, q := range b.pools {
+		if q == p {
+			return
+		}
+	}
+	b.pools = append(b.pools, p)
+	p.openBatch()
+}
+
+// close releases the pools the batch kept open. Call it once, after wait.
+func (b *batch) close() {
+	b.mu.Lock()
+	pools := b.pools
+	b.pools = nil
+	b.mu.Unlock()
+	for _, p := range pools {
+		p.closeBatch()
+	}
+}
+
+// add counts one more call. b.mu need not be held.
+func (b *batch) add() { b.pending.Add(1) }
+
+// done counts a finished call and wakes the waiter when none is left.
+func (b *batch) done() { b.doneN(1) }
+
+// doneN counts n finished calls.
+func (b *batch) doneN(n int64) {
+	if b.pending.Add(-n) != 0 {
+		return
+	}
+	b.mu.Lock()
+	b.last = nanotime()
+	if b.idle != nil {
+		close(b.idle)
+		b.idle = nil
+	}
+	b.mu.Unlock()
+}
+
+// failed is called when a call of the batch fails; under FailFast it stops
+// the calls not yet started and cancels the batch's context.
+func (b *batch) failed(err error) {
+	if !b.failFast || b.stopped.Swap(true) {
+		return
+	}
+	if b.cancel != nil {
+		b.cancel(err)
+	}
+}
+
+// stop keeps queued calls from starting and cancels the batch's context.
+func (b *batch) stop(cause error) {
+	b.stopped.Store(true)
+	if b.cancel != nil {
+		b.cancel(cause)
+	}
+}
+
+// wait blocks until every call of the batch is done.
+func (b *batch) wait() {
+	for b.pending.Load() > 0 {
+		b.mu.Lock()
+		if b.pending.Load() == 0 {
+			b.mu.Unlock()
+			return
+		}
+		if b.idle == nil {
+			b.idle = make(chan struct{})
+		}
+		idle := b.idle
+		b.mu.Unlock()
+		<-idle
+	}
+}
+
+// startErr tells why a call of this batch must not start, or nil.
+func (b *batch) startErr(ctx context.Context) error {
+	if b.stopped.Load() {
+		return ErrCancelled
+	}
+	if ctx != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// recordFailure keeps a failed call for the collector.
+func (b *batch) recordFailure(c *callCore) {
+	b.mu.Lock()
+	if b.failures == nil {
+		b.failures = make(map[int]*callCore)
+	}
+	b.failures[c.index] = c
+	b.mu.Unlock()
+}
+
+// failure returns the failed call of index i, or nil.
+func (b *batch) failure(i int) *callCore {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failures[i]
+}
+
+// sortedFailures returns the failed calls in call order.
+func (b *batch) sortedFailures() []*callCore {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := slices.Collect(maps.Values(b.failures))
+	slices.SortFunc(out, func(x, y *callCore) int { return x.index - y.index })
+	return out
+}
+
+// errStopped is the cause given to a batch's context by an early break.
+var errStopped = errors.New("deco: iteration stopped early")

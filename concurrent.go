@@ -1,0 +1,485 @@
+package deco
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+)
+
+// Func is a decorated function: each call started with [Func.Go] (or
+// [Func.GoContext], [Assign], [AssignTo]) runs concurrently with the caller
+// in the function's pool and returns a [Future] at once. [Func.Wait] waits
+// for the calls and returns their results in call order.
+//
+// A Func is safe for concurrent use. Its calls outside any [Synchronized]
+// scope form a batch that the next Wait (or [Func.Completed],
+// [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
+// belong to that scope instead.
+type Func[A, R any] struct {
+	fn   func(context.Context, A) (R, error)
+	core funcCore
+
+	// mu guards cur. A function with a pool of its own uses the pool's
+	// mutex, so that starting a call takes one lock, not two.
+	mu      *sync.Mutex
+	private bool
+	cur     *funcBatch[A, R]
+}
+
+// funcCore is the part of a Func that does not depend on its types.
+type funcCore struct {
+	name         string
+	pool         *Pool
+	queue        int
+	failFast     bool
+	panicAsError bool
+	progress     func(Progress)
+	recorder     *Recorder
+	stats        counters
+}
+
+// funcBatch is the calls of a Func between two waits. It keeps what Wait
+// needs, not the calls: a slot per call for the result, and the keyed calls
+// for their assignments. A call object is garbage as soon as it is done
+// (unless its Future is kept), which keeps the heap small and the garbage
+// collector idle during large batches.
+type funcBatch[A, R any] struct {
+	batch
+	n       int         // calls so far; guarded by the Func's mu
+	chunks  [][]slot[R] // slot i is chunks[i/chunkSize][i%chunkSize]
+	assigns []*callCore // calls with a deferred assignment, in call order
+}
+
+// slot is where a call leaves its outcome for the batch. It holds no
+// pointer of its own, so that the garbage collector need not scan the
+// slots of a large batch; a failed call is kept in batch.failures.
+type slot[R any] struct {
+	value R
+	done  atomic.Bool // set after value and after the failure is recorded
+}
+
+const chunkSize = 256
+
+func (b *funcBatch[A, R]) slot(i int) *slot[R] { return &b.chunks[i/chunkSize][i%chunkSize] }
+
+// call is one call of a Func: its argument, its result and its state, in
+// one allocation. *call is also the context.Context a ctx-shaped function
+// receives (see context.go).
+type call[A, R any] struct {
+	Future[R]
+	f    *Func[A, R]
+	arg  A
+	slot *slot[R] // nil inside a scope
+}
+
+// Concurrent decorates fn, a function of one argument, so that its calls
+// run concurrently: slow := deco.Concurrent(slow), then slow.Go(x) in the
+// loop and slow.Wait() after it. More arguments travel in a struct or a
+// closure. See [Func] for the rules, and the Concurrent* siblings for the
+// other shapes: with an error, a result, both, and a leading context.
+//
+// Options are checked here: an invalid one, or a [Name] already taken,
+// makes Concurrent panic with a message naming it.
+func Concurrent[A any](fn func(A), opts ...Option) *Func[A, struct{}] {
+	return decorate(fn != nil, func(_ context.Context, a A) (struct{}, error) {
+		fn(a)
+		return struct{}{}, nil
+	}, opts)
+}
+
+// ConcurrentErr decorates fn, a function of one argument that can fail.
+func ConcurrentErr[A any](fn func(A) error, opts ...Option) *Func[A, struct{}] {
+	return decorate(fn != nil, func(_ context.Context, a A) (struct{}, error) {
+		return struct{}{}, fn(a)
+	}, opts)
+}
+
+// ConcurrentValue decorates fn, a function of one argument with a result.
+func ConcurrentValue[A, R any](fn func(A) R, opts ...Option) *Func[A, R] {
+	return decorate(fn != nil, func(_ context.Context, a A) (R, error) {
+		return fn(a), nil
+	}, opts)
+}
+
+// ConcurrentResult decorates fn, a function of one argument with a result
+// and an error.
+func ConcurrentResult[A, R any](fn func(A) (R, error), opts ...Option) *Func[A, R] {
+	return decorate(fn != nil, func(_ context.Context, a A) (R, error) {
+		return fn(a)
+	}, opts)
+}
+
+// ConcurrentCtx decorates fn, a function of a context and one argument. The
+// context fn receives is done when the caller's context is, and it carries
+// the running call, so that calls and scopes started with it from inside fn
+// nest in fn's slot without deadlock.
+func ConcurrentCtx[A any](fn func(context.Context, A), opts ...Option) *Func[A, struct{}] {
+	return decorate(fn != nil, func(ctx context.Context, a A) (struct{}, error) {
+		fn(ctx, a)
+		return struct{}{}, nil
+	}, opts)
+}
+
+// ConcurrentCtxErr decorates fn, a function of a context and one argument
+// that can fail. See [ConcurrentCtx] for the context.
+func ConcurrentCtxErr[A any](fn func(context.Context, A) error, opts ...Option) *Func[A, struct{}] {
+	return decorate(fn != nil, func(ctx context.Context, a A) (struct{}, error) {
+		return struct{}{}, fn(ctx, a)
+	}, opts)
+}
+
+// ConcurrentCtxValue decorates fn, a function of a context and one argument
+// with a result. See [ConcurrentCtx] for the context.
+func ConcurrentCtxValue[A, R any](fn func(context.Context, A) R, opts ...Option) *Func[A, R] {
+	return decorate(fn != nil, func(ctx context.Context, a A) (R, error) {
+		return fn(ctx, a), nil
+	}, opts)
+}
+
+// ConcurrentCtxResult decorates fn, the most general shape: a context and
+// one argument, a result and an error. See [ConcurrentCtx] for the context.
+func ConcurrentCtxResult[A, R any](fn func(context.Context, A) (R, error), opts ...Option) *Func[A, R] {
+	return decorate(fn != nil, fn, opts)
+}
+
+func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []Option) *Func[A, R] {
+	if !ok {
+		panic("deco: cannot decorate a nil function")
+	}
+	cfg, err := newConfig(false, opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	f := &Func[A, R]{fn: fn}
+	f.core = funcCore{
+		name:         cfg.name,
+		pool:         cfg.pool,
+		queue:        cfg.queue,
+		failFast:     cfg.failFast,
+		panicAsError: cfg.panicError,
+		progress:     cfg.progress,
+		recorder:     cfg.recorder,
+	}
+	if f.core.pool == nil {
+		f.core.pool = &Pool{limit: cfg.limit}
+		f.private = cfg.queue < 0
+	}
+	f.mu = new(sync.Mutex)
+	if f.private {
+		f.mu = &f.core.pool.mu
+	}
+	exec := cfg.executor
+	if exec == nil && cfg.name != "" {
+		exec, err = executorFromEnv()
+		if err != nil {
+			panic(err.Error())
+		}
+	}
+	if exec != nil {
+		if cfg.name == "" {
+			panic("deco: On: only a named function can run on an executor; add deco.Name")
+		}
+		f.fn = remote[A, R](exec, cfg.name)
+	}
+	if cfg.name != "" {
+		register(cfg.name, fn, callerOutside())
+	}
+	return f
+}
+
+// Name reports the function's name, or "" when it has none.
+func (f *Func[A, R]) Name() string { return f.core.name }
+
+// Go starts a call of f with arg and returns its Future at once. The call
+// runs as soon as a slot of f's pool is free; calls start in call order
+// but may finish in any order. Go never blocks unless [Queue] bounds the
+// queue. Cost: one allocation and about the price of a channel send.
+func (f *Func[A, R]) Go(arg A) *Future[R] {
+	c := &call[A, R]{f: f, arg: arg}
+	f.launch(nil, c)
+	return &c.Future
+}
+
+// GoContext is [Func.Go] with a context. A call whose context is done
+// before it starts never runs and fails with the context's cause; a
+// ctx-shaped function sees the context while it runs. If ctx belongs to a
+// [Synchronized] scope, the call belongs to that scope rather than to f's
+// batch: the scope waits for it. If ctx is the context of a running call of
+// the same pool, the call never blocks on a full queue: it runs inline.
+func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
+	if ctx == nil {
+		panic("deco: GoContext with a nil context")
+	}
+	c := &call[A, R]{f: f, arg: arg}
+	f.launch(ctx, c)
+	return &c.Future
+}
+
+// launch registers c with its batch or scope and queues it.
+func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R]) {
+	c.fn = &f.core
+	c.parent = ctx
+	var s *scope
+	lane := -1
+	if ctx != nil {
+		s = scopeOf(ctx)
+		if rc := runningCall(ctx); rc != nil && rc.fn.pool == f.core.pool {
+			lane = rc.lane
+		}
+	}
+	if s != nil {
+		c.owner = s.register(c, f.core.pool)
+	} else {
+		f.mu.Lock()
+		b := f.cur
+		if b == nil {
+			b = f.newBatch()
+		}
+		c.index = b.n
+		if b.n%chunkSize == 0 {
+			b.chunks = append(b.chunks, make([]slot[R], chunkSize))
+		}
+		c.slot = b.slot(b.n)
+		b.n++
+		if c.assign != nil {
+			b.assigns = append(b.assigns, &c.callCore)
+		}
+		b.add()
+		c.owner = &b.batch
+		if c.index&queueSample == 0 {
+			c.queued = nanotime()
+		}
+		f.core.stats.calls.Add(1)
+		if f.private && !b.stopped.Load() {
+			f.core.pool.pushLocked(c) // unlocks
+			return
+		}
+		f.mu.Unlock()
+	}
+	if s != nil {
+		f.core.stats.calls.Add(1)
+		if c.index&queueSample == 0 {
+			c.queued = nanotime()
+		}
+	}
+	if err := c.owner.startErr(ctx); err != nil {
+		c.state.Store(stateRunning)
+		c.finish(err, nil, nil)
+		return
+	}
+	if err := f.core.pool.submit(ctx, c, f.core.queue, lane); err != nil {
+		if c.state.CompareAndSwap(stateQueued, stateRunning) {
+			c.finish(err, nil, nil)
+		}
+	}
+}
+
+// newBatch opens a batch. f.mu must be held.
+func (f *Func[A, R]) newBatch() *funcBatch[A, R] {
+	b := &funcBatch[A, R]{}
+	b.failFast = f.core.failFast
+	if b.failFast {
+		b.ctx, b.cancel = context.WithCancelCause(context.Background())
+	}
+	b.first = nanotime()
+	if f.private {
+		f.core.pool.openBatchLocked()
+		b.pools = []*Pool{f.core.pool}
+	} else {
+		b.use(f.core.pool)
+	}
+	f.cur = b
+	active.add(f)
+	return b
+}
+
+func (c *call[A, R]) core() *callCore { return &c.callCore }
+
+// run executes the call on the current goroutine, which holds w's lane of
+// the call's pool, unless another goroutine has claimed it.
+func (c *call[A, R]) run(w *worker) {
+	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
+		return
+	}
+	c.lane = w.lane
+	if err := c.owner.startErr(c.parent); err != nil {
+		c.finish(err, nil, nil)
+		return
+	}
+	fc := c.fn
+	w.begin(fc, c.owner)
+	// The clock is read per call only for the sampled queue waits and for
+	// a timeline; run times are summed per streak by the worker.
+	if c.queued != 0 || fc.recorder != nil {
+		c.start = nanotime()
+	}
+	err, pe := c.invoke()
+	if fc.recorder != nil {
+		c.end = nanotime()
+	}
+	c.finish(err, pe, w)
+}
+
+// invoke calls the function, turning a panic into a *PanicError carrying
+// the panicking goroutine's stack, and a runtime.Goexit (t.FailNow in a
+// task) into an error, so that neither escapes the worker.
+func (c *call[A, R]) invoke() (err error, pe *PanicError) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			pe = &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
+			return
+		}
+		// runtime.Goexit: the goroutine is ending. Finish the call here
+		// and let the worker's own deferred recovery replace it.
+		c.end = nanotime()
+		c.finish(errGoexit, nil, nil)
+	}()
+	c.value, err = c.f.fn(c, c.arg)
+	normal = true
+	return err, nil
+}
+
+var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goexit (t.FailNow or t.SkipNow in a task?)")
+
+// finish records the outcome and wakes whoever waits for the call. w is
+// the worker that ran it, which then owes the batch its count, or nil for
+// a call that did not run on a worker: it is counted at once.
+func (c *call[A, R]) finish(err error, pe *PanicError, w *worker) {
+	c.err = err
+	c.panicked = pe
+	fc := c.fn
+	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
+	failed := err != nil || pe != nil
+	if failed {
+		c.owner.failed(c.failure())
+	}
+	if fc.recorder != nil {
+		fc.recorder.record(&c.callCore)
+	}
+	if failed {
+		c.owner.recordFailure(&c.callCore)
+	}
+	if s := c.slot; s != nil {
+		s.value = c.value
+		s.done.Store(true)
+	}
+	c.signalDone()
+	if fc.progress != nil {
+		fc.progress(fc.stats.progress(fc.name))
+	}
+	if ch := c.owner.watch.Load(); ch != nil {
+		*ch <- c.index
+	}
+	if w == nil {
+		c.owner.done()
+		return
+	}
+	w.account(fc, c.owner, fc.progress == nil)
+}
+
+// Wait blocks until every call of f's current batch is done, then returns
+// their results in call order — the order of the Go calls, whatever order
+// they finished in — and an error joining one [CallError] per failed call,
+// in call order. Deferred assignments ([Assign], [AssignTo]) are applied
+// here, in call order, in the calling goroutine, so the later call wins a
+// key. If a call panicked, Wait re-panics with its *[PanicError] (the first
+// one in call order) after all calls are done, unless [PanicAsError] was
+// given. When Wait returns, no goroutine of f's pool is left unless another
+// batch or scope still uses the pool.
+//
+// Wait must not be called from one of f's own calls: that call is part of
+// the batch. Nested calls wait with [Synchronized].
+func (f *Func[A, R]) Wait() ([]R, error) {
+	b := f.take()
+	if b == nil {
+		return nil, nil
+	}
+	b.wait()
+	return f.collect(b)
+}
+
+// take detaches the current batch so that later calls start a new one.
+func (f *Func[A, R]) take() *funcBatch[A, R] {
+	f.mu.Lock()
+	b := f.cur
+	f.cur = nil
+	f.mu.Unlock()
+	if b != nil {
+		active.remove(f)
+	}
+	return b
+}
+
+// collect turns a finished batch into results, applies its assignments and
+// releases its pool. It re-panics with the first panic unless panics are
+// errors.
+func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
+	b.close()
+	f.core.stats.addWall(b.last - b.first)
+	results := make([]R, b.n)
+	for i := range results {
+		results[i] = b.slot(i).value
+	}
+	var errs []error
+	var firstPanic *PanicError
+	for _, c := range b.sortedFailures() {
+		if c.panicked != nil && !f.core.panicAsError {
+			if firstPanic == nil {
+				firstPanic = c.panicked
+			}
+			continue
+		}
+		errs = append(errs, c.failure())
+	}
+	b.applyAssigns()
+	if firstPanic != nil {
+		panic(firstPanic)
+	}
+	return results, errors.Join(errs...)
+}
+
+// applyAssigns applies the deferred assignments of the calls that are done
+// and succeeded, in call order.
+func (b *funcBatch[A, R]) applyAssigns() {
+	for _, c := range b.assigns {
+		if c.state.Load() == stateDone && c.err == nil && c.panicked == nil {
+			c.assign.apply()
+		}
+	}
+}
+
+// waitAny is Wait without the results, for WaitAll.
+func (f *Func[A, R]) waitAny() error {
+	_, err := f.Wait()
+	return err
+}
+
+// callerOutside reports the first caller outside this package, as
+// "file:line", for duplicate-name messages.
+func callerOutside() string {
+	pcs := make([]uintptr, 16)
+	n := runtime.Callers(2, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		fr, more := frames.Next()
+		if !isDecoFrame(fr.Function) {
+			return fmt.Sprintf("%s:%d", fr.File, fr.Line)
+		}
+		if !more {
+			return "unknown"
+		}
+	}
+}
+
+func isDecoFrame(fn string) bool {
+	const pkg = "github.com/deco-go/deco."
+	return len(fn) >= len(pkg) && fn[:len(pkg)] == pkg
+}

@@ -1,0 +1,39 @@
+package deco
+
+import (
+	"context"
+	"time"
+)
+
+// A running call is itself the context its ctx-shaped function receives:
+// the caller's context (or the batch's, or Background) plus the call, so
+// that calls and scopes started with it know they run inside a slot of the
+// call's pool and nest without deadlock. Being the call, it costs no
+// allocation.
+
+func (c *call[A, R]) parentContext() context.Context {
+	if c.parent != nil {
+		return c.parent
+	}
+	if c.owner != nil && c.owner.ctx != nil {
+		return c.owner.ctx
+	}
+	return context.Background()
+}
+
+// Deadline implements context.Context.
+func (c *call[A, R]) Deadline() (time.Time, bool) { return c.parentContext().Deadline() }
+
+// Done implements context.Context. It shadows Future.Done.
+func (c *call[A, R]) Done() <-chan struct{} { return c.parentContext().Done() }
+
+// Err implements context.Context.
+func (c *call[A, R]) Err() error { return c.parentContext().Err() }
+
+// Value implements context.Context.
+func (c *call[A, R]) Value(key any) any {
+	if key == (taskKey{}) {
+		return &c.callCore
+	}
+	return c.parentContext().Value(key)
+}

@@ -1,0 +1,3 @@
+module github.com/deco-go/deco
+
+go 1.25.0

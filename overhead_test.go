@@ -1,0 +1,45 @@
+package deco_test
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/deco-go/deco"
+)
+
+// BenchmarkOverhead measures the cost per call of a no-op func(int) call
+// plus its share of one Wait, with the limit at GOMAXPROCS, next to the
+// practical floor for a bounded executor: a hand-written pool of GOMAXPROCS
+// goroutines fed by a buffered channel, measured in the same run.
+func BenchmarkOverhead(b *testing.B) {
+	b.Run("deco", func(b *testing.B) {
+		b.ReportAllocs()
+		f := deco.Concurrent(func(int) {})
+		for i := range b.N {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("handpool", func(b *testing.B) {
+		b.ReportAllocs()
+		n := runtime.GOMAXPROCS(0)
+		work := make(chan int, n)
+		var wg sync.WaitGroup
+		task := func(int) {}
+		for range n {
+			wg.Go(func() {
+				for x := range work {
+					task(x)
+				}
+			})
+		}
+		for i := range b.N {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+	})
+}
