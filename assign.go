@@ -78,3 +78,19 @@ func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	f.launch(nil, &c.call)
 	return &c.Future
 }
+
+// AssignToContext is [AssignTo] with a context, as [Func.GoContext] is to
+// [Func.Go].
+func AssignToContext[A, R any](ctx context.Context, dst *R, f *Func[A, R], arg A) *Future[R] {
+	if ctx == nil {
+		panic("deco: AssignToContext with a nil context")
+	}
+	if dst == nil {
+		panic("deco: AssignToContext a nil pointer")
+	}
+	c := &ptrAssign[A, R]{dst: dst}
+	c.f, c.arg = f, arg
+	c.assign = c
+	f.launch(ctx, &c.call)
+	return &c.Future
+}

@@ -191,6 +191,23 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 	return f
 }
 
+// Split returns [Func.Go] and [Func.Wait] as plain function values, so that
+// a serial loop keeps its call sites as they are, the way
+// context.WithCancel hands back a cancel function:
+//
+//	slow, wait := deco.Concurrent(slow).Split()
+//	defer wait()
+//	for _, index := range list {
+//		slow(index) // unchanged
+//	}
+//
+// A deferred wait drops Wait's results and error (a panic is still
+// re-raised), so keep this form for functions that cannot fail; call wait
+// and check its error otherwise.
+func (f *Func[A, R]) Split() (call func(A) *Future[R], wait func() ([]R, error)) {
+	return f.Go, f.Wait
+}
+
 // Name reports the function's name, or "" when it has none.
 func (f *Func[A, R]) Name() string { return f.core.name }
 

@@ -55,7 +55,9 @@ func funcOnly(c *config, name string) error {
 // stats and timelines, and they are how worker processes and remote
 // executors find the function: only named functions can run there. Naming
 // two functions alike is refused at decoration time, never silently
-// overwritten. A name must be non-empty.
+// overwritten; decorating again at the same place in the source (in a
+// function that runs twice) is not a second function and takes the name
+// again. A name must be non-empty.
 func Name(name string) Option {
 	return func(c *config) error {
 		if err := funcOnly(c, "Name"); err != nil {

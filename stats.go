@@ -2,6 +2,7 @@ package deco
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -153,7 +154,8 @@ func (h *histogram) quantile(q float64) time.Duration {
 	if total == 0 {
 		return 0
 	}
-	rank := int64(q*float64(total-1)) + 1
+	rank := int64(math.Ceil(q * float64(total))) // nearest rank
+	rank = max(rank, 1)
 	var seen int64
 	for i := range h.buckets {
 		seen += h.buckets[i].Load()

@@ -1,0 +1,73 @@
+// Package deco is decorated concurrency for Go: mark a function concurrent,
+// call it in a loop as if it were serial, and get all the cores, every
+// result, every error and every panic back, race-free.
+//
+// It is the Go heir of Python's deco (@concurrent and @synchronized). The
+// seed's loop
+//
+//	for _, index := range []string{"1", "2", "3"} {
+//		slow(index)
+//	}
+//
+// becomes, with slow untouched,
+//
+//	slow := deco.Concurrent(slow)
+//	for _, index := range []string{"1", "2", "3"} {
+//		slow.Go(index)
+//	}
+//	slow.Wait()
+//
+// # Rules
+//
+// Index-based results. deco's rule is that "all mutations may only be index
+// based". Here it is safe by construction: [Assign] and [AssignTo] are
+// results[key] = f(x), applied when the batch is waited, in the waiting
+// goroutine, so the map or slice is a plain one that no task touches; a
+// [Map] takes direct writes from tasks (times[offset] = elapsed) behind a
+// lock. When two calls assign the same key, the later call in call order
+// wins, whatever order they finished in.
+//
+// Ordering. Calls start in call order but run and finish in any order.
+// [Func.Wait] and [Func.InOrder] report them in call order;
+// [Func.Completed] in completion order.
+//
+// Limits. A function runs at most [Limit] calls at once, by default
+// runtime.GOMAXPROCS(0), one per core. [Shared] lets functions share one
+// [Pool] and its limit. Extra calls wait in an unbounded queue, so Go never
+// blocks, unless [Queue] bounds it.
+//
+// Errors. Every call runs and every failure is reported: Wait and
+// [Synchronized] return an error joining one [CallError] per failed call,
+// naming the function, the call's index and its key. [FailFast] stops
+// queued calls at the first failure instead.
+//
+// Panics. A task's panic never crashes the process from a worker
+// goroutine: by default the waiting goroutine re-panics with a *[PanicError]
+// carrying the task's own stack; with [PanicAsError] the panic is returned
+// as an error instead. [runtime.Goexit] in a task fails that call only.
+//
+// Cancellation. A call whose context is done before it starts never runs;
+// with a bounded [Queue], a caller blocked on a full pool returns when its
+// context is done; running tasks of ctx-shaped functions see ctx.Done().
+//
+// Nesting. A task may start calls, of any function including its own, and
+// wait for them with [Synchronized] and its own context: while it waits it
+// lends its slot to them, so nesting never deadlocks, at any depth and any
+// limit.
+//
+// No silent loss, no leaks. Calls nobody waited for still run; [WaitAll]
+// lets main flush them before it exits. Worker goroutines live while a
+// batch is open and exit when it is waited: after Wait, Synchronized or
+// WaitAll returns, no goroutine of deco's is left.
+//
+// Beyond one process. A named function ([Name]) can run on an [Executor]
+// — worker processes (package github.com/deco-go/deco/process) or other
+// machines — chosen by [On] or by the DECO_EXECUTOR environment variable,
+// without changing the code that calls it. In-process calls pay nothing
+// for this.
+//
+// Visibility. [Func.Stats] counts calls, failures, parallelism, wall time
+// against the calls' own time and queue waits, always on; [OnProgress]
+// reports calls as they finish; [Record] keeps a timeline that package
+// github.com/deco-go/deco/timeline draws as SVG or Chrome trace JSON.
+package deco

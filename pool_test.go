@@ -1,0 +1,152 @@
+package deco_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/deco-go/deco"
+)
+
+func TestQueueBlocksTheCallerUntilCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var ran atomic.Int64
+		f := deco.Concurrent(func(int) {
+			ran.Add(1)
+			<-release
+		}, deco.Limit(1), deco.Queue(0))
+		f.Go(0) // takes the only slot
+		ctx, cancel := context.WithCancel(t.Context())
+		returned := make(chan *deco.Future[struct{}])
+		go func() { returned <- f.GoContext(ctx, 1) }()
+		synctest.Wait()
+		select {
+		case <-returned:
+			t.Fatal("GoContext returned while the limit was full and Queue(0)")
+		default:
+		}
+		cancel()
+		fut := <-returned
+		if _, err := fut.Wait(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("blocked call's error = %v, want context.Canceled", err)
+		}
+		close(release)
+		_, err := f.Wait()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v, want the cancelled call reported", err)
+		}
+		if ran.Load() != 1 {
+			t.Fatalf("%d calls ran, want only the first", ran.Load())
+		}
+	})
+}
+
+func TestQueueLetsCallsThroughAsSlotsFree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c inflight
+		f := deco.Concurrent(func(int) {
+			c.enter()
+			defer c.leave()
+			time.Sleep(time.Millisecond)
+		}, deco.Limit(2), deco.Queue(1))
+		for i := range 20 {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if c.max.Load() != 2 {
+			t.Fatalf("max parallel %d, want 2", c.max.Load())
+		}
+	})
+}
+
+func TestQueuedCallsOfACancelledContextNeverStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Int64
+		f := deco.ConcurrentCtx(func(ctx context.Context, i int) {
+			ran.Add(1)
+			select {
+			case <-ctx.Done(): // running calls see the cancellation
+			case <-time.After(time.Hour):
+			}
+		}, deco.Limit(1))
+		ctx, cancel := context.WithCancel(t.Context())
+		for i := range 5 {
+			f.GoContext(ctx, i)
+		}
+		synctest.Wait() // call 0 runs, 1..4 are queued
+		cancel()
+		_, err := f.Wait()
+		if ran.Load() != 1 {
+			t.Fatalf("%d calls ran after cancel, want 1", ran.Load())
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled for the queued calls", err)
+		}
+		if f.Go(9); true {
+			f.Wait()
+		}
+	})
+}
+
+func TestGoContextWithADoneContextFailsAtOnce(t *testing.T) {
+	var ran atomic.Int64
+	f := deco.Concurrent(func(int) { ran.Add(1) })
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cause := errors.New("shutting down")
+	cancel(cause)
+	if _, err := f.GoContext(ctx, 1).Wait(); !errors.Is(err, cause) {
+		t.Fatalf("err = %v, want the context's cause", err)
+	}
+	f.Wait()
+	if ran.Load() != 0 {
+		t.Fatal("a call with a done context ran")
+	}
+}
+
+func TestFailFastStopsTheBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Int64
+		f := deco.ConcurrentErr(func(i int) error {
+			ran.Add(1)
+			time.Sleep(time.Millisecond)
+			if i == 0 {
+				return errOdd
+			}
+			return nil
+		}, deco.Limit(1), deco.FailFast())
+		for i := range 10 {
+			f.Go(i)
+		}
+		_, err := f.Wait()
+		if ran.Load() != 1 {
+			t.Fatalf("%d calls ran, want only the failing first one", ran.Load())
+		}
+		if !errors.Is(err, errOdd) || !errors.Is(err, deco.ErrCancelled) {
+			t.Fatalf("err = %v", err)
+		}
+		// The next batch starts afresh.
+		ran.Store(0)
+		for i := 1; i < 4; i++ {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil || ran.Load() != 3 {
+			t.Fatalf("next batch: %d ran, err %v", ran.Load(), err)
+		}
+	})
+}
+
+func TestPoolLimit(t *testing.T) {
+	var p deco.Pool
+	if p.Limit() < 1 {
+		t.Fatalf("zero Pool limit = %d", p.Limit())
+	}
+	if deco.NewPool(7).Limit() != 7 {
+		t.Fatal("NewPool(7).Limit() != 7")
+	}
+}

@@ -1,0 +1,43 @@
+package deco_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/deco-go/deco"
+)
+
+func TestRecorderDrawsOneLanePerSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec deco.Recorder
+		f := deco.Concurrent(func(int) { time.Sleep(time.Second) }, deco.Limit(3), deco.Record(&rec), deco.Name("TestRecorderDrawsOneLanePerSlot"))
+		for i := range 9 {
+			f.Go(i)
+		}
+		f.Wait()
+		tr := rec.Trace("nine calls")
+		if err := tr.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if tr.Lanes != 3 || len(tr.Spans) != 9 {
+			t.Fatalf("%d lanes, %d spans; want 3 and 9", tr.Lanes, len(tr.Spans))
+		}
+		busy := map[int]time.Duration{}
+		for _, s := range tr.Spans {
+			if s.End-s.Start != time.Second || s.Name != "TestRecorderDrawsOneLanePerSlot" {
+				t.Fatalf("span %+v", s)
+			}
+			busy[s.Lane] += s.End - s.Start
+		}
+		for lane := range 3 {
+			if busy[lane] != 3*time.Second {
+				t.Fatalf("lane %d busy %v, want 3s (lanes %v)", lane, busy[lane], busy)
+			}
+		}
+		rec.Reset()
+		if rec.Len() != 0 {
+			t.Fatal("Reset kept spans")
+		}
+	})
+}

@@ -1,0 +1,91 @@
+package deco_test
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/deco-go/deco"
+)
+
+func TestStatsCountAndTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := deco.ConcurrentErr(func(i int) error {
+			time.Sleep(time.Second)
+			if i%4 == 3 {
+				return errOdd
+			}
+			return nil
+		}, deco.Limit(2), deco.Name("TestStatsCountAndTime"))
+		for i := range 8 {
+			f.Go(i)
+		}
+		f.Wait()
+		s := f.Stats()
+		if s.Calls != 8 || s.Done != 8 || s.Failed != 2 || s.Panicked != 0 || s.Running != 0 || s.MaxParallel != 2 {
+			t.Fatalf("counts: %+v", s)
+		}
+		// 8 one-second calls, two at a time: 4 s of wall, 8 s of work.
+		if s.Took != 4*time.Second || s.WouldHaveTaken != 8*time.Second || s.Speedup() != 2 {
+			t.Fatalf("took %v, would have taken %v, speed-up %v; want 4s, 8s, 2", s.Took, s.WouldHaveTaken, s.Speedup())
+		}
+		// Calls 0 and 1 start at once; 2-3 wait 1 s, 4-5 2 s, 6-7 3 s. The
+		// sample (one call in 8) holds call 0 only.
+		if s.QueueWaitMedian != 0 {
+			t.Fatalf("queue wait median %v, want 0 for the sampled first call", s.QueueWaitMedian)
+		}
+		if !strings.Contains(s.String(), "TestStatsCountAndTime: 8 calls") {
+			t.Fatalf("String() = %q", s.String())
+		}
+	})
+}
+
+func TestStatsQueueWaitPercentiles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := deco.Concurrent(func(int) { time.Sleep(time.Second) }, deco.Limit(1))
+		for i := range 80 {
+			f.Go(i)
+		}
+		f.Wait()
+		s := f.Stats()
+		// Sampled calls 0, 8, ..., 72 waited 0, 8, ..., 72 s.
+		if s.QueueWaitMedian < 32*time.Second || s.QueueWaitMedian > 48*time.Second {
+			t.Fatalf("median queue wait %v, want about 32-40 s", s.QueueWaitMedian)
+		}
+		if s.QueueWaitP99 < 72*time.Second || s.QueueWaitP99 > 90*time.Second {
+			t.Fatalf("p99 queue wait %v, want about 72 s", s.QueueWaitP99)
+		}
+	})
+}
+
+func TestOnProgressReportsEveryCall(t *testing.T) {
+	var reports []deco.Progress
+	done := make(chan deco.Progress, 100)
+	f := deco.ConcurrentErr(func(i int) error {
+		if i == 5 {
+			return errOdd
+		}
+		return nil
+	}, deco.OnProgress(func(p deco.Progress) { done <- p }))
+	for i := range 10 {
+		f.Go(i)
+	}
+	f.Wait()
+	close(done)
+	for p := range done {
+		reports = append(reports, p)
+	}
+	if len(reports) != 10 {
+		t.Fatalf("%d reports, want 10", len(reports))
+	}
+	var last deco.Progress
+	for _, p := range reports {
+		if p.Done > last.Done {
+			last = p
+		}
+	}
+	if last.Done != 10 || last.Total != 10 || last.Failed != 1 {
+		t.Fatalf("final report %+v, want 10/10 with 1 failed", last)
+	}
+}

@@ -1,0 +1,211 @@
+package deco_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/deco-go/deco"
+)
+
+func TestSynchronizedWaitsForEveryCallStartedInside(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Int64
+		slow := deco.ConcurrentCtx(func(ctx context.Context, d time.Duration) {
+			time.Sleep(d)
+			ran.Add(1)
+		})
+		err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			for i := range 10 {
+				slow.GoContext(ctx, time.Duration(i)*time.Millisecond)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ran.Load() != 10 {
+			t.Fatalf("Synchronized returned with %d of 10 calls done", ran.Load())
+		}
+	})
+}
+
+func TestSynchronizedWaitsForGrandchildren(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var leaves atomic.Int64
+		var spawn *deco.Func[int, struct{}]
+		spawn = deco.ConcurrentCtx(func(ctx context.Context, depth int) {
+			if depth == 0 {
+				time.Sleep(time.Millisecond)
+				leaves.Add(1)
+				return
+			}
+			// Children started with the call's own context belong to the
+			// enclosing scope: no wait here.
+			spawn.GoContext(ctx, depth-1)
+			spawn.GoContext(ctx, depth-1)
+		}, deco.Limit(2))
+		deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			spawn.GoContext(ctx, 4)
+			return nil
+		})
+		if leaves.Load() != 16 {
+			t.Fatalf("Synchronized returned after %d of 16 grandchildren", leaves.Load())
+		}
+	})
+}
+
+// TestNestingDepth3AtLimit1Finishes nests scopes three deep on one pool of
+// one slot: every call waits for its children while holding the only slot.
+func TestNestingDepth3AtLimit1Finishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c inflight
+		var tree *deco.Func[int, int]
+		tree = deco.ConcurrentCtxResult(func(ctx context.Context, depth int) (int, error) {
+			if depth == 0 {
+				c.enter()
+				defer c.leave()
+				time.Sleep(time.Millisecond)
+				return 1, nil
+			}
+			kids := make([]int, 3)
+			err := deco.Synchronized(ctx, func(ctx context.Context) error {
+				for i := range kids {
+					deco.AssignToContext(ctx, &kids[i], tree, depth-1)
+				}
+				return nil
+			})
+			return kids[0] + kids[1] + kids[2], err
+		}, deco.Limit(1))
+		fut := tree.Go(3)
+		got, err := fut.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != 27 {
+			t.Fatalf("depth-3 tree of 3 children counted %d leaves, want 27", got)
+		}
+		tree.Wait()
+		if c.max.Load() != 1 {
+			t.Fatalf("%d leaves ran at once at limit 1", c.max.Load())
+		}
+	})
+}
+
+func TestSynchronizedAppliesAssignmentsInCallOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Two calls per key; the earlier call finishes later.
+		double := deco.ConcurrentCtxValue(func(ctx context.Context, i int) int {
+			time.Sleep(time.Duration(10-i) * time.Millisecond)
+			return i
+		}, deco.Limit(10))
+		results := map[string]int{}
+		err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			for i := range 10 {
+				key := []string{"a", "b"}[i%2]
+				deco.AssignContext(ctx, results, key, double, i)
+			}
+			if len(results) != 0 {
+				return errors.New("results written before the scope synchronised")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if results["a"] != 8 || results["b"] != 9 {
+			t.Fatalf("results = %v, want the later call in call order to win: a=8 b=9", results)
+		}
+	})
+}
+
+func TestSynchronizedJoinsBodyAndCallErrors(t *testing.T) {
+	bodyErr := errors.New("body")
+	f := deco.ConcurrentCtxErr(func(ctx context.Context, i int) error {
+		if i == 2 {
+			return errOdd
+		}
+		return nil
+	})
+	err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
+		for i := range 4 {
+			f.GoContext(ctx, i)
+		}
+		return bodyErr
+	})
+	if !errors.Is(err, bodyErr) || !errors.Is(err, errOdd) {
+		t.Fatalf("err = %v, want the body's and call #2's errors", err)
+	}
+	var ce *deco.CallError
+	if !errors.As(err, &ce) || ce.Index != 2 {
+		t.Fatalf("CallError = %+v, want index 2", ce)
+	}
+}
+
+func TestSynchronizedFailFastStopsQueuedCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var started atomic.Int64
+		f := deco.ConcurrentCtxErr(func(ctx context.Context, i int) error {
+			started.Add(1)
+			if i == 0 {
+				return errOdd
+			}
+			<-ctx.Done() // running calls see the cancellation
+			return ctx.Err()
+		}, deco.Limit(2))
+		err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			for i := range 10 {
+				f.GoContext(ctx, i)
+			}
+			return nil
+		}, deco.FailFast())
+		if !errors.Is(err, errOdd) || !errors.Is(err, deco.ErrCancelled) {
+			t.Fatalf("err = %v, want the first failure and cancelled calls", err)
+		}
+		if n := started.Load(); n > 2 {
+			t.Fatalf("%d calls started after the first failure at limit 2; queued calls must not start", n)
+		}
+	})
+}
+
+func TestSynchronizedRefusesFunctionOptions(t *testing.T) {
+	err := deco.Synchronized(t.Context(), func(context.Context) error {
+		t.Fatal("body ran despite a bad option")
+		return nil
+	}, deco.Limit(3))
+	if err == nil || !strings.Contains(err.Error(), "Limit") {
+		t.Fatalf("err = %v, want it to name Limit", err)
+	}
+}
+
+func TestSynchronizedRepanicsAfterTheCallsAreDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var done atomic.Int64
+		f := deco.ConcurrentCtx(func(ctx context.Context, i int) {
+			if i == 1 {
+				panic("boom")
+			}
+			time.Sleep(time.Millisecond)
+			done.Add(1)
+		})
+		defer func() {
+			pe, ok := recover().(*deco.PanicError)
+			if !ok || pe.Value != "boom" {
+				t.Fatalf("recovered %v, want the task's *PanicError", pe)
+			}
+			if done.Load() != 4 {
+				t.Fatalf("re-panicked with %d of 4 other calls done", done.Load())
+			}
+		}()
+		deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			for i := range 5 {
+				f.GoContext(ctx, i)
+			}
+			return nil
+		})
+	})
+}
