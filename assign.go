@@ -42,9 +42,8 @@ func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Fut
 		panic("deco: Assign into a nil map")
 	}
 	c := &mapAssign[A, R, K]{m: m, k: key}
-	c.f, c.arg = f, arg
 	c.assign = c
-	f.launch(nil, &c.call)
+	f.launch(nil, &c.call, arg)
 	return &c.Future
 }
 
@@ -59,9 +58,8 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 		panic("deco: AssignContext into a nil map")
 	}
 	c := &mapAssign[A, R, K]{m: m, k: key}
-	c.f, c.arg = f, arg
 	c.assign = c
-	f.launch(ctx, &c.call)
+	f.launch(ctx, &c.call, arg)
 	return &c.Future
 }
 
@@ -73,9 +71,8 @@ func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 		panic("deco: AssignTo a nil pointer")
 	}
 	c := &ptrAssign[A, R]{dst: dst}
-	c.f, c.arg = f, arg
 	c.assign = c
-	f.launch(nil, &c.call)
+	f.launch(nil, &c.call, arg)
 	return &c.Future
 }
 
@@ -89,8 +86,7 @@ func AssignToContext[A, R any](ctx context.Context, dst *R, f *Func[A, R], arg A
 		panic("deco: AssignToContext a nil pointer")
 	}
 	c := &ptrAssign[A, R]{dst: dst}
-	c.f, c.arg = f, arg
 	c.assign = c
-	f.launch(ctx, &c.call)
+	f.launch(ctx, &c.call, arg)
 	return &c.Future
 }

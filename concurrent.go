@@ -216,9 +216,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // but may finish in any order. Go never blocks unless [Queue] bounds the
 // queue. Cost: one allocation and about the price of a channel send.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	c := &call[A, R]{f: f, arg: arg}
-	f.launch(nil, c)
-	return &c.Future
+	return &f.launch(nil, nil, arg).Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -231,15 +229,12 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
-	c := &call[A, R]{f: f, arg: arg}
-	f.launch(ctx, c)
-	return &c.Future
+	return &f.launch(ctx, nil, arg).Future
 }
 
-// launch registers c with its batch or scope and queues it.
-func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R]) {
-	c.fn = &f.core
-	c.parent = ctx
+// launch registers a call of arg with its batch or scope and queues it.
+// c is the call when the caller made it (a keyed call), or nil.
+func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, R] {
 	var s *scope
 	lane := -1
 	if ctx != nil {
@@ -248,10 +243,16 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R]) {
 			lane = rc.lane
 		}
 	}
+	if c == nil {
+		// One allocation per call, made before any lock is taken.
+		c = &call[A, R]{}
+	}
 	if s != nil {
+		c.f, c.fn, c.arg, c.parent = f, &f.core, arg, ctx
 		c.owner = s.register(c, f.core.pool)
 	} else {
 		f.mu.Lock()
+		c.f, c.fn, c.arg, c.parent = f, &f.core, arg, ctx
 		b := f.cur
 		if b == nil {
 			b = f.newBatch()
@@ -273,7 +274,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R]) {
 		f.core.stats.calls.Add(1)
 		if f.private && !b.stopped.Load() {
 			f.core.pool.pushLocked(c) // unlocks
-			return
+			return c
 		}
 		f.mu.Unlock()
 	}
@@ -286,13 +287,14 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R]) {
 	if err := c.owner.startErr(ctx); err != nil {
 		c.state.Store(stateRunning)
 		c.finish(err, nil, nil)
-		return
+		return c
 	}
 	if err := f.core.pool.submit(ctx, c, f.core.queue, lane); err != nil {
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {
 			c.finish(err, nil, nil)
 		}
 	}
+	return c
 }
 
 // newBatch opens a batch. f.mu must be held.

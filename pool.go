@@ -262,7 +262,7 @@ func (p *Pool) work(lane int) {
 
 // spins is how many times a worker yields, looking for work, before it
 // parks.
-const spins = 16
+const spins = 4
 
 // maxGrab is the most calls a worker takes from the queue at once.
 const maxGrab = 16
