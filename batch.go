@@ -25,6 +25,7 @@ type batch struct {
 	cancel   context.CancelCauseFunc
 	pools    []*Pool           // pools kept open for this batch's calls
 	failures map[int]*callCore // failed calls by index
+	timing   *timing           // per-call timing, for a scope's StatsTo
 	first    int64             // nanotime of the first call
 	last     int64             // nanotime pending last dropped to 0
 }

@@ -280,7 +280,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 	}
 	if s != nil {
 		f.core.stats.calls.Add(1)
-		if c.index&queueSample == 0 {
+		if c.index&queueSample == 0 || s.timing != nil {
 			c.queued = nanotime()
 		}
 	}
@@ -331,14 +331,22 @@ func (c *call[A, R]) run(w *worker) {
 	}
 	fc := c.fn
 	w.begin(fc, c.owner)
-	// The clock is read per call only for the sampled queue waits and for
-	// a timeline; run times are summed per streak by the worker.
-	if c.queued != 0 || fc.recorder != nil {
+	// The clock is read per call only for the sampled queue waits, a
+	// timeline and a scope's stats; a function's run times are summed per
+	// streak by the worker.
+	timing := c.owner.timing
+	if c.queued != 0 || fc.recorder != nil || timing != nil {
 		c.start = nanotime()
 	}
+	if timing != nil {
+		timing.enter(c.start - c.queued)
+	}
 	err, pe := c.invoke()
-	if fc.recorder != nil {
+	if fc.recorder != nil || timing != nil {
 		c.end = nanotime()
+	}
+	if timing != nil {
+		timing.leave(c.end - c.start)
 	}
 	c.finish(err, pe, w)
 }

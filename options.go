@@ -27,6 +27,7 @@ type config struct {
 	executor   Executor
 	progress   func(Progress)
 	recorder   *Recorder
+	statsTo    *Stats
 }
 
 func newConfig(forScope bool, opts []Option) (config, error) {
@@ -195,6 +196,25 @@ func Record(r *Recorder) Option {
 			return errors.New("deco: Record(nil): the recorder must not be nil")
 		}
 		c.recorder = r
+		return nil
+	}
+}
+
+// StatsTo makes [Synchronized] store the scope's statistics in *dst when it
+// returns: its calls, failures and panics, its wall time, the calls' own
+// run times summed, the most calls running at once and the queue waits. It
+// times every call of the scope (two clock readings each), so it costs a
+// little more than a function's always-on [Func.Stats]. It applies to
+// Synchronized only.
+func StatsTo(dst *Stats) Option {
+	return func(c *config) error {
+		if !c.forScope {
+			return errors.New("deco: StatsTo is an option of Synchronized; a decorated function has Func.Stats")
+		}
+		if dst == nil {
+			return errors.New("deco: StatsTo(nil): the destination must not be nil")
+		}
+		c.statsTo = dst
 		return nil
 	}
 }

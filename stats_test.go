@@ -1,6 +1,7 @@
 package deco_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -88,4 +89,34 @@ func TestOnProgressReportsEveryCall(t *testing.T) {
 	if last.Done != 10 || last.Total != 10 || last.Failed != 1 {
 		t.Fatalf("final report %+v, want 10/10 with 1 failed", last)
 	}
+}
+
+func TestStatsToDescribesAScope(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := deco.ConcurrentCtxErr(func(ctx context.Context, i int) error {
+			time.Sleep(time.Second)
+			if i == 0 {
+				return errOdd
+			}
+			return nil
+		}, deco.Limit(2))
+		var s deco.Stats
+		deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			for i := range 6 {
+				f.GoContext(ctx, i)
+			}
+			return nil
+		}, deco.StatsTo(&s))
+		if s.Calls != 6 || s.Done != 6 || s.Failed != 1 || s.MaxParallel != 2 {
+			t.Fatalf("scope stats %+v", s)
+		}
+		if s.Took != 3*time.Second || s.WouldHaveTaken != 6*time.Second || s.Speedup() != 2 {
+			t.Fatalf("took %v, would have taken %v", s.Took, s.WouldHaveTaken)
+		}
+		// Two calls start at once, two wait 1 s, two wait 2 s.
+		if s.QueueWaitMedian < time.Second || s.QueueWaitMedian > 1300*time.Millisecond || s.QueueWaitP99 < 2*time.Second {
+			t.Fatalf("queue waits p50 %v p99 %v", s.QueueWaitMedian, s.QueueWaitP99)
+		}
+	})
+	mustPanic(t, "StatsTo is an option of Synchronized", func() { deco.Concurrent(func(int) {}, deco.StatsTo(new(deco.Stats))) })
 }

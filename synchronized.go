@@ -30,8 +30,9 @@ import (
 // context): the calls it waits for then run in the waiting call's slot when
 // the pool is full, so nesting never deadlocks, at any depth and any limit.
 //
-// Only [FailFast] and [PanicAsError] apply to a scope; other options make
-// Synchronized return an error naming them without running body.
+// Only [FailFast], [PanicAsError] and [StatsTo] apply to a scope; other
+// options make Synchronized return an error naming them without running
+// body.
 func Synchronized(ctx context.Context, body func(ctx context.Context) error, opts ...Option) (err error) {
 	if ctx == nil {
 		return errors.New("deco: Synchronized with a nil context")
@@ -45,6 +46,9 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	}
 	s := &scope{panicAsError: cfg.panicError}
 	s.failFast = cfg.failFast
+	if cfg.statsTo != nil {
+		s.timing = new(timing)
+	}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.first = nanotime()
 	helper := runningCall(ctx)
@@ -61,6 +65,9 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	s.wait(helper)
 	s.close()
 	s.cancel(errScopeDone)
+	if cfg.statsTo != nil {
+		*cfg.statsTo = s.stats(nanotime() - s.first)
+	}
 	if bodyPanic != nil {
 		panic(bodyPanic)
 	}
