@@ -11,8 +11,13 @@ import (
 
 // batch is a set of calls waited for together: the calls of one function
 // between two waits, or the calls of one Synchronized scope. It counts the
-// calls not yet done, so that waiting costs one channel per wait and a
-// finishing call pays one atomic add.
+// calls not yet done, so that waiting costs one channel per wait and
+// finishing calls pay one atomic add per worker streak.
+//
+// A scope counts each call up as it starts (add). A function's batch does
+// not: starting a call must touch nothing the workers write, so the count
+// goes below zero as calls finish, and the batch's total is added once,
+// when a wait takes the batch and no call can join it any more (seal).
 type batch struct {
 	pending atomic.Int64
 	stopped atomic.Bool              // queued calls must not start (FailFast, early break)
@@ -27,7 +32,7 @@ type batch struct {
 	failures map[int]*callCore // failed calls by index
 	timing   *timing           // per-call timing, for a scope's StatsTo
 	first    int64             // nanotime of the first call
-	last     int64             // nanotime pending last dropped to 0
+	last     atomic.Int64      // nanotime of the latest settle of finished calls
 }
 
 // use records that the batch submits to p, keeping p's workers parked
@@ -61,11 +66,25 @@ func (b *batch) done() { b.doneN(1) }
 
 // doneN counts n finished calls.
 func (b *batch) doneN(n int64) {
+	now := nanotime()
+	for last := b.last.Load(); now > last && !b.last.CompareAndSwap(last, now); last = b.last.Load() {
+	}
 	if b.pending.Add(-n) != 0 {
 		return
 	}
+	b.wake()
+}
+
+// seal adds the total of a function's batch, once no call can join it.
+func (b *batch) seal(total int) {
+	if b.pending.Add(int64(total)) == 0 {
+		b.wake()
+	}
+}
+
+// wake releases the waiter once pending is zero.
+func (b *batch) wake() {
 	b.mu.Lock()
-	b.last = nanotime()
 	if b.idle != nil {
 		close(b.idle)
 		b.idle = nil

@@ -266,12 +266,10 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		if c.assign != nil {
 			b.assigns = append(b.assigns, &c.callCore)
 		}
-		b.add()
 		c.owner = &b.batch
 		if c.index&queueSample == 0 {
 			c.queued = nanotime()
 		}
-		f.core.stats.calls.Add(1)
 		if f.private && !b.stopped.Load() {
 			f.core.pool.pushLocked(c) // unlocks
 			return c
@@ -438,11 +436,25 @@ func (f *Func[A, R]) take() *funcBatch[A, R] {
 	f.mu.Lock()
 	b := f.cur
 	f.cur = nil
+	if b != nil {
+		f.core.stats.calls.Add(int64(b.n))
+	}
 	f.mu.Unlock()
 	if b != nil {
 		active.remove(f)
+		b.seal(b.n)
 	}
 	return b
+}
+
+// pendingCalls reports the calls of the open batch, for Stats.
+func (f *Func[A, R]) pendingCalls() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur == nil {
+		return 0
+	}
+	return int64(f.cur.n)
 }
 
 // collect turns a finished batch into results, applies its assignments and
@@ -450,7 +462,7 @@ func (f *Func[A, R]) take() *funcBatch[A, R] {
 // errors.
 func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
 	b.close()
-	f.core.stats.addWall(b.last - b.first)
+	f.core.stats.addWall(b.last.Load() - b.first)
 	results := make([]R, b.n)
 	for i := range results {
 		results[i] = b.slot(i).value

@@ -107,6 +107,6 @@ func (f *Func[A, R]) abandon(b *funcBatch[A, R]) {
 func (f *Func[A, R]) finishIter(b *funcBatch[A, R]) {
 	b.watch.Store(nil)
 	b.close()
-	f.core.stats.addWall(b.last - b.first)
+	f.core.stats.addWall(b.last.Load() - b.first)
 	b.applyAssigns()
 }

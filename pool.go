@@ -147,7 +147,11 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue, lane int) error {
 // held; pushLocked unlocks it.
 func (p *Pool) pushLocked(t task) {
 	p.queue.push(t)
-	p.queued.Store(int64(p.queue.n))
+	if p.spin > 0 {
+		// Only spinning workers read queued without the lock: spare the
+		// cache line when none does.
+		p.queued.Store(int64(p.queue.n))
+	}
 	switch {
 	case p.spin > 0 && p.queue.n <= p.spin:
 		// A worker looking for work will find it.
@@ -213,6 +217,7 @@ func (p *Pool) work(lane int) {
 			// calls in a loop is usually about to queue the next one, and
 			// a park and wake-up cost more than the wait.
 			p.spin++
+			p.queued.Store(0)
 			p.mu.Unlock()
 			w.settle()
 			for i := 0; i < spins && p.queued.Load() == 0; i++ {

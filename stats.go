@@ -57,7 +57,7 @@ func (f *Func[A, R]) Stats() Stats {
 	c := &f.core.stats
 	s := Stats{
 		Name:           f.core.name,
-		Calls:          c.calls.Load(),
+		Calls:          c.calls.Load() + f.pendingCalls(),
 		Done:           c.done.Load(),
 		Failed:         c.failed.Load(),
 		Panicked:       c.panicked.Load(),
