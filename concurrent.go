@@ -22,6 +22,8 @@ import (
 type Func[A, R any] struct {
 	fn   func(context.Context, A) (R, error)
 	core funcCore
+	orig func(context.Context, A) (R, error) // fn before an executor wraps it, for With
+	cfg  config
 
 	// mu guards cur. A function with a pool of its own uses the pool's
 	// mutex, so that starting a call takes one lock, not two.
@@ -154,7 +156,16 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 	if err != nil {
 		panic(err.Error())
 	}
-	f := &Func[A, R]{fn: fn}
+	f := build(fn, cfg)
+	if cfg.name != "" {
+		register(cfg.name, fn, callerOutside())
+	}
+	return f
+}
+
+// build makes a Func of fn under cfg, without registering its name.
+func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
+	f := &Func[A, R]{fn: fn, orig: fn, cfg: cfg}
 	f.core = funcCore{
 		name:         cfg.name,
 		pool:         cfg.pool,
@@ -174,6 +185,7 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 	}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
+		var err error
 		exec, err = executorFromEnv()
 		if err != nil {
 			panic(err.Error())
@@ -185,10 +197,41 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 		}
 		f.fn = remote[A, R](exec, cfg.name)
 	}
-	if cfg.name != "" {
-		register(cfg.name, fn, callerOutside())
-	}
 	return f
+}
+
+// With returns a new decorated function that runs the same function under
+// the same name with opts added to f's options, and with batches and stats
+// of its own: a [Limit] or [Shared] in opts replaces f's, otherwise it gets
+// a pool of its own with f's limit (or shares f's shared pool). It is how
+// a function named once at package level — as worker processes need, since
+// they find functions by name — gets settings chosen at run time:
+//
+//	var thumbnail = deco.ConcurrentErr(makeThumbnail, deco.Name("thumbnail"))
+//	...
+//	thumb := thumbnail.With(deco.Limit(*workers), deco.Record(rec))
+//
+// A [Name] among opts panics: the name is f's. Invalid options panic as in
+// [Concurrent]. Cost: one allocation, like decorating.
+func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
+	cfg := f.cfg
+	cfg.pool, cfg.limit = nil, 0 // a Limit or Shared in opts replaces f's
+	for _, o := range opts {
+		if o == nil {
+			panic("deco: With: nil Option")
+		}
+		before := cfg.name
+		if err := o(&cfg); err != nil {
+			panic(err.Error())
+		}
+		if cfg.name != before {
+			panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, before))
+		}
+	}
+	if cfg.limit == 0 && cfg.pool == nil {
+		cfg.limit, cfg.pool = f.cfg.limit, f.cfg.pool
+	}
+	return build(f.orig, cfg)
 }
 
 // Split returns [Func.Go] and [Func.Wait] as plain function values, so that

@@ -256,3 +256,49 @@ func TestGoexitInATaskFailsTheCallOnly(t *testing.T) {
 		t.Fatalf("%d calls done, want 10", s.Done)
 	}
 }
+
+// namedInflight counts the running calls of named.
+var namedInflight inflight
+
+var named = deco.ConcurrentValue(func(i int) int {
+	namedInflight.enter()
+	defer namedInflight.leave()
+	time.Sleep(time.Millisecond)
+	return i * 2
+}, deco.Name("concurrent_test.named"), deco.Limit(1))
+
+func TestWithKeepsTheNameAndChangesTheSettings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		namedInflight = inflight{}
+		var rec deco.Recorder
+		wide := named.With(deco.Limit(4), deco.Record(&rec))
+		if wide.Name() != "concurrent_test.named" {
+			t.Fatalf("With lost the name: %q", wide.Name())
+		}
+		for i := range 8 {
+			wide.Go(i)
+		}
+		got, _ := wide.Wait()
+		if got[7] != 14 || rec.Len() != 8 {
+			t.Fatalf("results %v, %d recorded", got, rec.Len())
+		}
+		if namedInflight.max.Load() != 4 || wide.Stats().MaxParallel != 4 {
+			t.Fatalf("With(Limit(4)) ran %d at once", namedInflight.max.Load())
+		}
+		if wide.Stats().Calls != 8 || named.Stats().Calls != 0 {
+			t.Fatalf("stats are not separate: wide %d calls, named %d", wide.Stats().Calls, named.Stats().Calls)
+		}
+		// Without a Limit, the original's limit carries over.
+		namedInflight = inflight{}
+		same := named.With(deco.PanicAsError())
+		for i := range 4 {
+			same.Go(i)
+		}
+		same.Wait()
+		if namedInflight.max.Load() != 1 {
+			t.Fatalf("With() without Limit ran %d at once, want the original's 1", namedInflight.max.Load())
+		}
+	})
+	mustPanic(t, "keeps its name", func() { named.With(deco.Name("other")) })
+	mustPanic(t, "Limit(0)", func() { named.With(deco.Limit(0)) })
+}

@@ -172,6 +172,20 @@ func ExampleFunc_Split() {
 	// Output: 3 calls done when run returns
 }
 
+// A function named once at package level, as worker processes need, gets
+// the settings of each run with With.
+func ExampleFunc_With() {
+	resize := deco.Concurrent(func(size int) {}, deco.Name("ExampleFunc_With/resize"))
+	var rec deco.Recorder
+	run := resize.With(deco.Limit(4), deco.Record(&rec))
+	for size := range 10 {
+		run.Go(100 + 20*size)
+	}
+	run.Wait()
+	fmt.Println(run.Name(), rec.Len())
+	// Output: ExampleFunc_With/resize 10
+}
+
 func ExampleFunc_GoContext() {
 	work := deco.ConcurrentCtx(func(ctx context.Context, n int) {})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -120,6 +120,7 @@ func (s *counters) progress(name string) Progress {
 // 1 ns to about 290 years, with atomic adds.
 type histogram struct {
 	buckets [64 * 4]atomic.Int64
+	max     atomic.Int64 // the largest duration counted: no quantile exceeds it
 }
 
 func bucketOf(ns int64) int {
@@ -143,9 +144,15 @@ func bucketUpper(i int) int64 {
 	return (1<<e + (sub+1)<<(e-2)) - 1
 }
 
-func (h *histogram) add(ns int64) { h.buckets[bucketOf(ns)].Add(1) }
+func (h *histogram) add(ns int64) {
+	h.buckets[bucketOf(ns)].Add(1)
+	for m := h.max.Load(); ns > m && !h.max.CompareAndSwap(m, ns); m = h.max.Load() {
+	}
+}
 
-// quantile returns the upper bound of the bucket holding quantile q.
+// quantile returns the upper bound of the bucket holding quantile q, or the
+// largest duration seen if that is smaller: within a quarter of a power of
+// two of the true value, and never above the largest.
 func (h *histogram) quantile(q float64) time.Duration {
 	var total int64
 	for i := range h.buckets {
@@ -160,10 +167,10 @@ func (h *histogram) quantile(q float64) time.Duration {
 	for i := range h.buckets {
 		seen += h.buckets[i].Load()
 		if seen >= rank {
-			return time.Duration(bucketUpper(i))
+			return time.Duration(min(bucketUpper(i), h.max.Load()))
 		}
 	}
-	return time.Duration(bucketUpper(len(h.buckets) - 1))
+	return time.Duration(h.max.Load())
 }
 
 // timing measures every call of a scope, for [StatsTo]: unlike a
