@@ -1,0 +1,26 @@
+// Command deco is the command line of github.com/deco-go/deco, which brings
+// Python's deco ("Decorated Concurrency") to Go.
+//
+// Its first command reproduces, on the machine it runs on, the experiments
+// of the blog post that introduced deco. From a clone of the repository:
+//
+//	go run ./cmd/deco demo
+//
+// Run `deco demo -h` for the experiments and their flags.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A second Ctrl-C kills the program at once.
+	context.AfterFunc(ctx, stop)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
