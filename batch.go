@@ -62,11 +62,14 @@ func (b *batch) close() {
 func (b *batch) add() { b.pending.Add(1) }
 
 // done counts a finished call and wakes the waiter when none is left.
-func (b *batch) done() { b.doneN(1) }
+func (b *batch) done() { b.doneN(1, 0) }
 
-// doneN counts n finished calls.
-func (b *batch) doneN(n int64) {
-	now := nanotime()
+// doneN counts n finished calls; now is the clock if the caller has read
+// it, else 0.
+func (b *batch) doneN(n int64, now int64) {
+	if now == 0 {
+		now = nanotime()
+	}
 	for last := b.last.Load(); now > last && !b.last.CompareAndSwap(last, now); last = b.last.Load() {
 	}
 	if b.pending.Add(-n) != 0 {

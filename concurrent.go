@@ -327,12 +327,12 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 	}
 	if err := c.owner.startErr(ctx); err != nil {
 		c.state.Store(stateRunning)
-		c.finish(err, nil, nil)
+		c.finish(err, nil, nil, 0, 0)
 		return c
 	}
 	if err := f.core.pool.submit(ctx, c, f.core.queue, lane); err != nil {
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {
-			c.finish(err, nil, nil)
+			c.finish(err, nil, nil, 0, 0)
 		}
 	}
 	return c
@@ -367,7 +367,7 @@ func (c *call[A, R]) run(w *worker) {
 	}
 	c.lane = w.lane
 	if err := c.owner.startErr(c.parent); err != nil {
-		c.finish(err, nil, nil)
+		c.finish(err, nil, nil, 0, 0)
 		return
 	}
 	fc := c.fn
@@ -376,20 +376,24 @@ func (c *call[A, R]) run(w *worker) {
 	// timeline and a scope's stats; a function's run times are summed per
 	// streak by the worker.
 	timing := c.owner.timing
+	var start, end int64
 	if c.queued != 0 || fc.recorder != nil || timing != nil {
-		c.start = nanotime()
+		start = nanotime()
+		if c.queued != 0 {
+			fc.stats.queueWait.add(start - c.queued)
+		}
 	}
 	if timing != nil {
-		timing.enter(c.start - c.queued)
+		timing.enter(start - c.queued)
 	}
 	err, pe := c.invoke()
 	if fc.recorder != nil || timing != nil {
-		c.end = nanotime()
+		end = nanotime()
 	}
 	if timing != nil {
-		timing.leave(c.end - c.start)
+		timing.leave(end - start)
 	}
-	c.finish(err, pe, w)
+	c.finish(err, pe, w, start, end)
 }
 
 // invoke calls the function, turning a panic into a *PanicError carrying
@@ -407,8 +411,7 @@ func (c *call[A, R]) invoke() (err error, pe *PanicError) {
 		}
 		// runtime.Goexit: the goroutine is ending. Finish the call here
 		// and let the worker's own deferred recovery replace it.
-		c.end = nanotime()
-		c.finish(errGoexit, nil, nil)
+		c.finish(errGoexit, nil, nil, 0, 0)
 	}()
 	c.value, err = c.f.fn(c, c.arg)
 	normal = true
@@ -419,8 +422,9 @@ var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goex
 
 // finish records the outcome and wakes whoever waits for the call. w is
 // the worker that ran it, which then owes the batch its count, or nil for
-// a call that did not run on a worker: it is counted at once.
-func (c *call[A, R]) finish(err error, pe *PanicError, w *worker) {
+// a call that did not run on a worker: it is counted at once. start and
+// end are the call's clock readings when it was timed, else 0.
+func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int64) {
 	c.err = err
 	c.panicked = pe
 	fc := c.fn
@@ -430,7 +434,7 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker) {
 		c.owner.failed(c.failure())
 	}
 	if fc.recorder != nil {
-		fc.recorder.record(&c.callCore)
+		fc.recorder.record(&c.callCore, start, end)
 	}
 	if failed {
 		c.owner.recordFailure(&c.callCore)

@@ -56,8 +56,6 @@ type callCore struct {
 	panicked *PanicError
 	lane     int
 	queued   int64 // nanotime when submitted, for sampled calls; else 0
-	start    int64 // nanotime
-	end      int64
 	waiter   atomic.Pointer[chan struct{}]
 }
 

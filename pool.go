@@ -215,16 +215,23 @@ func (p *Pool) work(lane int) {
 			}
 			// Look for work a little before parking: a caller starting
 			// calls in a loop is usually about to queue the next one, and
-			// a park and wake-up cost more than the wait.
+			// a park and wake-up cost more than the wait. The streak goes
+			// on meanwhile; what the worker owes is settled before it
+			// parks.
 			p.spin++
 			p.queued.Store(0)
 			p.mu.Unlock()
-			w.settle()
 			for i := 0; i < spins && p.queued.Load() == 0; i++ {
 				runtime.Gosched()
 			}
 			p.mu.Lock()
 			p.spin--
+			if p.queue.n > 0 {
+				continue
+			}
+			p.mu.Unlock()
+			w.settle()
+			p.mu.Lock()
 			if p.queue.n > 0 {
 				continue
 			}
@@ -323,7 +330,7 @@ func (w *worker) begin(fc *funcCore, owner *batch) {
 
 func (w *worker) settleOwner() {
 	if w.owner != nil && w.owed > 0 {
-		w.owner.doneN(w.owed)
+		w.owner.doneN(w.owed, 0)
 	}
 	w.owner, w.owed = nil, 0
 }
@@ -342,13 +349,20 @@ func (w *worker) settleStats(now int64) {
 	w.since = now
 }
 
-// settle pays everything owed and ends the streak.
+// settle pays everything owed and ends the streak, reading the clock once.
 func (w *worker) settle() {
+	if w.fc == nil && w.owed == 0 {
+		return
+	}
+	now := nanotime()
 	if w.fc != nil {
-		w.settleStats(nanotime())
+		w.settleStats(now)
 	}
 	w.since = 0
-	w.settleOwner()
+	if w.owner != nil && w.owed > 0 {
+		w.owner.doneN(w.owed, now)
+	}
+	w.owner, w.owed = nil, 0
 }
 
 // parallelism reports the calls running now and the most seen at once.

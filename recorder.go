@@ -25,12 +25,12 @@ type span struct {
 	failed, paniced bool
 }
 
-func (r *Recorder) record(c *callCore) {
+func (r *Recorder) record(c *callCore, start, end int64) {
 	limit := c.fn.pool.limit
 	r.mu.Lock()
 	r.spans = append(r.spans, span{
 		name: c.fn.name, index: c.index, lane: c.lane,
-		start: c.start, end: c.end,
+		start: start, end: end,
 		failed: c.err != nil || c.panicked != nil, paniced: c.panicked != nil,
 	})
 	r.lanes = max(r.lanes, limit, c.lane+1)

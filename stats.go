@@ -88,13 +88,9 @@ type counters struct {
 	queueWait                     histogram
 }
 
-// record counts a finished call: its failure and sampled queue wait at
-// once, and, if countDone, the call itself (otherwise its worker counts it
-// when it settles).
+// record counts a finished call: its failure at once, and, if countDone,
+// the call itself (otherwise its worker counts it when it settles).
 func (s *counters) record(c *callCore, countDone bool) {
-	if c.queued > 0 && c.start > 0 {
-		s.queueWait.add(c.start - c.queued)
-	}
 	if c.panicked != nil {
 		s.panicked.Add(1)
 		s.failed.Add(1)
