@@ -291,11 +291,15 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		c = &call[A, R]{}
 	}
 	if s != nil {
-		c.f, c.fn, c.arg, c.parent = f, &f.core, arg, ctx
+		c.f, c.fn, c.arg = f, &f.core, arg
+		c.ext().parent = ctx
 		c.owner = s.register(c, f.core.pool)
 	} else {
 		f.mu.Lock()
-		c.f, c.fn, c.arg, c.parent = f, &f.core, arg, ctx
+		c.f, c.fn, c.arg = f, &f.core, arg
+		if ctx != nil {
+			c.ext().parent = ctx
+		}
 		b := f.cur
 		if b == nil {
 			b = f.newBatch()
@@ -366,7 +370,7 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	c.lane = w.lane
-	if err := c.owner.startErr(c.parent); err != nil {
+	if err := c.owner.startErr(c.parent()); err != nil {
 		c.finish(err, nil, nil, 0, 0)
 		return
 	}
@@ -425,8 +429,10 @@ var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goex
 // a call that did not run on a worker: it is counted at once. start and
 // end are the call's clock readings when it was timed, else 0.
 func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int64) {
-	c.err = err
-	c.panicked = pe
+	if err != nil || pe != nil {
+		e := c.ext()
+		e.err, e.panicked = err, pe
+	}
 	fc := c.fn
 	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
 	failed := err != nil || pe != nil
@@ -517,9 +523,9 @@ func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
 	var errs []error
 	var firstPanic *PanicError
 	for _, c := range b.sortedFailures() {
-		if c.panicked != nil && !f.core.panicAsError {
+		if _, pe := c.outcome(); pe != nil && !f.core.panicAsError {
 			if firstPanic == nil {
-				firstPanic = c.panicked
+				firstPanic = pe
 			}
 			continue
 		}
@@ -536,7 +542,7 @@ func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
 // and succeeded, in call order.
 func (b *funcBatch[A, R]) applyAssigns() {
 	for _, c := range b.assigns {
-		if c.state.Load() == stateDone && c.err == nil && c.panicked == nil {
+		if err, pe := c.outcome(); c.state.Load() == stateDone && err == nil && pe == nil {
 			c.assign.apply()
 		}
 	}

@@ -12,8 +12,8 @@ import (
 // allocation.
 
 func (c *call[A, R]) parentContext() context.Context {
-	if c.parent != nil {
-		return c.parent
+	if p := c.parent(); p != nil {
+		return p
 	}
 	if c.owner != nil && c.owner.ctx != nil {
 		return c.owner.ctx

@@ -19,8 +19,8 @@ const (
 // scope of its call: waiting on it does not take its result out of that
 // batch, so [Func.Wait] or [Synchronized] still report it.
 type Future[R any] struct {
+	value R // first: a zero-size R (struct{}) at the end would be padded
 	callCore
-	value R
 }
 
 // Wait blocks until the call is done and returns its result and error. If
@@ -28,13 +28,14 @@ type Future[R any] struct {
 // goroutine, or returns it as the error under [PanicAsError].
 func (f *Future[R]) Wait() (R, error) {
 	f.await()
-	if f.panicked != nil {
+	err, pe := f.outcome()
+	if pe != nil {
 		if !f.fn.panicAsError {
-			panic(f.panicked)
+			panic(pe)
 		}
-		return f.value, f.panicked
+		return f.value, pe
 	}
-	return f.value, f.err
+	return f.value, err
 }
 
 // Done reports whether the call has finished, without blocking.
@@ -44,19 +45,55 @@ func (f *Future[R]) Done() bool { return f.state.Load() == stateDone }
 // scope, from 0.
 func (f *Future[R]) Index() int { return f.index }
 
-// callCore is the part of a call that does not depend on its types.
+// callCore is the part of a call that does not depend on its types. It
+// holds what every call needs; what few calls need (a context, a failure,
+// a waiter) lives in callExtra, allocated on first use, which keeps a call
+// at 96 bytes: the allocation is the largest cost of starting a call.
 type callCore struct {
-	state    atomic.Uint32
-	index    int
-	fn       *funcCore
-	owner    *batch
-	parent   context.Context // the context given to GoContext, or nil
-	assign   assigner        // set by Assign and AssignTo, else nil
+	state  atomic.Uint32
+	index  int
+	lane   int
+	fn     *funcCore
+	owner  *batch
+	assign assigner // set by Assign and AssignTo, else nil
+	queued int64    // nanotime when submitted, for sampled calls; else 0
+	extra  atomic.Pointer[callExtra]
+}
+
+// callExtra is the rarely needed part of a call.
+type callExtra struct {
+	parent   context.Context // the context given to GoContext
 	err      error
 	panicked *PanicError
-	lane     int
-	queued   int64 // nanotime when submitted, for sampled calls; else 0
-	waiter   atomic.Pointer[chan struct{}]
+	waiter   atomic.Pointer[chan struct{}] // closed when the call is done
+}
+
+// ext returns the call's extra part, making it if needed.
+func (c *callCore) ext() *callExtra {
+	if e := c.extra.Load(); e != nil {
+		return e
+	}
+	e := new(callExtra)
+	if c.extra.CompareAndSwap(nil, e) {
+		return e
+	}
+	return c.extra.Load()
+}
+
+// parent returns the context given to GoContext, or nil.
+func (c *callCore) parent() context.Context {
+	if e := c.extra.Load(); e != nil {
+		return e.parent
+	}
+	return nil
+}
+
+// outcome returns the call's error and panic; read them once it is done.
+func (c *callCore) outcome() (error, *PanicError) {
+	if e := c.extra.Load(); e != nil {
+		return e.err, e.panicked
+	}
+	return nil, nil
 }
 
 // await blocks until the call is done.
@@ -64,9 +101,10 @@ func (c *callCore) await() {
 	if c.state.Load() == stateDone {
 		return
 	}
+	e := c.ext()
 	ch := make(chan struct{})
-	if !c.waiter.CompareAndSwap(nil, &ch) {
-		ch = *c.waiter.Load()
+	if !e.waiter.CompareAndSwap(nil, &ch) {
+		ch = *e.waiter.Load()
 	}
 	if c.state.Load() == stateDone {
 		return
@@ -96,19 +134,22 @@ func runInline(t task, lane int) {
 // signalDone publishes the finished state and wakes a Future waiter.
 func (c *callCore) signalDone() {
 	c.state.Store(stateDone)
-	if w := c.waiter.Load(); w != nil {
-		close(*w)
+	if e := c.extra.Load(); e != nil {
+		if w := e.waiter.Load(); w != nil {
+			close(*w)
+		}
 	}
 }
 
 // failure reports the error a collector records for the call, or nil.
 func (c *callCore) failure() error {
 	var err error
+	cerr, pe := c.outcome()
 	switch {
-	case c.panicked != nil:
-		err = c.panicked
-	case c.err != nil:
-		err = c.err
+	case pe != nil:
+		err = pe
+	case cerr != nil:
+		err = cerr
 	default:
 		return nil
 	}

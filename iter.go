@@ -85,9 +85,9 @@ func (f *Func[A, R]) yieldSlot(b *funcBatch[A, R], i int, yield func(int, Result
 	s := b.slot(i)
 	var err error
 	if c := b.failure(i); c != nil {
-		if c.panicked != nil && !f.core.panicAsError {
+		if _, pe := c.outcome(); pe != nil && !f.core.panicAsError {
 			f.abandon(b)
-			panic(c.panicked)
+			panic(pe)
 		}
 		err = c.failure()
 	}

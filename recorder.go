@@ -27,11 +27,12 @@ type span struct {
 
 func (r *Recorder) record(c *callCore, start, end int64) {
 	limit := c.fn.pool.limit
+	err, pe := c.outcome()
 	r.mu.Lock()
 	r.spans = append(r.spans, span{
 		name: c.fn.name, index: c.index, lane: c.lane,
 		start: start, end: end,
-		failed: c.err != nil || c.panicked != nil, paniced: c.panicked != nil,
+		failed: err != nil || pe != nil, paniced: pe != nil,
 	})
 	r.lanes = max(r.lanes, limit, c.lane+1)
 	r.mu.Unlock()

@@ -91,10 +91,10 @@ type counters struct {
 // record counts a finished call: its failure at once, and, if countDone,
 // the call itself (otherwise its worker counts it when it settles).
 func (s *counters) record(c *callCore, countDone bool) {
-	if c.panicked != nil {
+	if err, pe := c.outcome(); pe != nil {
 		s.panicked.Add(1)
 		s.failed.Add(1)
-	} else if c.err != nil {
+	} else if err != nil {
 		s.failed.Add(1)
 	}
 	if countDone {
@@ -201,10 +201,11 @@ func (s *scope) stats(took int64) Stats {
 		if c.state.Load() == stateDone {
 			st.Done++
 		}
-		if c.panicked != nil {
+		err, pe := c.outcome()
+		if pe != nil {
 			st.Panicked++
 		}
-		if c.panicked != nil || c.err != nil {
+		if pe != nil || err != nil {
 			st.Failed++
 		}
 	}

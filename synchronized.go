@@ -147,9 +147,9 @@ func (s *scope) collect(bodyErr error) error {
 	var firstPanic *PanicError
 	for _, t := range calls {
 		c := t.core()
-		if c.panicked != nil && !s.panicAsError && !c.fn.panicAsError {
+		if _, pe := c.outcome(); pe != nil && !s.panicAsError && !c.fn.panicAsError {
 			if firstPanic == nil {
-				firstPanic = c.panicked
+				firstPanic = pe
 			}
 			continue
 		}
