@@ -1,0 +1,186 @@
+package deco
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// These tests look at the executor boundary from inside the package: the
+// environment switch and what the walkers see of types.
+
+// runs numbers the runs of a test, for names that must differ when a
+// test runs more than once (-count).
+var runs atomic.Int64
+
+func unique(name string) string { return fmt.Sprintf("%s.%d", name, runs.Add(1)) }
+
+type countingExecutor struct{ calls int }
+
+func (c *countingExecutor) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	c.calls++
+	return Invoke(ctx, name, arg)
+}
+
+func TestEnvExecutorIsMadeOncePerValue(t *testing.T) {
+	made := 0
+	scheme := unique("test-env")
+	RegisterExecutor(scheme, func(arg string) (Executor, error) {
+		made++
+		if arg == "bad" {
+			return nil, errors.New("bad argument")
+		}
+		return &countingExecutor{}, nil
+	})
+	t.Setenv(EnvExecutor, scheme+":2")
+	a, err := executorFromEnv()
+	b, _ := executorFromEnv()
+	if err != nil || a == nil || a != b || made != 1 {
+		t.Fatalf("executorFromEnv = %v, %v (%v); made %d times, want one shared executor", a, err, b, made)
+	}
+	t.Setenv(EnvExecutor, scheme+":bad")
+	if _, err := executorFromEnv(); err == nil || !strings.Contains(err.Error(), "bad argument") || !strings.Contains(err.Error(), EnvExecutor) {
+		t.Fatalf("a failing factory: err = %v", err)
+	}
+	t.Setenv(EnvExecutor, "local")
+	if e, err := executorFromEnv(); e != nil || err != nil {
+		t.Fatalf("local: %v, %v", e, err)
+	}
+}
+
+// A scheme registered after a function was decorated (package
+// initialisation order) is resolved at the first call.
+func TestEnvExecutorOfALaterPackageIsMadeAtTheFirstCall(t *testing.T) {
+	scheme := unique("test-late")
+	t.Setenv(EnvExecutor, scheme)
+	e, err := executorFromEnv()
+	if err != nil || e == nil {
+		t.Fatalf("executorFromEnv = %v, %v", e, err)
+	}
+	if _, err := e.Execute(context.Background(), "x", nil); err == nil || !strings.Contains(err.Error(), "no executor") {
+		t.Fatalf("before registration: %v", err)
+	}
+	// A later value finds it registered.
+	t.Setenv(EnvExecutor, scheme+"-2")
+	e2, _ := executorFromEnv()
+	RegisterExecutor(scheme+"-2", func(string) (Executor, error) { return &countingExecutor{}, nil })
+	name := unique("TestEnvExecutorOfALaterPackage")
+	register(name, func(_ context.Context, i int) (int, error) { return i + 1, nil }, "here")
+	out, err := e2.Execute(context.Background(), name, mustEncode(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := receive[int](context.Background(), name, out, nil)
+	if err != nil || got != 2 {
+		t.Fatalf("got %d, %v", got, err)
+	}
+}
+
+func mustEncode(t *testing.T, v any) []byte {
+	b, err := encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestWorkersIgnoreTheEnvironment(t *testing.T) {
+	t.Setenv(EnvExecutor, "anything:1")
+	old := workerFromEnv
+	workerFromEnv = true
+	defer func() { workerFromEnv = old }()
+	if e, err := executorFromEnv(); e != nil || err != nil {
+		t.Fatalf("in a worker: %v, %v", e, err)
+	}
+}
+
+func TestCallOfDescribesTheRunningCall(t *testing.T) {
+	f := ConcurrentCtxValue(func(ctx context.Context, i int) int {
+		info, ok := CallOf(ctx)
+		if !ok {
+			return -1
+		}
+		return info.Index*100 + info.Lane
+	}, Name(unique("TestCallOfDescribesTheRunningCall")), Limit(2))
+	for i := range 6 {
+		f.Go(i)
+	}
+	got, _ := f.Wait()
+	for i, v := range got {
+		if v < 0 || v/100 != i || v%100 > 1 {
+			t.Fatalf("call %d saw %d: want its index and a lane below the limit", i, v)
+		}
+	}
+	if _, ok := CallOf(context.Background()); ok {
+		t.Fatal("CallOf(Background) reported a call")
+	}
+}
+
+type withPointer struct {
+	Name string
+	Out  *struct{ Width int }
+	Tags map[string][]int
+	List []float64
+	Any  any
+	When time.Time
+	priv []int
+}
+
+func TestLostChangeNamesTheFirstChange(t *testing.T) {
+	fresh := func() withPointer {
+		return withPointer{
+			Name: "x", Out: &struct{ Width int }{1}, Tags: map[string][]int{"a": {1}},
+			List: []float64{math.NaN(), 1}, Any: &[]int{1}, When: time.Unix(5, 0),
+		}
+	}
+	for _, tc := range []struct {
+		change func(*withPointer)
+		want   string
+	}{
+		{func(w *withPointer) {}, ""},
+		{func(w *withPointer) { w.Name = "y" }, ""}, // a value field: the task has a copy
+		{func(w *withPointer) { w.Out.Width = 2 }, "arg.Out.Width"},
+		{func(w *withPointer) { w.Tags["a"][0] = 2 }, `arg.Tags["a"][0]`},
+		{func(w *withPointer) { w.Tags["b"] = nil }, "arg.Tags"},
+		{func(w *withPointer) { w.List[1] = 2 }, "arg.List[1]"},
+		{func(w *withPointer) { (*w.Any.(*[]int))[0] = 2 }, "arg.Any[0]"},
+		{func(w *withPointer) { w.priv = []int{1} }, ""}, // gob does not send it
+	} {
+		live, orig := fresh(), fresh()
+		tc.change(&live)
+		if got := lostChange(valueOfPtr(&live), valueOfPtr(&orig)); got != tc.want {
+			t.Errorf("lostChange = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestShapes(t *testing.T) {
+	for _, tc := range []struct {
+		typ               any
+		hasMaps, mayAlias bool
+	}{
+		{0, false, false},
+		{"", false, false},
+		{struct{ A, B int }{}, false, false},
+		{[]int{}, false, true},
+		{time.Time{}, false, false},
+		{&Map[int, int]{}, true, false},
+		{&Map[int, []int]{}, true, true},
+		{struct{ M *Map[int, int] }{}, true, false},
+		{struct{ m *Map[int, int] }{}, false, false},
+		{map[string]*Map[int, int]{}, true, true},
+	} {
+		s := shapeOf(reflect.TypeOf(tc.typ))
+		if s.hasMaps != tc.hasMaps || s.mayAlias != tc.mayAlias {
+			t.Errorf("shape of %T = %+v, want hasMaps %t, mayAlias %t", tc.typ, s, tc.hasMaps, tc.mayAlias)
+		}
+	}
+}
+
+func valueOfPtr[T any](p *T) reflect.Value { return reflect.ValueOf(p).Elem() }

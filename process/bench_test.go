@@ -1,0 +1,106 @@
+package process_test
+
+import (
+	"testing"
+
+	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/process"
+)
+
+// The benchmarks' executors and functions are declared at package level,
+// as functions that run on workers must be; each benchmark closes its
+// executor when it ends.
+var (
+	bench1 = process.New(1, process.Stderr(testLog))
+	bench2 = process.New(2, process.Stderr(testLog))
+
+	noopProc1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc1"), deco.On(bench1), deco.Limit(1))
+	noopProc2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc2"), deco.On(bench2), deco.Limit(2))
+	noopLocal = deco.ConcurrentValue(noop, deco.Limit(2))
+
+	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2), deco.Limit(2))
+	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
+)
+
+func noop(i int) int { return i }
+
+// sink keeps the serial loop's calls of spin from being optimised away.
+var sink int
+
+// spinIterations makes spin take about 1 ms of CPU on this project's
+// machines (2 cores, Go 1.26).
+const spinIterations = 600_000
+
+// spin is ~1 ms of deterministic CPU work: a xorshift generator.
+//
+//go:noinline
+func spin(seed int) int {
+	x := uint64(seed) | 1
+	for range spinIterations {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return int(x & 0xffff)
+}
+
+// BenchmarkRoundTrip measures the cost per call of a no-op call (an int
+// in, an int out) including its share of one Wait: on one worker process
+// with a limit of 1 (each call's full round trip, one at a time), on two
+// workers with a limit of 2, and in this process with a limit of 2, the
+// baseline, in the same run. Workers are started before the timer.
+func BenchmarkRoundTrip(b *testing.B) {
+	run := func(b *testing.B, f *deco.Func[int, int], e *process.Executor) {
+		if e != nil {
+			if err := e.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("process-1", func(b *testing.B) { run(b, noopProc1, bench1) })
+	b.Run("process-2", func(b *testing.B) { run(b, noopProc2, bench2) })
+	b.Run("inprocess-2", func(b *testing.B) { run(b, noopLocal, nil) })
+}
+
+// BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
+// batch: serially, in this process with a limit of 2, and on 2 worker
+// processes, in the same run. The speed-up of processes is serial/process-2
+// next to serial/inprocess-2.
+func BenchmarkCPU(b *testing.B) {
+	const tasks = 200
+	b.Run("serial", func(b *testing.B) {
+		for range b.N {
+			for i := range tasks {
+				sink += spin(i)
+			}
+		}
+	})
+	batch := func(b *testing.B, f *deco.Func[int, int], e *process.Executor) {
+		if e != nil {
+			if err := e.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+		}
+		b.ResetTimer()
+		for range b.N {
+			for i := range tasks {
+				f.Go(i)
+			}
+			if _, err := f.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("inprocess-2", func(b *testing.B) { batch(b, cpuLocal2, nil) })
+	b.Run("process-2", func(b *testing.B) { batch(b, cpuProc2, bench2) })
+}

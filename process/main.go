@@ -1,0 +1,67 @@
+package process
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/deco-go/deco"
+)
+
+// isWorker is set by Main in a worker, after it has removed the marker
+// from the environment.
+var isWorker atomic.Bool
+
+// inWorker reports whether this process is a worker: Main has made it
+// one, or it was started as one and Main has not run yet (package-level
+// variables are initialised before main).
+func inWorker() bool {
+	return isWorker.Load() || os.Getenv(deco.EnvWorker) != ""
+}
+
+// Main turns this process into a worker if an [Executor] started it as
+// one, and otherwise returns at once, having done nothing. Call it first
+// thing in main, before flags are parsed or anything is printed, and in
+// TestMain before m.Run for tests whose functions run on workers:
+//
+//	func main() {
+//		process.Main()
+//		// the program, which workers never run
+//	}
+//
+//	func TestMain(m *testing.M) {
+//		process.Main()
+//		os.Exit(m.Run())
+//	}
+//
+// In a worker, Main never returns: it calls [deco.MarkWorker] (so that
+// calls the worker's tasks make run in the worker itself: a worker never
+// starts workers of its own), removes the worker marker from the
+// environment (so that programs the tasks start are not workers), serves
+// the calls its parent sends, one at a time, and exits when the parent
+// closes its end of the pipes — at [Executor.Close], when the parent
+// exits, or when it dies (on Linux a parent-death signal also kills it).
+// A worker runs package initialisation, as every Go process does, and then
+// only the decorated functions it is sent: the rest of main never runs in
+// it. Functions that run on workers must therefore be decorated at package
+// level, by variables initialised before main.
+//
+// Cost in a process that is not a worker: one environment lookup.
+func Main() {
+	v, ok := os.LookupEnv(deco.EnvWorker)
+	if !ok {
+		return
+	}
+	if v != protocolVersion {
+		fmt.Fprintf(os.Stderr, "deco/process: this program was started as a worker of protocol %q, but it speaks %q: is the parent another build of the program?\n", v, protocolVersion)
+		os.Exit(exitProtocol)
+	}
+	os.Unsetenv(deco.EnvWorker)
+	isWorker.Store(true)
+	deco.MarkWorker()
+	os.Exit(serve())
+}
+
+// exitProtocol is a worker's exit status when it cannot talk to its
+// parent.
+const exitProtocol = 86

@@ -1,0 +1,139 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// An Option configures an [Executor]. Options are checked by [New], which
+// panics with a message naming an invalid one, as deco's options do: it is
+// a bug in the program, not a condition to handle at run time.
+type Option func(*config) error
+
+type config struct {
+	retries int
+	timeout time.Duration
+	idle    time.Duration
+	stdout  io.Writer
+	stderr  io.Writer
+	prefix  string
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{prefix: "[deco worker %d] "}
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			errs = append(errs, errors.New("process: nil Option"))
+			continue
+		}
+		if err := o(&c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The program's streams are read here, by the goroutine that calls
+	// New, not later by the goroutines that copy the workers' output:
+	// tests and examples swap os.Stdout.
+	if c.stdout == nil {
+		c.stdout = os.Stdout
+	}
+	if c.stderr == nil {
+		c.stderr = os.Stderr
+	}
+	return c, errors.Join(errs...)
+}
+
+// Retries retries a call up to n more times, each time on a new worker,
+// when the worker running it dies (a panic that escapes the task, os.Exit,
+// a fatal runtime error, a signal). Use it for idempotent functions only:
+// the task may have done part of its work before the worker died. Calls
+// that fail otherwise, or that ran past [Timeout], are not retried. The
+// default is 0: a call whose worker dies fails with a *[WorkerError].
+func Retries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("process: Retries(%d): the number of retries must not be negative", n)
+		}
+		c.retries = n
+		return nil
+	}
+}
+
+// Timeout bounds how long a call may run on its worker, from when the
+// worker receives it (waiting for a free worker does not count). A call
+// past it fails with a *[WorkerError] whose TimedOut is set, which
+// [errors.Is] matches with [context.DeadlineExceeded]; its worker is
+// killed, and a replacement starts. Without it a call may run for ever.
+// Cost: a timer per call.
+func Timeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("process: Timeout(%v): the timeout must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// IdleTimeout makes a worker that has had no call for d exit; the next
+// call that needs it starts it again, paying the start-up (about 12 ms).
+// Without it workers live until [Executor.Close]. The executor that
+// DECO_EXECUTOR=processes makes uses IdleTimeout(1 * time.Second), since
+// nothing closes it: its workers go away soon after the program's last
+// wait.
+func IdleTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("process: IdleTimeout(%v): the idle timeout must be positive", d)
+		}
+		c.idle = d
+		return nil
+	}
+}
+
+// Stdout sends what workers write to their standard output to w, as it
+// comes, unchanged; the default is os.Stdout as it is when [New] is
+// called. Writes to w are serialised; an error writing to w is ignored
+// (the worker does not see it).
+func Stdout(w io.Writer) Option {
+	return func(c *config) error {
+		if w == nil {
+			return errors.New("process: Stdout(nil): the writer must not be nil")
+		}
+		c.stdout = w
+		return nil
+	}
+}
+
+// Stderr sends what workers write to their standard error to w, line by
+// line, each line after the prefix [StderrPrefix] sets; the default is
+// os.Stderr as it is when [New] is called. Writes to w are serialised,
+// one line at a time, so lines of different workers do not mix; an error
+// writing to w is ignored.
+func Stderr(w io.Writer) Option {
+	return func(c *config) error {
+		if w == nil {
+			return errors.New("process: Stderr(nil): the writer must not be nil")
+		}
+		c.stderr = w
+		return nil
+	}
+}
+
+// StderrPrefix sets the prefix of the lines of a worker's standard error,
+// a fmt format of the worker's number, 0 to n-1: the default is
+// "[deco worker %d] ". The format must use the number once, with a %d
+// verb.
+func StderrPrefix(format string) Option {
+	return func(c *config) error {
+		if strings.Count(format, "%d") != 1 || strings.Contains(fmt.Sprintf(format, 0), "%!") {
+			return fmt.Errorf("process: StderrPrefix(%q): the format must hold one %%d verb, for the worker's number", format)
+		}
+		c.prefix = format
+		return nil
+	}
+}
