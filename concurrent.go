@@ -176,7 +176,16 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 		recorder:     cfg.recorder,
 	}
 	if f.core.pool == nil {
-		f.core.pool = &Pool{limit: cfg.limit}
+		limit := cfg.limit
+		if limit == 0 && cfg.executor != nil {
+			// An executor that knows its size (worker processes) sets
+			// the default limit: one call in flight per worker, so
+			// lanes and workers match.
+			if sized, ok := cfg.executor.(interface{ Workers() int }); ok && sized.Workers() > 0 {
+				limit = sized.Workers()
+			}
+		}
+		f.core.pool = &Pool{limit: limit}
 		f.private = cfg.queue < 0
 	}
 	f.mu = new(sync.Mutex)
@@ -410,6 +419,13 @@ func (c *call[A, R]) invoke() (err error, pe *PanicError) {
 			return
 		}
 		if r := recover(); r != nil {
+			if remotePE, ok := r.(*PanicError); ok && remotePE.remote {
+				// A panic in another process, re-raised by remote: it
+				// carries the task's own stack already.
+				remotePE.Index = c.index
+				pe = remotePE
+				return
+			}
 			pe = &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
 			return
 		}

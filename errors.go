@@ -56,6 +56,8 @@ type PanicError struct {
 	Index int    // the call's position in call order
 	Value any    // the value passed to panic
 	Stack []byte // the panicking goroutine's stack, as printed by runtime/debug.Stack
+
+	remote bool // raised again in this process for a panic in another
 }
 
 func (p *PanicError) Error() string {

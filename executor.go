@@ -306,7 +306,7 @@ func receive[R any](ctx context.Context, name string, out []byte, maps map[uint6
 		}
 	}
 	if o.Panicked {
-		pe := &PanicError{Func: name, Value: o.PanicValue, Stack: o.PanicStack}
+		pe := &PanicError{Func: name, Value: o.PanicValue, Stack: o.PanicStack, remote: true}
 		if info, ok := CallOf(ctx); ok {
 			pe.Index = info.Index
 		}

@@ -2,10 +2,12 @@ package deco_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/deco-go/deco"
 )
@@ -85,5 +87,40 @@ func TestOnRunsNamedFunctionsThroughTheExecutor(t *testing.T) {
 	}
 	if calls != 10 || got[9] != 81 {
 		t.Fatalf("executor saw %d calls, results %v", calls, got)
+	}
+}
+
+// sizedLoopback is a loopback executor that knows its number of workers.
+type sizedLoopback struct{ loopback }
+
+func (sizedLoopback) Workers() int { return 3 }
+
+func TestAnExecutorsSizeIsTheDefaultLimit(t *testing.T) {
+	var c inflight
+	f := deco.Concurrent(func(int) {
+		c.enter()
+		defer c.leave()
+		time.Sleep(time.Millisecond)
+	}, deco.Name("TestAnExecutorsSizeIsTheDefaultLimit"), deco.On(sizedLoopback{}))
+	for i := range 30 {
+		f.Go(i)
+	}
+	f.Wait()
+	if got := f.Stats().MaxParallel; got != 3 {
+		t.Fatalf("MaxParallel = %d, want the executor's 3 workers", got)
+	}
+}
+
+func TestARemotePanicIsReportedOnce(t *testing.T) {
+	f := deco.Concurrent(func(i int) { panic(fmt.Sprint("bad ", i)) },
+		deco.Name("TestARemotePanicIsReportedOnce"), deco.On(loopback{}), deco.PanicAsError())
+	f.Go(7)
+	_, err := f.Wait()
+	var pe *deco.PanicError
+	if !errors.As(err, &pe) || pe.Index != 0 || pe.Value != "bad 7" {
+		t.Fatalf("err = %v", err)
+	}
+	if n := strings.Count(err.Error(), "panicked"); n != 1 {
+		t.Fatalf("the panic is wrapped %d times: %v", n, err)
 	}
 }
