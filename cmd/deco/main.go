@@ -14,9 +14,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/deco-go/deco/process"
 )
 
 func main() {
+	// In a worker process of -executor processes this serves calls and
+	// never returns; in the command itself it returns at once.
+	process.Main()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// A second Ctrl-C kills the program at once.
 	context.AfterFunc(ctx, stop)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/deco-go/deco/process"
 )
 
 // tiny are the flags that make every experiment take a moment.
@@ -271,5 +273,24 @@ func TestBinary(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || stdout.Len() != 0 ||
 		stderr.String() != "deco demo: unknown experiment \"nap\" (want sleep, order, thumbnails, downloads or all)\n" {
 		t.Errorf("deco demo nap: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
+}
+
+// TestMain lets this test binary serve as the worker processes of
+// -executor processes, as the command's own main does.
+func TestMain(m *testing.M) {
+	process.Main()
+	os.Exit(m.Run())
+}
+
+func TestDemoThumbnailsOnWorkerProcesses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runDemoForTest(t, append(tiny, "-out", dir, "-executor", "processes", "thumbnails")...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	row := summary(t, stdout)["thumbnails"]
+	if row == nil || row["calls"] != strconv.Itoa(wantCalls["thumbnails"]) {
+		t.Fatalf("thumbnails row %v, want %d calls\n%s", row, wantCalls["thumbnails"], stdout)
 	}
 }

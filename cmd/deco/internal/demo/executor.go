@@ -4,28 +4,34 @@ import (
 	"fmt"
 
 	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/process"
 )
 
 // ExecutorLocal runs the thumbnails on goroutines of this process, deco's
-// default.
-const ExecutorLocal = "local"
+// default; ExecutorProcesses runs them in worker processes, which are this
+// program's own binary (main calls process.Main first).
+const (
+	ExecutorLocal     = "local"
+	ExecutorProcesses = "processes"
+)
 
 // Executors lists the values of -executor.
-//
-// To add a backend (such as "processes", from github.com/deco-go/deco/process):
-// list its name here and return its deco.On option from executorOptions.
-// A call that crosses a process boundary must be a named function whose
-// argument and result gob-encode, so the thumbnail task then returns its
-// time as a result for deco.Assign instead of writing the in-process
-// deco.Map (see thumbnails.go).
-var Executors = []string{ExecutorLocal}
+var Executors = []string{ExecutorLocal, ExecutorProcesses}
 
 // executorOptions returns the deco options that put the thumbnail calls on
-// the executor called name.
-func executorOptions(name string) ([]deco.Option, error) {
+// the executor called name, for workers calls at once, and a function that
+// releases the executor when the run is over.
+//
+// A call that crosses a process boundary is a named function decorated at
+// package level (thumbnailFunc), whose argument gob-encodes: the task's
+// writes into the deco.Map of times come back with each call's result.
+func executorOptions(name string, workers int) ([]deco.Option, func() error, error) {
 	switch name {
 	case ExecutorLocal:
-		return nil, nil
+		return nil, func() error { return nil }, nil
+	case ExecutorProcesses:
+		procs := process.New(workers)
+		return []deco.Option{deco.On(procs)}, procs.Close, nil
 	}
-	return nil, fmt.Errorf("-executor %q is not available", name)
+	return nil, nil, fmt.Errorf("-executor %q is not available", name)
 }

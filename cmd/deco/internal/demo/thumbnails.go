@@ -54,6 +54,11 @@ func makeThumbnail(a thumbArgs) error {
 	return nil
 }
 
+// thumbnailFunc is makeThumbnail decorated once, at package level and
+// named, so that worker processes (-executor processes) find it by name;
+// each run takes its limit, recorder and progress bar with With.
+var thumbnailFunc = deco.ConcurrentErr(makeThumbnail, deco.Name("deco-demo/thumbnail"))
+
 // runThumbnails is the post's "more realistic example": thumbnails of
 // growing sizes of one large JPEG, serially, then with deco. Each task
 // records its own time in times[offset]; the post's WOULD HAVE TAKEN is
@@ -61,10 +66,11 @@ func makeThumbnail(a thumbArgs) error {
 func runThumbnails(ctx context.Context, e *env) (Result, error) {
 	n, workers := e.cfg.Thumbnails, e.cfg.Workers
 	res := Result{Experiment: Thumbnails, Calls: n, Workers: workers, Cores: e.cores}
-	execOpts, err := executorOptions(e.cfg.Executor)
+	execOpts, closeExecutor, err := executorOptions(e.cfg.Executor, workers)
 	if err != nil {
 		return res, err
 	}
+	defer closeExecutor()
 	e.printf("== thumbnails: %d thumbnails of sizes %d to %d px from a %.1f-megapixel JPEG (CPU-bound)\n",
 		n, thumbnailSize(0), thumbnailSize(n-1), e.cfg.Megapixels)
 	photoPath, err := e.makePhoto()
@@ -92,7 +98,7 @@ func runThumbnails(ctx context.Context, e *env) (Result, error) {
 	rec := new(deco.Recorder)
 	bar := e.bar("thumbnails, concurrent", n)
 	opts := append(execOpts, deco.Limit(workers), deco.Record(rec), showProgress(bar))
-	thumb := deco.ConcurrentErr(makeThumbnail, opts...)
+	thumb := thumbnailFunc.With(opts...)
 	var times deco.Map[int, time.Duration]
 	t0, cpu0 := time.Now(), cpuTime()
 	for offset := range n {
