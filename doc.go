@@ -63,8 +63,13 @@
 // Beyond one process. A named function ([Name]) can run on an [Executor]
 // — worker processes (package github.com/deco-go/deco/process) or other
 // machines — chosen by [On] or by the DECO_EXECUTOR environment variable,
-// without changing the code that calls it. In-process calls pay nothing
-// for this.
+// without changing the code that calls it. Worker processes are the
+// program's own binary: call process.Main() first thing in main (and in
+// TestMain), and decorate such functions at package level, where the
+// workers find them by name; [Func.With] gives them per-run settings.
+// Writes a task makes into a [Map] in its argument come back with its
+// result; a change that cannot be carried back fails the call with
+// [ErrLostMutation]. In-process calls pay nothing for any of this.
 //
 // Visibility. [Func.Stats] counts calls, failures, parallelism, wall time
 // against the calls' own time and queue waits, always on; [OnProgress]
