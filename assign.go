@@ -38,13 +38,7 @@ func (a *ptrAssign[A, R]) key() any { return nil }
 // m must not be read or written by other goroutines until the wait returns.
 // Cost: one allocation, like [Func.Go].
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
-	if m == nil {
-		panic("deco: Assign into a nil map")
-	}
-	c := &mapAssign[A, R, K]{m: m, k: key}
-	c.assign = c
-	f.launch(nil, &c.call, arg)
-	return &c.Future
+	return assignMap("Assign", nil, m, key, f, arg)
 }
 
 // AssignContext is [Assign] with a context, as [Func.GoContext] is to
@@ -54,26 +48,14 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 	if ctx == nil {
 		panic("deco: AssignContext with a nil context")
 	}
-	if m == nil {
-		panic("deco: AssignContext into a nil map")
-	}
-	c := &mapAssign[A, R, K]{m: m, k: key}
-	c.assign = c
-	f.launch(ctx, &c.call, arg)
-	return &c.Future
+	return assignMap("AssignContext", ctx, m, key, f, arg)
 }
 
 // AssignTo is deco's results[i] = f(arg) for any destination that has an
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
-	if dst == nil {
-		panic("deco: AssignTo a nil pointer")
-	}
-	c := &ptrAssign[A, R]{dst: dst}
-	c.assign = c
-	f.launch(nil, &c.call, arg)
-	return &c.Future
+	return assignPtr("AssignTo", nil, dst, f, arg)
 }
 
 // AssignToContext is [AssignTo] with a context, as [Func.GoContext] is to
@@ -82,8 +64,24 @@ func AssignToContext[A, R any](ctx context.Context, dst *R, f *Func[A, R], arg A
 	if ctx == nil {
 		panic("deco: AssignToContext with a nil context")
 	}
+	return assignPtr("AssignToContext", ctx, dst, f, arg)
+}
+
+// assignMap starts a call whose result goes to m[key]; ctx may be nil.
+func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
+	if m == nil {
+		panic("deco: " + op + " into a nil map")
+	}
+	c := &mapAssign[A, R, K]{m: m, k: key}
+	c.assign = c
+	f.launch(ctx, &c.call, arg)
+	return &c.Future
+}
+
+// assignPtr starts a call whose result goes to *dst; ctx may be nil.
+func assignPtr[A, R any](op string, ctx context.Context, dst *R, f *Func[A, R], arg A) *Future[R] {
 	if dst == nil {
-		panic("deco: AssignToContext a nil pointer")
+		panic("deco: " + op + " to a nil pointer")
 	}
 	c := &ptrAssign[A, R]{dst: dst}
 	c.assign = c
