@@ -323,7 +323,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 			b.assigns = append(b.assigns, &c.callCore)
 		}
 		c.owner = &b.batch
-		if c.index&queueSample == 0 {
+		if c.index&queueSample == 0 && statsOn {
 			c.queued = nanotime()
 		}
 		if f.private && !b.stopped.Load() {
@@ -384,7 +384,9 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	fc := c.fn
-	w.begin(fc, c.owner)
+	if statsOn {
+		w.begin(fc, c.owner)
+	}
 	// The clock is read per call only for the sampled queue waits, a
 	// timeline and a scope's stats; a function's run times are summed per
 	// streak by the worker.

@@ -23,6 +23,19 @@ func BenchmarkOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+	// The same without the always-on statistics, to show their cost.
+	b.Run("deco-nostats", func(b *testing.B) {
+		deco.SetStats(false)
+		defer deco.SetStats(true)
+		b.ReportAllocs()
+		f := deco.Concurrent(func(int) {})
+		for i := range b.N {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	})
 	b.Run("handpool", func(b *testing.B) {
 		b.ReportAllocs()
 		n := runtime.GOMAXPROCS(0)

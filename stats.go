@@ -78,6 +78,11 @@ type Progress struct {
 	Failed int64  // calls finished with an error or a panic
 }
 
+// statsOn is always true in programs. Tests turn it off (export_test.go)
+// to measure what the always-on statistics cost per call, in
+// BenchmarkOverhead.
+var statsOn = true
+
 // queueSample selects the calls whose queue wait is measured: index&7 == 0.
 const queueSample = 7
 
