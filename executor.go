@@ -15,7 +15,8 @@ import (
 )
 
 // An Executor runs calls of named functions outside this process: in worker
-// processes, on other machines. The same decorated function runs on any
+// processes (package github.com/deco-go/deco/process), or on other machines
+// for a cluster backend. The same decorated function runs on any
 // executor, chosen by the [On] option or by the DECO_EXECUTOR environment
 // variable ([EnvExecutor]), without a change to the code that calls it or
 // waits for it.
