@@ -36,7 +36,7 @@ func (a *ptrAssign[A, R]) key() any { return nil }
 // call that fails leaves m[key] as it was; its [CallError] carries the key.
 //
 // m must not be read or written by other goroutines until the wait returns.
-// Cost: one allocation, like [Func.Go].
+// Cost: one allocation per call.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
