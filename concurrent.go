@@ -323,7 +323,8 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 	if s != nil {
 		c.f, c.fn, c.arg = f, &f.core, arg
 		c.ext().parent = ctx
-		c.owner = s.register(c, f.core.pool)
+		f.core.stats.calls.Add(1)
+		s.register(c, f.core.pool)
 	} else {
 		f.mu.Lock()
 		c.f, c.fn, c.arg = f, &f.core, arg
@@ -353,15 +354,11 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		}
 		f.mu.Unlock()
 	}
-	if s != nil {
-		f.core.stats.calls.Add(1)
-		if c.index&queueSample == 0 || s.timing != nil {
-			c.queued = nanotime()
-		}
-	}
 	if err := c.owner.startErr(ctx); err != nil {
-		c.state.Store(stateRunning)
-		c.finish(err, nil, nil, 0, 0)
+		// Claimed like any start: a scope's waiter may already run it.
+		if c.state.CompareAndSwap(stateQueued, stateRunning) {
+			c.finish(err, nil, nil, 0, 0)
+		}
 		return c
 	}
 	if err := f.core.pool.submit(ctx, c, f.core.queue, lane); err != nil {

@@ -107,14 +107,21 @@ func scopeOf(ctx context.Context) *scope {
 }
 
 // register adds c to the scope, in call order, and keeps p open.
-func (s *scope) register(t task, p *Pool) *batch {
+//
+// The call is complete (owner, index, queue-wait sample) before it is in
+// s.calls: from then on a waiter of the scope that holds a slot may run it.
+func (s *scope) register(t task, p *Pool) {
+	c := t.core()
+	c.owner = &s.batch
 	s.mu.Lock()
-	t.core().index = len(s.calls)
+	c.index = len(s.calls)
+	if (c.index&queueSample == 0 && statsOn) || s.timing != nil {
+		c.queued = nanotime()
+	}
 	s.calls = append(s.calls, t)
 	s.use(p)
 	s.add()
 	s.mu.Unlock()
-	return &s.batch
 }
 
 // wait waits for every call of the scope, including calls registered while

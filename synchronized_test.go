@@ -209,3 +209,38 @@ func TestSynchronizedRepanicsAfterTheCallsAreDone(t *testing.T) {
 		})
 	})
 }
+
+// A waiting call helps with its scope's calls while other calls keep
+// adding grandchildren to that scope: a call must be complete (owner,
+// index, sample) before the helper can see it.
+func TestNestedScopeTakesCallsAddedWhileItHelps(t *testing.T) {
+	pool := deco.NewPool(2)
+	var leaves atomic.Int64
+	var spawn *deco.Func[int, struct{}]
+	spawn = deco.ConcurrentCtx(func(ctx context.Context, depth int) {
+		if depth == 0 {
+			leaves.Add(1)
+			return
+		}
+		for range 4 {
+			spawn.GoContext(ctx, depth-1) // joins the enclosing scope
+		}
+	}, deco.Shared(pool))
+	outer := deco.ConcurrentCtxErr(func(ctx context.Context, _ int) error {
+		return deco.Synchronized(ctx, func(ctx context.Context) error {
+			for range 4 {
+				spawn.GoContext(ctx, 3)
+			}
+			return nil
+		})
+	}, deco.Shared(pool))
+	for i := range 4 {
+		outer.Go(i)
+	}
+	if _, err := outer.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := leaves.Load(); got != 4*4*64 {
+		t.Fatalf("%d leaves, want %d", got, 4*4*64)
+	}
+}
