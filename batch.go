@@ -95,14 +95,16 @@ func (b *batch) wake() {
 	b.mu.Unlock()
 }
 
-// failed is called when a call of the batch fails; under FailFast it stops
-// the calls not yet started and cancels the batch's context.
-func (b *batch) failed(err error) {
+// failed keeps a failed call for the collector and, under FailFast, stops
+// the calls not yet started and cancels the batch's context with the
+// call's error.
+func (b *batch) failed(c *callCore) {
+	b.recordFailure(c)
 	if !b.failFast || b.stopped.Swap(true) {
 		return
 	}
 	if b.cancel != nil {
-		b.cancel(err)
+		b.cancel(c.failure())
 	}
 }
 

@@ -19,10 +19,10 @@ type Recorder struct {
 }
 
 type span struct {
-	name            string
-	index, lane     int
-	start, end      int64
-	failed, paniced bool
+	name             string
+	index, lane      int
+	start, end       int64
+	failed, panicked bool
 }
 
 func (r *Recorder) record(c *callCore, start, end int64) {
@@ -32,7 +32,7 @@ func (r *Recorder) record(c *callCore, start, end int64) {
 	r.spans = append(r.spans, span{
 		name: c.fn.name, index: c.index, lane: c.lane,
 		start: start, end: end,
-		failed: err != nil || pe != nil, paniced: pe != nil,
+		failed: err != nil || pe != nil, panicked: pe != nil,
 	})
 	r.lanes = max(r.lanes, limit, c.lane+1)
 	r.mu.Unlock()
@@ -72,7 +72,7 @@ func (r *Recorder) Trace(title string) timeline.Trace {
 		t.Spans = append(t.Spans, timeline.Span{
 			Name: s.name, Index: s.index, Lane: s.lane,
 			Start: time.Duration(s.start - origin), End: time.Duration(s.end - origin),
-			Failed: s.failed, Panicked: s.paniced,
+			Failed: s.failed, Panicked: s.panicked,
 		})
 	}
 	return t
