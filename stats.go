@@ -9,8 +9,10 @@ import (
 )
 
 // Stats describes the calls of one decorated function since it was made.
-// It is always collected: a few atomic adds and one clock reading per call
-// on the worker, and one clock reading on the caller for every eighth call.
+// It is always collected: each worker counts the calls of a streak locally
+// and adds them up when the streak ends (one clock reading per streak),
+// and the caller reads the clock for every eighth call. BenchmarkOverhead
+// puts the cost at about 9 ns per call (deco against deco-nostats).
 type Stats struct {
 	Name        string // the function's name, or ""
 	Calls       int64  // calls started
