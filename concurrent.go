@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/deco-go/deco/backend"
 )
 
 // Func is a decorated function: each call started with [Func.Go] (or
@@ -186,7 +188,7 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 			// An executor that knows its size (worker processes) sets
 			// the default limit: one call in flight per worker, so
 			// lanes and workers match.
-			if sized, ok := cfg.executor.(interface{ Workers() int }); ok && sized.Workers() > 0 {
+			if sized, ok := cfg.executor.(backend.Sized); ok && sized.Workers() > 0 {
 				limit = sized.Workers()
 			}
 		}
@@ -199,11 +201,7 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
-		var err error
-		exec, err = executorFromEnv()
-		if err != nil {
-			panic(err.Error())
-		}
+		exec = executorFromEnv()
 	}
 	if exec != nil {
 		if cfg.name == "" {

@@ -60,10 +60,12 @@
 // batch is open and exit when it is waited: after Wait, Synchronized or
 // WaitAll returns, no goroutine of deco's is left.
 //
-// Beyond one process. A named function ([Name]) can run on an [Executor]
-// — worker processes (package github.com/deco-go/deco/process) today, other
-// machines through a cluster backend on the same interface — chosen by [On] or by the DECO_EXECUTOR environment variable,
-// without changing the code that calls it. Worker processes are the
+// Beyond one process. A named function ([Name]) can run on an executor
+// ([github.com/deco-go/deco/backend.Executor]) — worker processes (package
+// github.com/deco-go/deco/process) today, other machines through a
+// cluster backend on the same interface — chosen by [On] or by the
+// DECO_EXECUTOR environment variable ([EnvExecutor]), without changing
+// the code that calls it. Worker processes are the
 // program's own binary: call process.Main() first thing in main (and in
 // TestMain), and decorate such functions at package level, where the
 // workers find them by name; [Func.With] gives them per-run settings.

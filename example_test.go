@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -458,10 +457,4 @@ func ExampleOn() {
 	}
 	fmt.Println(square.Wait())
 	// Output: [0 1 4 9] <nil>
-}
-
-func ExampleNames() {
-	deco.Concurrent(func(string) {}, deco.Name("ExampleNames/thumbnail"))
-	fmt.Println(slices.Contains(deco.Names(), "ExampleNames/thumbnail"))
-	// Output: true
 }

@@ -12,131 +12,77 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/deco-go/deco/backend"
+	"github.com/deco-go/deco/internal/registry"
 )
-
-// An Executor runs calls of named functions outside this process: in worker
-// processes (package github.com/deco-go/deco/process), or on other machines
-// for a cluster backend. The same decorated function runs on any
-// executor, chosen by the [On] option or by the DECO_EXECUTOR environment
-// variable ([EnvExecutor]), without a change to the code that calls it or
-// waits for it.
-//
-// The boundary is bytes. Execute receives the function's name and its
-// argument, gob-encoded by deco, and must return exactly what [Invoke]
-// returns for them on the other side: the encoded outcome of the call —
-// its result, its error or its panic, and the writes it made into
-// [Map]s reachable from its argument, which deco replays into the caller's
-// Maps. Execute's own error is for what went wrong around the call (a
-// worker that died, a timeout, a closed executor): deco reports it as the
-// call's error, unchanged. Execute is called from the function's pool, at
-// most its limit at a time, and must honour ctx.
-//
-// In-process calls never touch this path: a function without an executor
-// pays nothing for it.
-type Executor interface {
-	Execute(ctx context.Context, name string, arg []byte) ([]byte, error)
-}
-
-// CallInfo describes a running call, for executors: see [CallOf].
-type CallInfo struct {
-	Func  string // the function's name
-	Index int    // the call's position in call order within its batch or scope, from 0
-	Lane  int    // the slot of the function's pool the call holds, 0 to limit-1
-}
-
-// CallOf describes the call whose context ctx is, as [Executor.Execute]
-// receives it, so that an executor can name the call in its errors and
-// run each lane of the pool on one worker, which then shows in stats and
-// timelines as that lane. It reports false for a context that belongs to
-// no running call. Cost: a context lookup, no allocation.
-func CallOf(ctx context.Context) (CallInfo, bool) {
-	c := runningCall(ctx)
-	if c == nil {
-		return CallInfo{}, false
-	}
-	return CallInfo{Func: c.fn.name, Index: c.index, Lane: c.lane}, true
-}
-
-// ExecutorFactory makes an executor from the text after "scheme:" in
-// DECO_EXECUTOR, such as "4" in "processes:4".
-type ExecutorFactory func(arg string) (Executor, error)
-
-var executors = struct {
-	mu    sync.Mutex
-	byKey map[string]ExecutorFactory
-	env   map[string]Executor // executors made from DECO_EXECUTOR, by its value
-}{byKey: map[string]ExecutorFactory{}, env: map[string]Executor{}}
-
-// RegisterExecutor makes scheme usable in DECO_EXECUTOR=scheme:arg.
-// Backend packages call it from init. Registering a scheme twice panics.
-func RegisterExecutor(scheme string, factory ExecutorFactory) {
-	executors.mu.Lock()
-	defer executors.mu.Unlock()
-	if _, dup := executors.byKey[scheme]; dup {
-		panic(fmt.Sprintf("deco: RegisterExecutor(%q) called twice", scheme))
-	}
-	executors.byKey[scheme] = factory
-}
 
 // EnvExecutor is the environment variable that moves every named function
 // onto an executor, as in DECO_EXECUTOR=processes:4. Empty or "local"
 // keeps calls in this process. It is read when a named function is
-// decorated; a worker process ([EnvWorker], [MarkWorker]) ignores it.
+// decorated; a worker process ignores it. A value that names no
+// registered scheme, or that its scheme refuses, never panics: every call
+// of the functions it moves fails with an error naming the variable and
+// the problem.
 const EnvExecutor = "DECO_EXECUTOR"
 
-// EnvWorker is the environment variable a backend sets, to any non-empty
-// value, in the worker processes it starts: deco then ignores
-// DECO_EXECUTOR in them from the very start, while packages are still
-// being initialised, so that a worker never sends its calls to workers of
-// its own. Programs do not set it.
-const EnvWorker = "DECO_WORKER"
+// envExecutors are the executors made from DECO_EXECUTOR, by its value:
+// all functions share the one a value makes.
+var envExecutors = struct {
+	mu sync.Mutex
+	m  map[string]backend.Executor
+}{m: map[string]backend.Executor{}}
 
-// workerFromEnv is read once, before any package that imports deco
-// decorates a function.
-var workerFromEnv = os.Getenv(EnvWorker) != ""
-
-// executorFromEnv returns the executor DECO_EXECUTOR names, or nil. All
-// functions share the one it makes. When the scheme's package has not
-// been initialised yet (package initialisation order), the executor is
-// made at the first call instead.
-func executorFromEnv() (Executor, error) {
+// executorFromEnv returns the executor DECO_EXECUTOR names, or nil. When
+// the scheme's package has not been initialised yet (package
+// initialisation order), the executor is made at the first call instead.
+// A bad value gives an executor that fails every call with the reason:
+// decoration happens at package initialisation, where a panic would be a
+// stack trace before main.
+func executorFromEnv() backend.Executor {
 	v := os.Getenv(EnvExecutor)
-	if v == "" || v == "local" || inWorker() {
-		return nil, nil
+	if v == "" || v == "local" || registry.InWorker() {
+		return nil
 	}
-	executors.mu.Lock()
-	defer executors.mu.Unlock()
-	if e, ok := executors.env[v]; ok {
-		return e, nil
+	envExecutors.mu.Lock()
+	defer envExecutors.mu.Unlock()
+	if e, ok := envExecutors.m[v]; ok {
+		return e
 	}
 	scheme, _, _ := strings.Cut(v, ":")
-	var e Executor
-	if _, ok := executors.byKey[scheme]; ok {
-		var err error
-		if e, err = makeEnvExecutor(v); err != nil {
-			return nil, err
-		}
+	var e backend.Executor
+	if _, ok := registry.Scheme(scheme); ok {
+		e = makeEnvExecutor(v)
 	} else {
 		e = &lateExecutor{value: v}
 	}
-	executors.env[v] = e
-	return e, nil
+	envExecutors.m[v] = e
+	return e
 }
 
-// makeEnvExecutor runs the factory DECO_EXECUTOR=v names. executors.mu
-// must be held.
-func makeEnvExecutor(v string) (Executor, error) {
+// makeEnvExecutor runs the factory DECO_EXECUTOR=v names, or returns an
+// executor that fails every call with the reason it cannot.
+func makeEnvExecutor(v string) backend.Executor {
 	scheme, arg, _ := strings.Cut(v, ":")
-	factory, ok := executors.byKey[scheme]
+	factory, ok := registry.Scheme(scheme)
 	if !ok {
-		return nil, fmt.Errorf("deco: %s=%q: no executor %q is registered (import its package, e.g. github.com/deco-go/deco/process)", EnvExecutor, v, scheme)
+		return failing{fmt.Errorf("deco: %s=%q: no executor %q is registered (import its package, e.g. github.com/deco-go/deco/process)", EnvExecutor, v, scheme)}
 	}
 	e, err := factory(arg)
-	if err != nil {
-		return nil, fmt.Errorf("deco: %s=%q: %w", EnvExecutor, v, err)
+	if err == nil && e == nil {
+		err = errors.New("the executor's factory returned no executor")
 	}
-	return e, nil
+	if err != nil {
+		return failing{fmt.Errorf("deco: %s=%q: %w", EnvExecutor, v, err)}
+	}
+	return e
 }
+
+// failing is the executor of a bad DECO_EXECUTOR: every call fails with
+// err, which names the variable and the problem.
+type failing struct{ err error }
+
+func (f failing) Execute(context.Context, string, []byte) ([]byte, error) { return nil, f.err }
 
 // lateExecutor is the executor of a DECO_EXECUTOR scheme whose package was
 // not yet initialised when a function was decorated: it is made at the
@@ -144,51 +90,31 @@ func makeEnvExecutor(v string) (Executor, error) {
 type lateExecutor struct {
 	value string
 	once  sync.Once
-	e     Executor
-	err   error
+	e     backend.Executor
 }
 
 func (l *lateExecutor) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
-	l.once.Do(func() {
-		executors.mu.Lock()
-		defer executors.mu.Unlock()
-		l.e, l.err = makeEnvExecutor(l.value)
-	})
-	if l.err != nil {
-		return nil, l.err
-	}
+	l.once.Do(func() { l.e = makeEnvExecutor(l.value) })
 	return l.e.Execute(ctx, name, arg)
 }
 
-// workerMarker is set by backends in the processes they start, so that a
-// worker never sends its calls to workers of its own.
-var workerMarker struct {
-	mu sync.Mutex
-	on bool
-}
-
-// MarkWorker tells deco that this process is a worker of an executor: it
-// then ignores DECO_EXECUTOR, so a worker never spawns workers of its own.
-// Backends call it; programs do not need to.
-func MarkWorker() {
-	workerMarker.mu.Lock()
-	workerMarker.on = true
-	workerMarker.mu.Unlock()
-}
-
-func inWorker() bool {
-	if workerFromEnv {
-		return true
+// The backend package describes running calls through this hook (see
+// backend.CallOf), since it cannot import this package.
+func init() {
+	registry.CallOf = func(ctx context.Context) (string, int, int, bool) {
+		c := runningCall(ctx)
+		if c == nil {
+			return "", 0, 0, false
+		}
+		return c.fn.name, c.index, c.lane, true
 	}
-	workerMarker.mu.Lock()
-	defer workerMarker.mu.Unlock()
-	return workerMarker.on
 }
 
 // ErrLostMutation is wrapped by the error of a call that ran on an
-// [Executor] and changed, in place, data that its argument shares with
-// the caller — an element of a slice, an entry of a Go map, a field behind
-// a pointer, or a value held by a [Map] (a nested write). In this process
+// executor ([github.com/deco-go/deco/backend.Executor]) and changed, in
+// place, data that its argument shares with the caller — an element of
+// a slice, an entry of a Go map, a field behind a pointer, or a value
+// held by a [Map] (a nested write). In this process
 // the caller would have seen such a change; from another process it
 // cannot be carried back, so deco refuses it rather than lose it
 // silently, as Python's deco did. The error names the path of the first
@@ -199,7 +125,7 @@ var ErrLostMutation = errors.New("deco: the task changed data its argument share
 // remote returns a function that runs calls of name on e. Its cost per
 // call, beyond e's: encoding the argument and decoding the outcome, and,
 // only for argument types that can hold a *Map, a walk to find the Maps.
-func remote[A, R any](e Executor, name string) func(context.Context, A) (R, error) {
+func remote[A, R any](e backend.Executor, name string) func(context.Context, A) (R, error) {
 	hasMaps := shapeOf(typeFor[A]()).hasMaps
 	return func(ctx context.Context, a A) (R, error) {
 		var zero R
@@ -308,8 +234,8 @@ func receive[R any](ctx context.Context, name string, out []byte, maps map[uint6
 	}
 	if o.Panicked {
 		pe := &PanicError{Func: name, Value: o.PanicValue, Stack: o.PanicStack, remote: true}
-		if info, ok := CallOf(ctx); ok {
-			pe.Index = info.Index
+		if c := runningCall(ctx); c != nil {
+			pe.Index = c.index
 		}
 		panic(pe)
 	}

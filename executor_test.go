@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/deco-go/deco/backend"
+	"github.com/deco-go/deco/internal/registry"
 )
 
 // These tests look at the executor boundary from inside the package: the
@@ -25,13 +28,13 @@ type countingExecutor struct{ calls int }
 
 func (c *countingExecutor) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
 	c.calls++
-	return Invoke(ctx, name, arg)
+	return backend.Invoke(ctx, name, arg)
 }
 
 func TestEnvExecutorIsMadeOncePerValue(t *testing.T) {
 	made := 0
 	scheme := unique("test-env")
-	RegisterExecutor(scheme, func(arg string) (Executor, error) {
+	backend.RegisterExecutor(scheme, func(arg string) (backend.Executor, error) {
 		made++
 		if arg == "bad" {
 			return nil, errors.New("bad argument")
@@ -39,18 +42,19 @@ func TestEnvExecutorIsMadeOncePerValue(t *testing.T) {
 		return &countingExecutor{}, nil
 	})
 	t.Setenv(EnvExecutor, scheme+":2")
-	a, err := executorFromEnv()
-	b, _ := executorFromEnv()
-	if err != nil || a == nil || a != b || made != 1 {
-		t.Fatalf("executorFromEnv = %v, %v (%v); made %d times, want one shared executor", a, err, b, made)
+	a := executorFromEnv()
+	b := executorFromEnv()
+	if a == nil || a != b || made != 1 {
+		t.Fatalf("executorFromEnv = %v (%v); made %d times, want one shared executor", a, b, made)
 	}
 	t.Setenv(EnvExecutor, scheme+":bad")
-	if _, err := executorFromEnv(); err == nil || !strings.Contains(err.Error(), "bad argument") || !strings.Contains(err.Error(), EnvExecutor) {
+	bad := executorFromEnv()
+	if _, err := bad.Execute(context.Background(), "x", nil); err == nil || !strings.Contains(err.Error(), "bad argument") || !strings.Contains(err.Error(), EnvExecutor) {
 		t.Fatalf("a failing factory: err = %v", err)
 	}
 	t.Setenv(EnvExecutor, "local")
-	if e, err := executorFromEnv(); e != nil || err != nil {
-		t.Fatalf("local: %v, %v", e, err)
+	if e := executorFromEnv(); e != nil {
+		t.Fatalf("local: %v", e)
 	}
 }
 
@@ -59,17 +63,17 @@ func TestEnvExecutorIsMadeOncePerValue(t *testing.T) {
 func TestEnvExecutorOfALaterPackageIsMadeAtTheFirstCall(t *testing.T) {
 	scheme := unique("test-late")
 	t.Setenv(EnvExecutor, scheme)
-	e, err := executorFromEnv()
-	if err != nil || e == nil {
-		t.Fatalf("executorFromEnv = %v, %v", e, err)
+	e := executorFromEnv()
+	if e == nil {
+		t.Fatal("executorFromEnv = nil")
 	}
 	if _, err := e.Execute(context.Background(), "x", nil); err == nil || !strings.Contains(err.Error(), "no executor") {
 		t.Fatalf("before registration: %v", err)
 	}
 	// A later value finds it registered.
 	t.Setenv(EnvExecutor, scheme+"-2")
-	e2, _ := executorFromEnv()
-	RegisterExecutor(scheme+"-2", func(string) (Executor, error) { return &countingExecutor{}, nil })
+	e2 := executorFromEnv()
+	backend.RegisterExecutor(scheme+"-2", func(string) (backend.Executor, error) { return &countingExecutor{}, nil })
 	name := unique("TestEnvExecutorOfALaterPackage")
 	register(name, func(_ context.Context, i int) (int, error) { return i + 1, nil }, "here")
 	out, err := e2.Execute(context.Background(), name, mustEncode(t, 1))
@@ -92,17 +96,16 @@ func mustEncode(t *testing.T, v any) []byte {
 
 func TestWorkersIgnoreTheEnvironment(t *testing.T) {
 	t.Setenv(EnvExecutor, "anything:1")
-	old := workerFromEnv
-	workerFromEnv = true
-	defer func() { workerFromEnv = old }()
-	if e, err := executorFromEnv(); e != nil || err != nil {
-		t.Fatalf("in a worker: %v, %v", e, err)
+	old := registry.SetWorker(true)
+	defer registry.SetWorker(old)
+	if e := executorFromEnv(); e != nil {
+		t.Fatalf("in a worker: %v", e)
 	}
 }
 
 func TestCallOfDescribesTheRunningCall(t *testing.T) {
 	f := ConcurrentCtxValue(func(ctx context.Context, i int) int {
-		info, ok := CallOf(ctx)
+		info, ok := backend.CallOf(ctx)
 		if !ok {
 			return -1
 		}
@@ -117,7 +120,7 @@ func TestCallOfDescribesTheRunningCall(t *testing.T) {
 			t.Fatalf("call %d saw %d: want its index and a lane below the limit", i, v)
 		}
 	}
-	if _, ok := CallOf(context.Background()); ok {
+	if _, ok := backend.CallOf(context.Background()); ok {
 		t.Fatal("CallOf(Background) reported a call")
 	}
 }

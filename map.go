@@ -25,7 +25,7 @@ import (
 //
 // # Across processes
 //
-// A *Map reachable from the argument of a call that runs on an [Executor]
+// A *Map reachable from the argument of a call that runs on an executor
 // (a worker process, another machine) — the argument itself, or through
 // exported struct fields, pointers, slices, arrays, Go maps and interface
 // values — is replayed, as Python's deco replays index writes into a dict

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 func TestMapTakesWritesFromConcurrentCalls(t *testing.T) {
@@ -46,7 +47,7 @@ func TestMapTakesWritesFromConcurrentCalls(t *testing.T) {
 type viaBytes struct{}
 
 func (viaBytes) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
-	return deco.Invoke(ctx, name, arg)
+	return backend.Invoke(ctx, name, arg)
 }
 
 type timesJob struct {

@@ -3,6 +3,8 @@ package deco
 import (
 	"errors"
 	"fmt"
+
+	"github.com/deco-go/deco/backend"
 )
 
 // An Option configures a decorated function ([Concurrent] and its siblings)
@@ -24,7 +26,7 @@ type config struct {
 	queue      int // -1: unbounded
 	failFast   bool
 	panicError bool
-	executor   Executor
+	executor   backend.Executor
 	progress   func(Progress)
 	recorder   *Recorder
 	statsTo    *Stats
@@ -156,7 +158,7 @@ func PanicAsError() Option {
 // On runs the function's calls on e (worker processes, a cluster) instead of
 // in this process. The function must be named ([Name]); its argument and
 // result travel through e's codec. Call sites and waits do not change.
-func On(e Executor) Option {
+func On(e backend.Executor) Option {
 	return func(c *config) error {
 		if err := funcOnly(c, "On"); err != nil {
 			return err

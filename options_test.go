@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 func mustPanic(t *testing.T, want string, f func()) {
@@ -49,7 +50,7 @@ func TestDuplicateNamesAreRefused(t *testing.T) {
 		deco.ConcurrentValue(func(int) int { return 0 }, deco.Name("TestDuplicateNamesAreRefused"))
 	})
 	found := false
-	for _, n := range deco.Names() {
+	for _, n := range backend.Names() {
 		found = found || n == "TestDuplicateNamesAreRefused"
 	}
 	if !found {
@@ -71,7 +72,7 @@ func (l loopback) Execute(ctx context.Context, name string, arg []byte) ([]byte,
 	if l.calls != nil {
 		atomic.AddInt64(l.calls, 1)
 	}
-	return deco.Invoke(ctx, name, arg)
+	return backend.Invoke(ctx, name, arg)
 }
 
 func TestOnRunsNamedFunctionsThroughTheExecutor(t *testing.T) {

@@ -8,35 +8,24 @@ import (
 	"math"
 	"reflect"
 	"runtime/debug"
-	"sort"
-	"sync"
 	"unsafe"
+
+	"github.com/deco-go/deco/internal/registry"
 )
 
-// registry maps names to functions, for executors that run calls by name.
-var registry = struct {
-	mu    sync.Mutex
-	funcs map[string]registered
-}{funcs: map[string]registered{}}
-
-type registered struct {
-	where  string // file:line of the decoration
-	invoke func(ctx context.Context, arg []byte) ([]byte, error)
-}
-
-// register records fn under name, refusing a duplicate.
+// register records fn under name in the registry of named functions
+// (internal/registry), which backend.Invoke reads, refusing a duplicate.
 func register[A, R any](name string, fn func(context.Context, A) (R, error), where string) {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	// Decorating again at the same place (a function that runs twice, a
-	// test run with -count) is no collision: the same code takes the name
-	// again. Only two different places claiming one name are refused.
-	if old, dup := registry.funcs[name]; dup && old.where != where {
-		panic(fmt.Sprintf("deco: Name(%q) is already taken by the function decorated at %s (this one: %s); names must be unique", name, old.where, where))
+	err := registry.Register(name, registry.Func{
+		Where:     where,
+		Signature: fmt.Sprintf("func(%v) %v", reflect.TypeFor[A](), reflect.TypeFor[R]()),
+		Invoke: func(ctx context.Context, arg []byte) ([]byte, error) {
+			return invoke(ctx, name, fn, arg)
+		},
+	})
+	if err != nil {
+		panic(err.Error())
 	}
-	registry.funcs[name] = registered{where: where, invoke: func(ctx context.Context, arg []byte) ([]byte, error) {
-		return invoke(ctx, name, fn, arg)
-	}}
 }
 
 // invoke runs one call of fn, sent by another process, and encodes its
@@ -125,41 +114,6 @@ func runRecovered[A, R any](ctx context.Context, name string, fn func(context.Co
 	}()
 	r, err = fn(ctx, a)
 	return r, err, nil
-}
-
-// Invoke runs the function registered under name in this process, with an
-// argument encoded by the calling side of an [Executor], and returns the
-// call's encoded outcome, which the executor hands back to the caller's
-// side unchanged: the result, or the task's error or panic (a panic is
-// recovered here and re-raised on the caller's side, as a *[PanicError]
-// carrying the task's stack), and the writes the task made into [Map]s
-// reachable from its argument. Invoke's own error is for a call that
-// could not run at all: no function of that name in this program (a
-// function that runs on workers must be decorated at package level, by a
-// variable initialised before main runs), or an argument that does not
-// decode. Backends call it in their workers. Invoke does not call
-// runtime.Goexit's callers back: a task that calls runtime.Goexit ends the
-// goroutine that called Invoke.
-func Invoke(ctx context.Context, name string, arg []byte) ([]byte, error) {
-	registry.mu.Lock()
-	r, ok := registry.funcs[name]
-	registry.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("deco: no function is named %q in this program (named: %v); a function that runs in worker processes must be decorated at package level, by a variable initialised before main runs, so that every process of the program has it", name, Names())
-	}
-	return r.invoke(ctx, arg)
-}
-
-// Names lists the names of all named functions, sorted.
-func Names() []string {
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	names := make([]string, 0, len(registry.funcs))
-	for n := range registry.funcs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // lostChange compares the argument after the task ran (live) with a fresh

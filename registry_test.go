@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 func TestInvokeOfAnUnknownNameListsTheNames(t *testing.T) {
-	_, err := deco.Invoke(context.Background(), "no such function", nil)
+	_, err := backend.Invoke(context.Background(), "no such function", nil)
 	for _, want := range []string{`no function is named "no such function"`, "deco_test.panicsAcross", "package level"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("err = %v, want it to contain %q", err, want)

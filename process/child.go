@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 // child is one worker process, seen from the parent.
@@ -87,7 +87,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 		ready:   make(chan struct{}), dead: make(chan struct{}),
 	}
 	cmd := exec.Command(e.exe)
-	cmd.Env = append(os.Environ(), deco.EnvWorker+"="+protocolVersion)
+	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion)
 	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0]} // fds 3, 4, 5: see protocol.go
 	cmd.Stdout = e.stdout                                           // not an *os.File: a copying goroutine, which Wait waits for
 	cmd.Stderr = c.stderr

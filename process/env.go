@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 // Scheme is the DECO_EXECUTOR scheme of this package:
@@ -23,11 +23,11 @@ const Scheme = "processes"
 const EnvIdleTimeout = time.Second
 
 func init() {
-	deco.RegisterExecutor(Scheme, fromEnv)
+	backend.RegisterExecutor(Scheme, fromEnv)
 }
 
 // fromEnv makes the executor of DECO_EXECUTOR=processes:arg.
-func fromEnv(arg string) (deco.Executor, error) {
+func fromEnv(arg string) (backend.Executor, error) {
 	n := runtime.GOMAXPROCS(0)
 	if arg != "" {
 		var err error

@@ -20,7 +20,7 @@ var ErrClosed = errors.New("process: the executor was closed")
 // [deco.Func.Wait] reports it inside a [deco.CallError].
 type WorkerError struct {
 	Func     string        // the function's name
-	Call     int           // the call's position in its batch or scope (deco.CallInfo.Index), or -1
+	Call     int           // the call's position in its batch or scope (backend.CallInfo.Index), or -1
 	Worker   int           // the worker's number, 0 to n-1, which is the call's lane
 	PID      int           // the worker's process ID
 	Status   string        // how the worker ended, as os.ProcessState reports it: "exit status 3", "signal: killed"

@@ -9,12 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 // Executor runs calls of named deco functions in worker processes: the
 // program's own binary, started again with a marker in its environment,
-// which [Main] turns into a worker. It implements [deco.Executor]: give
+// which [Main] turns into a worker. It implements [backend.Executor]: give
 // it to a function with [deco.On], or set DECO_EXECUTOR=processes:N.
 //
 // Each worker runs one call at a time. Workers start when the first call
@@ -102,7 +102,7 @@ func New(workers int, opts ...Option) *Executor {
 		panic(err.Error())
 	}
 	e := &Executor{
-		n: workers, cfg: cfg, local: inWorker(),
+		n: workers, cfg: cfg, local: backend.InWorker(),
 		stdout:  &lockedWriter{w: cfg.stdout},
 		stderr:  &lockedWriter{w: cfg.stderr},
 		slots:   make([]slot, workers),
@@ -266,7 +266,7 @@ func (e *Executor) Close() error {
 
 // Execute runs the call of the function called name with the encoded
 // argument arg on a worker, and returns the call's encoded outcome; deco
-// calls it (see [deco.Executor]). It blocks until a worker is free — the
+// calls it (see [backend.Executor]). It blocks until a worker is free — the
 // worker of the call's lane when it is — starting it if needed, and then
 // until the call has run.
 //
@@ -278,11 +278,11 @@ func (e *Executor) Close() error {
 // worker's message when the call could not run there (no such function).
 func (e *Executor) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
 	if e.local {
-		return deco.Invoke(ctx, name, arg)
+		return backend.Invoke(ctx, name, arg)
 	}
-	info, ok := deco.CallOf(ctx)
+	info, ok := backend.CallOf(ctx)
 	if !ok {
-		info = deco.CallInfo{Func: name, Index: -1, Lane: -1}
+		info = backend.CallInfo{Func: name, Index: -1, Lane: -1}
 	}
 	for attempt := 1; ; attempt++ {
 		out, err := e.try(ctx, name, arg, info)
@@ -299,7 +299,7 @@ func (e *Executor) Execute(ctx context.Context, name string, arg []byte) ([]byte
 }
 
 // try makes one attempt at a call.
-func (e *Executor) try(ctx context.Context, name string, arg []byte, info deco.CallInfo) ([]byte, error) {
+func (e *Executor) try(ctx context.Context, name string, arg []byte, info backend.CallInfo) ([]byte, error) {
 	var c *child
 	for {
 		var err error
@@ -337,7 +337,7 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info deco.C
 }
 
 // workerError describes how c ended while it ran a call.
-func (e *Executor) workerError(c *child, info deco.CallInfo, name string) *WorkerError {
+func (e *Executor) workerError(c *child, info backend.CallInfo, name string) *WorkerError {
 	reason, status := c.why()
 	tail, cause := c.stderr.last()
 	we := &WorkerError{

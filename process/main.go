@@ -3,21 +3,9 @@ package process
 import (
 	"fmt"
 	"os"
-	"sync/atomic"
 
-	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
-
-// isWorker is set by Main in a worker, after it has removed the marker
-// from the environment.
-var isWorker atomic.Bool
-
-// inWorker reports whether this process is a worker: Main has made it
-// one, or it was started as one and Main has not run yet (package-level
-// variables are initialised before main).
-func inWorker() bool {
-	return isWorker.Load() || os.Getenv(deco.EnvWorker) != ""
-}
 
 // Main turns this process into a worker if an [Executor] started it as
 // one, and otherwise returns at once, having done nothing. Call it first
@@ -34,7 +22,7 @@ func inWorker() bool {
 //		os.Exit(m.Run())
 //	}
 //
-// In a worker, Main never returns: it calls [deco.MarkWorker] (so that
+// In a worker, Main never returns: it calls [backend.MarkWorker] (so that
 // calls the worker's tasks make run in the worker itself: a worker never
 // starts workers of its own), removes the worker marker from the
 // environment (so that programs the tasks start are not workers), serves
@@ -48,7 +36,7 @@ func inWorker() bool {
 //
 // Cost in a process that is not a worker: one environment lookup.
 func Main() {
-	v, ok := os.LookupEnv(deco.EnvWorker)
+	v, ok := os.LookupEnv(backend.EnvWorker)
 	if !ok {
 		return
 	}
@@ -56,9 +44,8 @@ func Main() {
 		fmt.Fprintf(os.Stderr, "deco/process: this program was started as a worker of protocol %q, but it speaks %q: is the parent another build of the program?\n", v, protocolVersion)
 		os.Exit(exitProtocol)
 	}
-	os.Unsetenv(deco.EnvWorker)
-	isWorker.Store(true)
-	deco.MarkWorker()
+	os.Unsetenv(backend.EnvWorker)
+	backend.MarkWorker() // already set from the environment; kept after Unsetenv
 	os.Exit(serve())
 }
 

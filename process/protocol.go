@@ -19,11 +19,11 @@ import (
 // Each pipe carries one gob stream of frames: gob frames each message with
 // its length, and a stream sends the frame's type once per worker, not per
 // call. Arguments and results inside frames are the bytes deco encodes
-// (deco.Executor); the protocol never decodes them.
+// (backend.Executor); the protocol never decodes them.
 //
 //	worker → parent  hello   once, when the worker is ready: its PID
 //	parent → worker  call    ID, function name, encoded argument
-//	worker → parent  result  ID, encoded outcome (deco.Invoke), or Err
+//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err
 //	parent → worker  cancel  ID: the caller's context is done
 //	worker → parent  need    a Static's name, asked by a task
 //	parent → worker  static  the Static's name and encoded value, or Err

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 	"github.com/deco-go/deco/process"
 )
 
 // A worker started by another version of the protocol refuses to serve.
 func TestAWorkerOfAnotherProtocolExits(t *testing.T) {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), deco.EnvWorker+"=deco-process/0")
+	cmd.Env = append(os.Environ(), backend.EnvWorker+"=deco-process/0")
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), `protocol "deco-process/0"`) {

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 )
 
 // conn is a worker's end of the protocol (see protocol.go).
@@ -128,7 +128,7 @@ func (c *conn) run(ctx context.Context, f *frame) {
 			go c.serveCalls()
 		}
 	}()
-	out, err := deco.Invoke(ctx, f.Name, f.Data)
+	out, err := backend.Invoke(ctx, f.Name, f.Data)
 	r := &frame{Kind: kindResult, ID: f.ID, Data: out}
 	if err != nil {
 		r.Err = err.Error()

@@ -1,0 +1,116 @@
+package backend_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
+)
+
+// loopback is the smallest Executor: it runs each call in this process
+// through the same bytes a worker process would see, by handing the
+// encoded argument to Invoke and its encoded outcome back to deco.
+type loopback struct{}
+
+func (loopback) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	return backend.Invoke(ctx, name, arg)
+}
+
+func ExampleExecutor() {
+	square := deco.ConcurrentValue(func(n int) int { return n * n },
+		deco.Name("ExampleExecutor/square"), deco.On(loopback{}))
+	for n := range 4 {
+		square.Go(n)
+	}
+	fmt.Println(square.Wait())
+	// Output: [0 1 4 9] <nil>
+}
+
+// one runs one call at a time: functions on it get Limit(1) by default,
+// so every call holds lane 0.
+type one struct{ maxLane *atomic.Int64 }
+
+func (one) Workers() int { return 1 }
+
+func (o one) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	if info, ok := backend.CallOf(ctx); ok && int64(info.Lane) > o.maxLane.Load() {
+		o.maxLane.Store(int64(info.Lane))
+	}
+	return backend.Invoke(ctx, name, arg)
+}
+
+func ExampleSized() {
+	e := one{maxLane: new(atomic.Int64)}
+	f := deco.ConcurrentValue(func(n int) int { return n }, deco.Name("ExampleSized/id"), deco.On(e))
+	for i := range 20 {
+		f.Go(i)
+	}
+	f.Wait()
+	fmt.Println("highest lane:", e.maxLane.Load())
+	// Output: highest lane: 0
+}
+
+func ExampleInvoke() {
+	deco.ConcurrentValue(func(s string) int { return len(s) }, deco.Name("ExampleInvoke/len"))
+	// Invoke runs the named function on an argument deco encoded; an
+	// unknown name is an error, not a panic.
+	_, err := backend.Invoke(context.Background(), "ExampleInvoke/nope", nil)
+	fmt.Println(err != nil)
+	// Output: true
+}
+
+func ExampleNames() {
+	deco.Concurrent(func(string) {}, deco.Name("ExampleNames/thumbnail"))
+	fmt.Println(slices.Contains(backend.Names(), "ExampleNames/thumbnail"))
+	// Output: true
+}
+
+func ExampleFingerprint() {
+	before := backend.Fingerprint()
+	deco.Concurrent(func(int) {}, deco.Name("ExampleFingerprint/new"))
+	fmt.Println(before != backend.Fingerprint())
+	// Output: true
+}
+
+// lanes reports the call's lane and index through CallOf.
+type lanes struct{}
+
+func (lanes) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	info, _ := backend.CallOf(ctx)
+	fmt.Println(info.Func, info.Index)
+	return backend.Invoke(ctx, name, arg)
+}
+
+func ExampleCallOf() {
+	f := deco.ConcurrentValue(func(n int) int { return n }, deco.Name("ExampleCallOf/id"), deco.On(lanes{}), deco.Limit(1))
+	f.Go(7)
+	f.Go(8)
+	f.Wait()
+	// Output:
+	// ExampleCallOf/id 0
+	// ExampleCallOf/id 1
+}
+
+func ExampleRegisterExecutor() {
+	// A backend package registers its scheme from init; then
+	// DECO_EXECUTOR=loopback moves every named function onto it.
+	backend.RegisterExecutor("loopback", func(arg string) (backend.Executor, error) {
+		if arg != "" {
+			return nil, fmt.Errorf("loopback takes no argument, got %q", arg)
+		}
+		return loopback{}, nil
+	})
+	fmt.Println("registered")
+	// Output: registered
+}
+
+func ExampleMarkWorker() {
+	// A worker process marks itself before it serves, so that its own
+	// named functions run in it and never on executors of their own.
+	fmt.Println(backend.InWorker())
+	// (In a worker: backend.MarkWorker(); then InWorker reports true.)
+	// Output: false
+}
