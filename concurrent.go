@@ -204,10 +204,7 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 		exec = executorFromEnv()
 	}
 	if exec != nil {
-		if cfg.name == "" {
-			panic("deco: On: only a named function can run on an executor; add deco.Name")
-		}
-		f.fn = remote[A, R](exec, cfg.name)
+		f.fn = remoteFunc[A, R](exec, cfg)
 	}
 	return f
 }

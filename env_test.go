@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/deco-go/deco/backend"
 	"github.com/deco-go/deco/internal/registry"
@@ -86,8 +83,8 @@ func TestEnvExecutorOfALaterPackageIsMadeAtTheFirstCall(t *testing.T) {
 	}
 }
 
-func mustEncode(t *testing.T, v any) []byte {
-	b, err := encode(v)
+func mustEncode[T any](t *testing.T, v T) []byte {
+	b, err := appendValue(nil, &v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,66 +121,3 @@ func TestCallOfDescribesTheRunningCall(t *testing.T) {
 		t.Fatal("CallOf(Background) reported a call")
 	}
 }
-
-type withPointer struct {
-	Name string
-	Out  *struct{ Width int }
-	Tags map[string][]int
-	List []float64
-	Any  any
-	When time.Time
-	priv []int
-}
-
-func TestLostChangeNamesTheFirstChange(t *testing.T) {
-	fresh := func() withPointer {
-		return withPointer{
-			Name: "x", Out: &struct{ Width int }{1}, Tags: map[string][]int{"a": {1}},
-			List: []float64{math.NaN(), 1}, Any: &[]int{1}, When: time.Unix(5, 0),
-		}
-	}
-	for _, tc := range []struct {
-		change func(*withPointer)
-		want   string
-	}{
-		{func(w *withPointer) {}, ""},
-		{func(w *withPointer) { w.Name = "y" }, ""}, // a value field: the task has a copy
-		{func(w *withPointer) { w.Out.Width = 2 }, "arg.Out.Width"},
-		{func(w *withPointer) { w.Tags["a"][0] = 2 }, `arg.Tags["a"][0]`},
-		{func(w *withPointer) { w.Tags["b"] = nil }, "arg.Tags"},
-		{func(w *withPointer) { w.List[1] = 2 }, "arg.List[1]"},
-		{func(w *withPointer) { (*w.Any.(*[]int))[0] = 2 }, "arg.Any[0]"},
-		{func(w *withPointer) { w.priv = []int{1} }, ""}, // gob does not send it
-	} {
-		live, orig := fresh(), fresh()
-		tc.change(&live)
-		if got := lostChange(valueOfPtr(&live), valueOfPtr(&orig)); got != tc.want {
-			t.Errorf("lostChange = %q, want %q", got, tc.want)
-		}
-	}
-}
-
-func TestShapes(t *testing.T) {
-	for _, tc := range []struct {
-		typ               any
-		hasMaps, mayAlias bool
-	}{
-		{0, false, false},
-		{"", false, false},
-		{struct{ A, B int }{}, false, false},
-		{[]int{}, false, true},
-		{time.Time{}, false, false},
-		{&Map[int, int]{}, true, false},
-		{&Map[int, []int]{}, true, true},
-		{struct{ M *Map[int, int] }{}, true, false},
-		{struct{ m *Map[int, int] }{}, false, false},
-		{map[string]*Map[int, int]{}, true, true},
-	} {
-		s := shapeOf(reflect.TypeOf(tc.typ))
-		if s.hasMaps != tc.hasMaps || s.mayAlias != tc.mayAlias {
-			t.Errorf("shape of %T = %+v, want hasMaps %t, mayAlias %t", tc.typ, s, tc.hasMaps, tc.mayAlias)
-		}
-	}
-}
-
-func valueOfPtr[T any](p *T) reflect.Value { return reflect.ValueOf(p).Elem() }
