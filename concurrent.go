@@ -583,21 +583,42 @@ func (f *Func[A, R]) waitAny() error {
 	return err
 }
 
-// callerOutside reports the first caller outside this package, as
-// "file:line", for duplicate-name messages.
-func callerOutside() string {
-	pcs := make([]uintptr, 16)
+// site is where a function is decorated: the first caller outside this
+// package, for messages, and the whole stack of callers outside it, which
+// tells two decorations through one helper function apart.
+type site struct {
+	where  string // "file:line"
+	stack  string // the program counters of every caller outside deco
+	atInit bool   // the decoration runs while packages are initialised
+}
+
+// callerOutside reports the site of the decoration in progress.
+func callerOutside() site {
+	pcs := make([]uintptr, 64)
 	n := runtime.Callers(2, pcs)
 	frames := runtime.CallersFrames(pcs[:n])
+	var s site
+	var stack []byte
 	for {
 		fr, more := frames.Next()
+		if fr.Function == "runtime.doInit1" || fr.Function == "runtime.doInit" {
+			s.atInit = true
+		}
 		if !isDecoFrame(fr.Function) {
-			return fmt.Sprintf("%s:%d", fr.File, fr.Line)
+			if s.where == "" {
+				s.where = fmt.Sprintf("%s:%d", fr.File, fr.Line)
+			}
+			stack = fmt.Appendf(stack, "%x ", fr.PC)
 		}
 		if !more {
-			return "unknown"
+			break
 		}
 	}
+	if s.where == "" {
+		s.where = "unknown"
+	}
+	s.stack = string(stack)
+	return s
 }
 
 func isDecoFrame(fn string) bool {

@@ -72,7 +72,7 @@ func TestEnvExecutorOfALaterPackageIsMadeAtTheFirstCall(t *testing.T) {
 	e2 := executorFromEnv()
 	backend.RegisterExecutor(scheme+"-2", func(string) (backend.Executor, error) { return &countingExecutor{}, nil })
 	name := unique("TestEnvExecutorOfALaterPackage")
-	register(name, func(_ context.Context, i int) (int, error) { return i + 1, nil }, "here")
+	register(name, func(_ context.Context, i int) (int, error) { return i + 1, nil }, site{where: "here", stack: "here"})
 	out, err := e2.Execute(context.Background(), name, mustEncode(t, 1))
 	if err != nil {
 		t.Fatal(err)

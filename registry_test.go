@@ -61,3 +61,20 @@ func TestOutcomesCrossTheBoundaryAsInProcess(t *testing.T) {
 		t.Fatalf("Future.Wait = %v, %v; want the result and the error, as in-process", v, err)
 	}
 }
+
+// named decorates through a helper, as a package might: the first caller
+// outside deco is this line for every function it makes.
+func namedVia(n string, fn func(int) int) *deco.Func[int, int] {
+	return deco.ConcurrentValue(fn, deco.Name(n), deco.On(viaBytes{}))
+}
+
+func TestDuplicateNamesThroughAHelperAreRefused(t *testing.T) {
+	double := namedVia("TestDuplicateNamesThroughAHelperAreRefused", func(x int) int { return 2 * x })
+	mustPanic(t, `Name("TestDuplicateNamesThroughAHelperAreRefused") is already taken`, func() {
+		namedVia("TestDuplicateNamesThroughAHelperAreRefused", func(x int) int { return 3 * x })
+	})
+	double.Go(5)
+	if got, err := double.Wait(); err != nil || got[0] != 10 {
+		t.Fatalf("double.Go(5) = %v, %v; want 10", got, err)
+	}
+}

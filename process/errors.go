@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// ErrMismatch is matched, through [errors.Is], by the *[StartError] of a
+// worker whose program has other named functions than its parent's (names
+// and argument and result types, compared by backend.Fingerprint): another
+// build of the program. Such a worker could run another function under a
+// name, so it is never used.
+var ErrMismatch = errors.New("process: the worker's functions differ from its parent's")
+
 // ErrClosed is matched, through [errors.Is], by the error of a call that
 // was running on a worker when [Executor.Close] stopped it.
 var ErrClosed = errors.New("process: the executor was closed")
@@ -30,6 +37,7 @@ type WorkerError struct {
 	TimedOut bool          // killed because the call ran past Timeout
 	Timeout  time.Duration // the timeout, when TimedOut
 	Closed   bool          // killed by Close
+	Protocol string        // the protocol violation for which it was killed, if any
 }
 
 func (e *WorkerError) Error() string {
@@ -40,6 +48,8 @@ func (e *WorkerError) Error() string {
 		fmt.Fprintf(&b, " ran past its %v timeout on worker %d (pid %d), which was killed", e.Timeout, e.Worker, e.PID)
 	case e.Closed:
 		fmt.Fprintf(&b, ": the executor was closed while worker %d (pid %d) ran the call", e.Worker, e.PID)
+	case e.Protocol != "":
+		fmt.Fprintf(&b, ": worker %d (pid %d) was killed for a %s", e.Worker, e.PID, e.Protocol)
 	default:
 		fmt.Fprintf(&b, ": worker %d (pid %d) died: %s", e.Worker, e.PID, e.Status)
 		if e.Cause != "" {
