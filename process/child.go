@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -33,8 +35,12 @@ type child struct {
 	protocol string // the protocol violation, when reason is "protocol"
 	running  uint64 // the call the worker runs, or 0
 	startErr error  // why the worker never served, set before dead is closed
-	unread   int    // bytes of calls the worker left unread when it died
+	started  []byte // the started word (see newStartedWord), mapped until the worker is reaped
+	lastRun  uint64 // the call the worker had started when it died
 }
+
+// startedID reads the started word.
+func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[0]))) }
 
 // waitDelay bounds how long reaping a worker waits for its output pipes to
 // close once it has exited: a process the task started may hold them.
@@ -78,9 +84,15 @@ func (e *Executor) spawn(num int) (*child, error) {
 			ends[i] = [2]*os.File{r, w}
 		}
 	}
+	word, mem, err := newStartedWord()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
 	max := e.cfg.maxMessage
 	c := &child{
-		e: e, num: num,
+		started: mem,
+		e:       e, num: num,
 		calls:   newSender(ends[0][1], max),
 		results: newReceiver(ends[1][1], max),
 		cancels: newSender(ends[2][1], max),
@@ -90,20 +102,22 @@ func (e *Executor) spawn(num int) (*child, error) {
 	}
 	cmd := exec.Command(e.exe)
 	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion, envMaxMessage+"="+strconv.Itoa(max))
-	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0]} // fds 3, 4, 5: see protocol.go
-	cmd.Stdout = e.stdout                                           // not an *os.File: a copying goroutine, which Wait waits for
+	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0], word} // fds 3, 4, 5, 6: see protocol.go
+	cmd.Stdout = e.stdout                                                 // not an *os.File: a copying goroutine, which Wait waits for
 	cmd.Stderr = c.stderr
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = waitDelay
 	c.cmd = cmd
-	err := e.spawner.start(cmd)
+	err = e.spawner.start(cmd)
 	for _, p := range ends {
 		p[0].Close()
 	}
+	word.Close()
 	if err != nil {
 		for _, p := range ends {
 			p[1].Close()
 		}
+		unmap(mem)
 		return nil, err
 	}
 	c.pid = cmd.Process.Pid
@@ -135,8 +149,9 @@ func (c *child) watch() {
 	close(c.ready)
 	c.cmd.Wait()
 	c.mu.Lock()
-	c.unread = unread(c.files[0])
+	c.lastRun = startedID(c.started)
 	c.mu.Unlock()
+	unmap(c.started)
 	for _, f := range c.files {
 		f.Close()
 	}
@@ -209,8 +224,8 @@ func (c *child) call(f *frame) (*frame, error) {
 			c.kill("")
 		}
 		<-c.dead
-		if c.reason() == "" && c.unreadCalls() > 0 {
-			return nil, errNotRun // it died before it read the call
+		if c.reason() == "" && c.lastStarted() != f.ID {
+			return nil, errNotRun // it died before it started the call
 		}
 		return nil, errDied
 	}
@@ -227,10 +242,10 @@ func (c *child) timeout(id uint64) {
 	}
 }
 
-func (c *child) unreadCalls() int {
+func (c *child) lastStarted() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.unread
+	return c.lastRun
 }
 
 func (c *child) reason() string {

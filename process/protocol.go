@@ -14,11 +14,17 @@ import (
 // The protocol between the parent and a worker runs over three pipes,
 // passed as the worker's file descriptors 3, 4 and 5 (close-on-exec in the
 // worker, so that processes its tasks start never hold them), never over
-// stdin, stdout or stderr, which belong to the program:
+// stdin, stdout or stderr, which belong to the program, and one word of
+// shared memory, fd 6:
 //
 //	fd 3, parent → worker: calls, and Static values the worker asked for
 //	fd 4, worker → parent: hello, results, and requests for Static values
 //	fd 5, parent → worker: cancels
+//	fd 6, shared:          the ID of the call the worker started last
+//
+// A worker that dies with a call it had not started (killed while idle,
+// or before it read the call) leaves the word at the previous call: the
+// parent then sends the call to another worker instead of failing it.
 //
 // Each pipe carries frames: a 4-byte big-endian length, at most the
 // limit (MaxMessage), then the frame. A frame is a kind byte, uvarint

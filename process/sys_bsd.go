@@ -24,5 +24,3 @@ func blockingPipe() (r, w *os.File, err error) {
 	syscall.CloseOnExec(p[1])
 	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
 }
-
-const ioctlFIONREAD = 0x4004667f // _IOR('f', 127, int)

@@ -20,5 +20,3 @@ func blockingPipe() (r, w *os.File, err error) {
 	}
 	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
 }
-
-const ioctlFIONREAD = 0x541B

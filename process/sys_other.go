@@ -20,6 +20,10 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 func blockingPipe() (r, w *os.File, err error) { return nil, nil, errUnsupported }
 
-func unread(*os.File) int { return -1 }
+func newStartedWord() (*os.File, []byte, error) { return nil, nil, errUnsupported }
+
+func mapStartedWord(int) ([]byte, error) { return nil, errUnsupported }
+
+func unmap([]byte) {}
 
 func openPipe(int, bool) (*os.File, error) { return nil, errors.New(errUnsupported.Error()) }

@@ -6,27 +6,46 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-	"unsafe"
 )
 
 // supported reports whether worker processes run on this system.
 func supported() error { return nil }
 
-// unread returns how many bytes written into the pipe f (either end) are
-// still unread, or -1 if that cannot be told.
-func unread(f *os.File) int {
-	rc, err := f.SyscallConn()
+// newStartedWord returns a file of one word, mapped into this process's
+// memory, that a worker maps too (fd 6): the worker stores in it the ID of
+// each call it starts, so that when it dies the parent knows whether the
+// call it had handed it had started (see child.call). Cost: one store per
+// call in the worker, no system call.
+func newStartedWord() (*os.File, []byte, error) {
+	f, err := os.CreateTemp("", "deco-worker-*")
 	if err != nil {
-		return -1
+		return nil, nil, err
 	}
-	n := int32(-1)
-	rc.Control(func(fd uintptr) {
-		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, ioctlFIONREAD, uintptr(unsafe.Pointer(&n))); errno != 0 {
-			n = -1
-		}
-	})
-	return int(n)
+	os.Remove(f.Name())
+	if err := f.Truncate(8); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		f.Close()
+		return nil, nil, os.NewSyscallError("mmap", err)
+	}
+	return f, mem, nil
 }
+
+// mapStartedWord maps the worker's end of the started word.
+func mapStartedWord(fd int) ([]byte, error) {
+	syscall.CloseOnExec(fd)
+	mem, err := syscall.Mmap(fd, 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, os.NewSyscallError("mmap", err)
+	}
+	syscall.Close(fd)
+	return mem, nil
+}
+
+func unmap(mem []byte) { syscall.Munmap(mem) }
 
 // openPipe opens an inherited pipe: in blocking mode for the calls and
 // results (see protocol.go), for the runtime's poller for the cancels. It

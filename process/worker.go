@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -27,6 +28,8 @@ type conn struct {
 	deadline bool               // the running call's context has the caller's deadline
 
 	needMu sync.Mutex // one request for a Static at a time
+
+	started []byte // the started word, shared with the parent
 }
 
 // worker is the conn of this process when it is a worker, for Static.
@@ -37,6 +40,7 @@ const (
 	fdCalls   = 3
 	fdResults = 4
 	fdCancels = 5
+	fdStarted = 6 // the started word (see newStartedWord)
 )
 
 // serve runs the worker until its parent goes away.
@@ -50,6 +54,11 @@ func serve() int {
 		}
 		files[i] = f
 	}
+	started, err := mapStartedWord(fdStarted)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
+		return exitProtocol
+	}
 	max := defaultMaxMessage
 	if v, ok := os.LookupEnv(envMaxMessage); ok {
 		os.Unsetenv(envMaxMessage)
@@ -60,7 +69,7 @@ func serve() int {
 		}
 		max = n
 	}
-	c := &conn{in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max)}
+	c := &conn{in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max), started: started}
 	worker.Store(c)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
@@ -93,6 +102,9 @@ func (c *conn) serveCalls() {
 		c.mu.Lock()
 		c.callID, c.cancel, c.deadline = f.ID, cancel, f.Deadline != 0
 		c.mu.Unlock()
+		// From here on, a death of this process is the call's: the
+		// parent reads this word to tell (see child.call).
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(&c.started[0])), f.ID)
 		c.run(ctx, f)
 	}
 }
