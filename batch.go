@@ -26,6 +26,8 @@ type batch struct {
 	mu       sync.Mutex
 	idle     chan struct{} // closed when pending drops to 0, if someone waits
 	failFast bool
+	scoped   bool            // a Synchronized scope's: its calls' contexts derive from ctx
+	closed   bool            // a scope that has returned: no call may join it
 	ctx      context.Context // the context calls without one of their own see
 	cancel   context.CancelCauseFunc
 	pools    []*Pool           // pools kept open for this batch's calls
@@ -118,6 +120,14 @@ func (b *batch) stop(cause error) {
 
 // wait blocks until every call of the batch is done.
 func (b *batch) wait() {
+	if b.pending.Load() > 0 {
+		b.waitAs(currentWorker())
+	}
+}
+
+// waitAs is wait for a goroutine whose worker is w, or nil: a worker helps
+// its pool while it waits (help.go).
+func (b *batch) waitAs(w *worker) {
 	for b.pending.Load() > 0 {
 		b.mu.Lock()
 		if b.pending.Load() == 0 {
@@ -129,7 +139,11 @@ func (b *batch) wait() {
 		}
 		idle := b.idle
 		b.mu.Unlock()
-		<-idle
+		if w != nil {
+			helpWait(w, idle)
+		} else {
+			<-idle
+		}
 	}
 }
 

@@ -59,7 +59,7 @@ func (f *Func[A, R]) Stats() Stats {
 	c := &f.core.stats
 	s := Stats{
 		Name:           f.core.name,
-		Calls:          c.calls.Load() + f.pendingCalls(),
+		Calls:          f.startedCalls(),
 		Done:           c.done.Load(),
 		Failed:         c.failed.Load(),
 		Panicked:       c.panicked.Load(),
@@ -113,10 +113,6 @@ func (s *counters) addWall(ns int64) {
 	if ns > 0 {
 		s.wall.Add(ns)
 	}
-}
-
-func (s *counters) progress(name string) Progress {
-	return Progress{Func: name, Done: s.done.Load(), Total: s.calls.Load(), Failed: s.failed.Load()}
 }
 
 // histogram counts durations in buckets of 1/4 of a power of two, from
