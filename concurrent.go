@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -89,7 +90,6 @@ type funcBatch[A, R any] struct {
 	batch
 	n       int           // calls so far; guarded by the Func's mu
 	chunks  [][]slot[R]   // slot i is chunks[i/chunkSize][i%chunkSize]
-	assigns []*callCore   // calls with a deferred assignment, in call order
 	settled chan struct{} // closed when the wait that took the batch is over
 }
 
@@ -263,17 +263,11 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
 	cfg := f.cfg
 	cfg.pool, cfg.limit = nil, 0 // a Limit or Shared in opts replaces f's
-	for _, o := range opts {
-		if o == nil {
-			panic("deco: With: nil Option")
-		}
-		before := cfg.name
-		if err := o(&cfg); err != nil {
-			panic(err.Error())
-		}
-		if cfg.name != before {
-			panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, before))
-		}
+	if err := cfg.apply(opts); err != nil {
+		panic("deco: With: " + strings.TrimPrefix(err.Error(), "deco: "))
+	}
+	if cfg.name != f.cfg.name {
+		panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, f.cfg.name))
 	}
 	if cfg.limit == 0 && cfg.pool == nil {
 		cfg.limit, cfg.pool = f.cfg.limit, f.cfg.pool
@@ -495,7 +489,7 @@ func (c *call[A, R]) invoke() (err error, pe *PanicError) {
 				pe = remotePE
 				return
 			}
-			pe = &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
+			pe = c.panicError(r)
 			return
 		}
 		// runtime.Goexit: the goroutine is ending. Finish the call here
@@ -505,6 +499,13 @@ func (c *call[A, R]) invoke() (err error, pe *PanicError) {
 	c.value, err = c.f.fn(c, c.arg)
 	normal = true
 	return err, nil
+}
+
+// panicError wraps r, recovered from a panic in the call's task or in a
+// callback about it, with the stack of the goroutine that panicked: call
+// it in the deferred function that recovered.
+func (c *callCore) panicError(r any) *PanicError {
+	return &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
 }
 
 var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goexit (t.FailNow or t.SkipNow in a task?)")
@@ -560,7 +561,7 @@ func (c *call[A, R]) reportProgress(failed bool) {
 		if e.panicked != nil {
 			return
 		}
-		e.panicked = &PanicError{Func: fc.name, Index: c.index, Value: r, Stack: debug.Stack()}
+		e.panicked = c.panicError(r)
 		fc.stats.panicked.Add(1)
 		if !failed {
 			fc.stats.failed.Add(1)
@@ -727,39 +728,16 @@ func (f *Func[A, R]) startedCalls() int64 {
 // releases its pool. It re-panics with the first panic unless panics are
 // errors.
 func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
-	b.close()
-	f.core.stats.addWall(b.last.Load() - b.first)
+	errs, firstPanic := b.settle(&f.core)
 	results := make([]R, b.n)
 	for i := range results {
 		results[i] = b.slot(i).value
 	}
-	var errs []error
-	var firstPanic *PanicError
-	for _, c := range b.sortedFailures() {
-		if _, pe := c.outcome(); pe != nil && !f.core.panicAsError {
-			if firstPanic == nil {
-				firstPanic = pe
-			}
-			continue
-		}
-		errs = append(errs, c.failure())
-	}
-	b.applyAssigns()
 	f.release(b)
 	if firstPanic != nil {
 		panic(firstPanic)
 	}
 	return results, errors.Join(errs...)
-}
-
-// applyAssigns applies the deferred assignments of the calls that are done
-// and succeeded, in call order.
-func (b *funcBatch[A, R]) applyAssigns() {
-	for _, c := range b.assigns {
-		if err, pe := c.outcome(); c.state.Load() == stateDone && err == nil && pe == nil {
-			c.assign.apply()
-		}
-	}
 }
 
 // waitAny is Wait without the results, for WaitAll.

@@ -134,9 +134,6 @@ func (f *Func[A, R]) abandon(b *funcBatch[A, R]) {
 // finishIter ends an iterated batch like collect, without results or
 // re-panics (the iteration reported them).
 func (f *Func[A, R]) finishIter(b *funcBatch[A, R]) {
-	b.watch.Store(nil)
-	b.close()
-	f.core.stats.addWall(b.last.Load() - b.first)
-	b.applyAssigns()
+	b.settle(&f.core) // the iteration has reported the failures
 	f.release(b)
 }

@@ -32,17 +32,23 @@ type config struct {
 
 func newConfig(forScope bool, opts []Option) (config, error) {
 	c := config{forScope: forScope, queue: -1}
+	return c, c.apply(opts)
+}
+
+// apply applies opts to c, all of them, and joins their errors: the one
+// option loop, for decorating, With and Synchronized.
+func (c *config) apply(opts []Option) error {
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
 			errs = append(errs, errors.New("deco: nil Option"))
 			continue
 		}
-		if err := o(&c); err != nil {
+		if err := o(c); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return c, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func funcOnly(c *config, name string) error {

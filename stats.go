@@ -115,6 +115,12 @@ func (s *counters) addWall(ns int64) {
 	}
 }
 
+// storeMax raises a to v if v is larger, atomically.
+func storeMax(a *atomic.Int64, v int64) {
+	for m := a.Load(); v > m && !a.CompareAndSwap(m, v); m = a.Load() {
+	}
+}
+
 // histogram counts durations in buckets of 1/4 of a power of two, from
 // 1 ns to about 290 years, with atomic adds.
 type histogram struct {
@@ -145,8 +151,7 @@ func bucketUpper(i int) int64 {
 
 func (h *histogram) add(ns int64) {
 	h.buckets[bucketOf(ns)].Add(1)
-	for m := h.max.Load(); ns > m && !h.max.CompareAndSwap(m, ns); m = h.max.Load() {
-	}
+	storeMax(&h.max, ns)
 }
 
 // quantile returns the upper bound of the bucket holding quantile q, or the
@@ -181,9 +186,7 @@ type timing struct {
 }
 
 func (t *timing) enter(queued int64) {
-	n := t.running.Add(1)
-	for m := t.maxRunning.Load(); n > m && !t.maxRunning.CompareAndSwap(m, n); m = t.maxRunning.Load() {
-	}
+	storeMax(&t.maxRunning, t.running.Add(1))
 	if queued >= 0 {
 		t.queueWait.add(queued)
 	}

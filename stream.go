@@ -47,9 +47,7 @@ func (f *Func[A, R]) Stream(args iter.Seq[A]) iter.Seq2[int, Result[R]] {
 				b.stop(errStopped)
 			}
 			b.waitAs(w)
-			b.watch.Store(nil)
-			b.close()
-			f.core.stats.addWall(b.last.Load() - b.first)
+			b.settle(&f.core) // the stream has yielded the failures
 		}()
 		n, exhausted := 0, false
 		for {

@@ -46,8 +46,8 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	if err != nil {
 		return err
 	}
-	s := &scope{panicAsError: cfg.panicError}
-	s.failFast = cfg.failFast
+	s := new(scope)
+	s.failFast, s.panicAsError = cfg.failFast, cfg.panicError
 	if cfg.statsTo != nil {
 		s.timing = new(timing)
 	}
@@ -69,7 +69,7 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 		w = currentWorker() // only a wait that blocks reads the stack
 	}
 	s.wait(w)
-	s.close()
+	errs, firstPanic := s.settle(nil)
 	s.cancel(errScopeDone)
 	if cfg.statsTo != nil {
 		*cfg.statsTo = s.stats(nanotime() - s.first)
@@ -77,7 +77,10 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	if bodyPanic != nil {
 		panic(bodyPanic)
 	}
-	return s.collect(bodyErr)
+	if firstPanic != nil {
+		panic(firstPanic)
+	}
+	return errors.Join(append([]error{bodyErr}, errs...)...)
 }
 
 var errScopeDone = errors.New("deco: Synchronized has returned")
@@ -85,8 +88,7 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	panicAsError bool
-	calls        []task // in call order, guarded by batch.mu
+	calls []task // in call order, guarded by batch.mu
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -133,6 +135,9 @@ func (s *scope) register(t task, p *Pool) error {
 		c.queued = nanotime()
 	}
 	s.calls = append(s.calls, t)
+	if c.assign != nil {
+		s.assigns = append(s.assigns, c)
+	}
 	s.use(p)
 	s.add()
 	s.mu.Unlock()
@@ -169,34 +174,4 @@ func (s *scope) wait(w *worker) {
 		}
 		s.mu.Unlock()
 	}
-}
-
-// collect applies the scope's assignments and joins its errors, in call
-// order. It re-panics with the first panic unless panics are errors.
-func (s *scope) collect(bodyErr error) error {
-	s.mu.Lock()
-	calls := s.calls
-	s.mu.Unlock()
-	errs := []error{bodyErr}
-	var firstPanic *PanicError
-	for _, t := range calls {
-		c := t.core()
-		if _, pe := c.outcome(); pe != nil && !s.panicAsError && !c.fn.panicAsError {
-			if firstPanic == nil {
-				firstPanic = pe
-			}
-			continue
-		}
-		if err := c.failure(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if c.assign != nil {
-			c.assign.apply()
-		}
-	}
-	if firstPanic != nil {
-		panic(firstPanic)
-	}
-	return errors.Join(errs...)
 }
