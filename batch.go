@@ -23,16 +23,20 @@ type batch struct {
 	stopped atomic.Bool              // queued calls must not start (FailFast, early break)
 	watch   atomic.Pointer[chan int] // as-completed notifications, see Func.Completed
 
-	mu       sync.Mutex
-	idle     chan struct{} // closed when pending drops to 0, if someone waits
-	failFast bool
-	ctx      context.Context // the context calls without one of their own see
-	cancel   context.CancelCauseFunc
-	pools    []*Pool           // pools kept open for this batch's calls
-	failures map[int]*callCore // failed calls by index
-	timing   *timing           // per-call timing, for a scope's StatsTo
-	first    int64             // nanotime of the first call
-	last     atomic.Int64      // nanotime of the latest settle of finished calls
+	mu           sync.Mutex
+	idle         chan struct{} // closed when pending drops to 0, if someone waits
+	failFast     bool
+	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
+	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
+	closed       bool            // a scope that has returned: no call may join it
+	ctx          context.Context // the context calls without one of their own see
+	cancel       context.CancelCauseFunc
+	pools        []*Pool           // pools kept open for this batch's calls
+	failures     map[int]*callCore // failed calls by index
+	assigns      []*callCore       // calls with a deferred assignment, in call order
+	timing       *timing           // per-call timing, for a scope's StatsTo
+	first        int64             // nanotime of the first call
+	last         atomic.Int64      // nanotime of the latest settle of finished calls
 }
 
 // use records that the batch submits to p, keeping p's workers parked
@@ -70,8 +74,7 @@ func (b *batch) doneN(n int64, now int64) {
 	if now == 0 {
 		now = nanotime()
 	}
-	for last := b.last.Load(); now > last && !b.last.CompareAndSwap(last, now); last = b.last.Load() {
-	}
+	storeMax(&b.last, now)
 	if b.pending.Add(-n) != 0 {
 		return
 	}
@@ -118,6 +121,14 @@ func (b *batch) stop(cause error) {
 
 // wait blocks until every call of the batch is done.
 func (b *batch) wait() {
+	if b.pending.Load() > 0 {
+		b.waitAs(currentWorker())
+	}
+}
+
+// waitAs is wait for a goroutine whose worker is w, or nil: a worker helps
+// its pool while it waits (help.go).
+func (b *batch) waitAs(w *worker) {
 	for b.pending.Load() > 0 {
 		b.mu.Lock()
 		if b.pending.Load() == 0 {
@@ -129,7 +140,11 @@ func (b *batch) wait() {
 		}
 		idle := b.idle
 		b.mu.Unlock()
-		<-idle
+		if w != nil {
+			helpWait(w, idle)
+		} else {
+			<-idle
+		}
 	}
 }
 
@@ -168,6 +183,37 @@ func (b *batch) sortedFailures() []*callCore {
 	out := slices.Collect(maps.Values(b.failures))
 	slices.SortFunc(out, func(x, y *callCore) int { return x.index - y.index })
 	return out
+}
+
+// settle ends a batch whose calls are all done. It is the one way every
+// batch ends, whichever wait took it — [Func.Wait], an iterator,
+// [Func.Stream], [Synchronized]: it releases the batch's pools, adds its
+// wall time to fc's stats (fc is nil for a scope, which keeps its own),
+// applies the deferred assignments of the calls that succeeded in call
+// order, and returns the failures in call order: errs for those reported
+// as errors, and the first panic to re-raise. A call's panic is an error
+// under [PanicAsError], of the call's function or of the scope.
+func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
+	b.watch.Store(nil)
+	b.close()
+	if fc != nil {
+		fc.stats.addWall(b.last.Load() - b.first)
+	}
+	for _, c := range b.sortedFailures() {
+		if _, pe := c.outcome(); pe != nil && !b.panicAsError && !c.fn.panicAsError {
+			if firstPanic == nil {
+				firstPanic = pe
+			}
+			continue
+		}
+		errs = append(errs, c.failure())
+	}
+	for _, c := range b.assigns {
+		if err, pe := c.outcome(); c.state.Load() == stateDone && err == nil && pe == nil {
+			c.assign.apply()
+		}
+	}
+	return errs, firstPanic
 }
 
 // errStopped is the cause given to a batch's context by an early break.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -21,6 +23,15 @@ import (
 // scope form a batch that the next Wait (or [Func.Completed],
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
+//
+// Memory. A call waiting in the queue takes about 120 bytes (the call and
+// its queue entry); once it has run, a batch keeps only its result slot
+// (the size of R plus 8 bytes, rounded to R's alignment) until Wait
+// returns, and a failed call's error. So 10 million calls keep their 10
+// million results until Wait, as they must for Wait to return them; with
+// [Queue] bounding the queue, that slot is all a batch holds per call. To
+// run an unbounded producer in bounded memory, use [Func.Stream], which
+// keeps no slot per call.
 type Func[A, R any] struct {
 	fn   func(context.Context, A) (R, error)
 	core funcCore
@@ -29,11 +40,12 @@ type Func[A, R any] struct {
 
 	// mu guards cur. A function with a pool of its own uses the pool's
 	// mutex, so that starting a call takes one lock, not two.
-	mu      *sync.Mutex
-	private bool
-	cur     *funcBatch[A, R]
-	slabMu  sync.Mutex
-	slab    []call[A, R] // calls not handed out yet; guarded by slabMu
+	mu       *sync.Mutex
+	private  bool
+	cur      *funcBatch[A, R]
+	inflight []*funcBatch[A, R] // batches taken by a wait and not yet settled; guarded by mu
+	slabMu   sync.Mutex
+	slab     []call[A, R] // calls not handed out yet; guarded by slabMu
 }
 
 // slabSize is how many calls one allocation holds.
@@ -49,6 +61,26 @@ type funcCore struct {
 	progress     func(Progress)
 	recorder     *Recorder
 	stats        counters
+	task         func(*callCore) task // the call a callCore of this function is part of
+}
+
+// describe names the function in messages.
+func (fc *funcCore) describe() string {
+	if fc.name != "" {
+		return fmt.Sprintf("%q", fc.name)
+	}
+	return "an unnamed function"
+}
+
+// callOf returns the call that c is part of. Every callCore of a Func[A, R]
+// is the one in the Future of a call[A, R] (alone, or first in an
+// assignment), at a fixed offset: this finds the call from the core, so
+// that a waiter holding only the Future can run its call, without a
+// pointer back in every call.
+func callOf[A, R any](c *callCore) *call[A, R] {
+	var x call[A, R]
+	off := unsafe.Offsetof(x.Future) + unsafe.Offsetof(x.Future.callCore)
+	return (*call[A, R])(unsafe.Add(unsafe.Pointer(c), -int(off)))
 }
 
 // funcBatch is the calls of a Func between two waits. It keeps what Wait
@@ -58,9 +90,9 @@ type funcCore struct {
 // collector idle during large batches.
 type funcBatch[A, R any] struct {
 	batch
-	n       int         // calls so far; guarded by the Func's mu
-	chunks  [][]slot[R] // slot i is chunks[i/chunkSize][i%chunkSize]
-	assigns []*callCore // calls with a deferred assignment, in call order
+	n       int           // calls so far; guarded by the Func's mu
+	chunks  [][]slot[R]   // slot i is chunks[i/chunkSize][i%chunkSize]
+	settled chan struct{} // closed when the wait that took the batch is over
 }
 
 // slot is where a call leaves its outcome for the batch. It holds no
@@ -174,6 +206,7 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn, cfg: cfg}
 	f.core = funcCore{
+		task:         func(c *callCore) task { return callOf[A, R](c) },
 		name:         cfg.name,
 		pool:         cfg.pool,
 		queue:        cfg.queue,
@@ -225,17 +258,11 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
 	cfg := f.cfg
 	cfg.pool, cfg.limit = nil, 0 // a Limit or Shared in opts replaces f's
-	for _, o := range opts {
-		if o == nil {
-			panic("deco: With: nil Option")
-		}
-		before := cfg.name
-		if err := o(&cfg); err != nil {
-			panic(err.Error())
-		}
-		if cfg.name != before {
-			panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, before))
-		}
+	if err := cfg.apply(opts); err != nil {
+		panic("deco: With: " + strings.TrimPrefix(err.Error(), "deco: "))
+	}
+	if cfg.name != f.cfg.name {
+		panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, f.cfg.name))
 	}
 	if cfg.limit == 0 && cfg.pool == nil {
 		cfg.limit, cfg.pool = f.cfg.limit, f.cfg.pool
@@ -264,9 +291,12 @@ func (f *Func[A, R]) Split() (call func(A) *Future[R], wait func() ([]R, error))
 func (f *Func[A, R]) Name() string { return f.core.name }
 
 // Go starts a call of f with arg and returns its Future at once. The call
-// runs as soon as a slot of f's pool is free; calls start in call order
-// but may finish in any order. Go never blocks unless [Queue] bounds the
-// queue. Cost: about 100 ns per call of a no-op function on 2 cores
+// runs as soon as a slot of f's pool is free. The pool's queue is FIFO:
+// calls started by one goroutine start in call order, each at most the
+// limit places away from its turn, and may finish in any order; the one
+// exception is a call whose waiter holds a slot of the pool, which runs it
+// at once (see [Pool]). Go never blocks unless [Queue] bounds the queue.
+// Cost: about 100 ns per call of a no-op function on 2 cores
 // (BenchmarkOverhead; BENCHMARKS.md has it beside the peers); calls are
 // allocated 64 at a time, and a Future that is kept keeps its 64-call slab
 // (without the arguments) alive.
@@ -278,8 +308,9 @@ func (f *Func[A, R]) Go(arg A) *Future[R] {
 // before it starts never runs and fails with the context's cause; a
 // ctx-shaped function sees the context while it runs. If ctx belongs to a
 // [Synchronized] scope, the call belongs to that scope rather than to f's
-// batch: the scope waits for it. If ctx is the context of a running call of
-// the same pool, the call never blocks on a full queue: it runs inline.
+// batch: the scope waits for it. Called from inside a running call of the
+// same pool, with any context or none, a call never blocks on a full
+// queue: it runs in the caller's slot instead (see [Queue]).
 func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
@@ -291,12 +322,8 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 // c is the call when the caller made it (a keyed call), or nil.
 func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, R] {
 	var s *scope
-	lane := -1
 	if ctx != nil {
 		s = scopeOf(ctx)
-		if rc := runningCall(ctx); rc != nil && rc.fn.pool == f.core.pool {
-			lane = rc.lane
-		}
 	}
 	if c == nil {
 		// Calls come from slabs of slabSize, taken under a lock of their
@@ -321,7 +348,11 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		c.f, c.fn, c.arg = f, &f.core, arg
 		c.ext().parent = ctx
 		f.core.stats.calls.Add(1)
-		s.register(c, f.core.pool)
+		if err := s.register(c, f.core.pool); err != nil {
+			c.state.Store(stateRunning)
+			c.finish(err, nil, nil, 0, 0)
+			return c
+		}
 	} else {
 		f.mu.Lock()
 		c.f, c.fn, c.arg = f, &f.core, arg
@@ -358,7 +389,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		}
 		return c
 	}
-	if err := f.core.pool.submit(ctx, c, f.core.queue, lane); err != nil {
+	if err := f.core.pool.submit(ctx, c, f.core.queue); err != nil {
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {
 			c.finish(err, nil, nil, 0, 0)
 		}
@@ -416,7 +447,17 @@ func (c *call[A, R]) run(w *worker) {
 	if timing != nil {
 		timing.enter(start - c.queued)
 	}
+	var stopCancel func() bool
+	if c.owner.failFast && !c.owner.scoped {
+		stopCancel = c.mergeBatchContext()
+	}
+	h := w.home
+	h.stack = append(h.stack, frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
 	err, pe := c.invoke()
+	h.stack = h.stack[:len(h.stack)-1]
+	if stopCancel != nil {
+		stopCancel()
+	}
 	if fc.recorder != nil || timing != nil {
 		end = nanotime()
 	}
@@ -443,7 +484,7 @@ func (c *call[A, R]) invoke() (err error, pe *PanicError) {
 				pe = remotePE
 				return
 			}
-			pe = &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
+			pe = c.panicError(r)
 			return
 		}
 		// runtime.Goexit: the goroutine is ending. Finish the call here
@@ -453,6 +494,13 @@ func (c *call[A, R]) invoke() (err error, pe *PanicError) {
 	c.value, err = c.f.fn(c, c.arg)
 	normal = true
 	return err, nil
+}
+
+// panicError wraps r, recovered from a panic in the call's task or in a
+// callback about it, with the stack of the goroutine that panicked: call
+// it in the deferred function that recovered.
+func (c *callCore) panicError(r any) *PanicError {
+	return &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
 }
 
 var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goexit (t.FailNow or t.SkipNow in a task?)")
@@ -469,6 +517,11 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 	}
 	fc := c.fn
 	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
+	if fc.progress != nil {
+		// Before the call is done, so that a panic in the callback is the
+		// call's outcome, reported like a task's panic.
+		c.reportProgress(err != nil || pe != nil)
+	}
 	if fc.recorder != nil {
 		fc.recorder.record(&c.callCore, start, end)
 	}
@@ -479,9 +532,6 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 		s.done.Store(true)
 	}
 	c.signalDone()
-	if fc.progress != nil {
-		fc.progress(fc.stats.progress(fc.name))
-	}
 	if ch := c.owner.watch.Load(); ch != nil {
 		*ch <- c.index
 	}
@@ -491,6 +541,53 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 	}
 	w.account(fc, c.owner, fc.progress == nil)
 }
+
+// reportProgress calls the OnProgress callback. A panic in it fails the
+// call with a *PanicError, unless the call panicked already; failed tells
+// whether the call had failed before.
+func (c *call[A, R]) reportProgress(failed bool) {
+	fc := c.fn
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		e := c.ext()
+		if e.panicked != nil {
+			return
+		}
+		e.panicked = c.panicError(r)
+		fc.stats.panicked.Add(1)
+		if !failed {
+			fc.stats.failed.Add(1)
+			c.owner.failed(&c.callCore)
+		}
+	}()
+	s := &fc.stats
+	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.f.startedCalls(), Failed: s.failed.Load()})
+}
+
+// mergeBatchContext makes the context the call sees while it runs done
+// when its FailFast batch fails, too, not only when the caller's context
+// is done (errgroup's WithContext). A call without a context of its own
+// sees the batch's context already. The returned function ends the merge.
+func (c *call[A, R]) mergeBatchContext() func() bool {
+	parent := c.parent()
+	if parent == nil || c.owner.ctx == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	batchCtx := c.owner.ctx
+	stop := context.AfterFunc(batchCtx, func() { cancel(context.Cause(batchCtx)) })
+	c.ext().running = ctx
+	return func() bool {
+		stop()
+		cancel(errCallReturned)
+		return true
+	}
+}
+
+var errCallReturned = errors.New("deco: the call has returned")
 
 // Wait blocks until every call of f's current batch is done, then returns
 // their results in call order — the order of the Go calls, whatever order
@@ -502,15 +599,49 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 // given. When Wait returns, no goroutine of f's pool is left unless another
 // batch or scope still uses the pool.
 //
-// Wait must not be called from one of f's own calls: that call is part of
-// the batch. Nested calls wait with [Synchronized].
+// Wait may be called from inside a running call, of f or of another
+// function: the waiting call lends its slot to the calls it waits for (see
+// [Pool]), so nested waits never deadlock. It must not wait for its own
+// batch: a call of f calling f.Wait while its batch is still f's current
+// one panics, since it would wait for itself.
+//
+// Each batch goes to one Wait (or [Func.Completed], [Func.InOrder],
+// [WaitAll]). A Wait that finds no calls while another goroutine waits for
+// a batch of f blocks until that batch is over, then returns nil, nil: it
+// never reports an empty success while calls still run.
 func (f *Func[A, R]) Wait() ([]R, error) {
+	w := f.checkSelfWait("Wait")
 	b := f.take()
 	if b == nil {
+		f.awaitOthers(w)
 		return nil, nil
 	}
-	b.wait()
+	b.waitAs(w)
 	return f.collect(b)
+}
+
+// checkSelfWait panics if the calling goroutine runs a call of f's current
+// batch, which a wait for that batch would wait for forever. It reads the
+// stack (see help.go) only when the batch has calls not done yet, which a
+// wait blocks for anyway, and returns the goroutine's worker, or nil.
+func (f *Func[A, R]) checkSelfWait(op string) *worker {
+	f.mu.Lock()
+	b := f.cur
+	unfinished := b != nil && int64(b.n)+b.pending.Load() > 0
+	f.mu.Unlock()
+	if !unfinished && len(f.waiting()) == 0 {
+		return nil
+	}
+	w := currentWorker()
+	if w == nil || b == nil {
+		return w
+	}
+	for _, fr := range w.stack {
+		if fr.owner == uintptr(unsafe.Pointer(&b.batch)) {
+			panic(fmt.Sprintf("deco: Func.%s called from inside call #%d of %s, in the batch it would wait for: it would wait for itself; wait for the calls a call starts in a batch or scope of their own", op, fr.index, f.core.describe()))
+		}
+	}
+	return w
 }
 
 // take detaches the current batch so that later calls start a new one.
@@ -520,6 +651,8 @@ func (f *Func[A, R]) take() *funcBatch[A, R] {
 	f.cur = nil
 	if b != nil {
 		f.core.stats.calls.Add(int64(b.n))
+		b.settled = make(chan struct{})
+		f.inflight = append(f.inflight, b)
 	}
 	f.mu.Unlock()
 	if b != nil {
@@ -527,6 +660,42 @@ func (f *Func[A, R]) take() *funcBatch[A, R] {
 		b.seal(b.n)
 	}
 	return b
+}
+
+// waiting returns the channels of the batches other waits have taken and
+// not yet settled.
+func (f *Func[A, R]) waiting() []chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var chs []chan struct{}
+	for _, b := range f.inflight {
+		chs = append(chs, b.settled)
+	}
+	return chs
+}
+
+// awaitOthers blocks until the batches other waits have taken are over.
+func (f *Func[A, R]) awaitOthers(w *worker) {
+	for _, ch := range f.waiting() {
+		if w != nil {
+			helpWait(w, ch)
+		} else {
+			<-ch
+		}
+	}
+}
+
+// release ends b's wait: later waits no longer wait for it.
+func (f *Func[A, R]) release(b *funcBatch[A, R]) {
+	f.mu.Lock()
+	for i, x := range f.inflight {
+		if x == b {
+			f.inflight = append(f.inflight[:i], f.inflight[i+1:]...)
+			break
+		}
+	}
+	f.mu.Unlock()
+	close(b.settled)
 }
 
 // pendingCalls reports the calls of the open batch, for Stats.
@@ -539,42 +708,31 @@ func (f *Func[A, R]) pendingCalls() int64 {
 	return int64(f.cur.n)
 }
 
+// startedCalls reports every call started so far, waited or not.
+func (f *Func[A, R]) startedCalls() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.core.stats.calls.Load()
+	if f.cur != nil {
+		n += int64(f.cur.n)
+	}
+	return n
+}
+
 // collect turns a finished batch into results, applies its assignments and
 // releases its pool. It re-panics with the first panic unless panics are
 // errors.
 func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
-	b.close()
-	f.core.stats.addWall(b.last.Load() - b.first)
+	errs, firstPanic := b.settle(&f.core)
 	results := make([]R, b.n)
 	for i := range results {
 		results[i] = b.slot(i).value
 	}
-	var errs []error
-	var firstPanic *PanicError
-	for _, c := range b.sortedFailures() {
-		if _, pe := c.outcome(); pe != nil && !f.core.panicAsError {
-			if firstPanic == nil {
-				firstPanic = pe
-			}
-			continue
-		}
-		errs = append(errs, c.failure())
-	}
-	b.applyAssigns()
+	f.release(b)
 	if firstPanic != nil {
 		panic(firstPanic)
 	}
 	return results, errors.Join(errs...)
-}
-
-// applyAssigns applies the deferred assignments of the calls that are done
-// and succeeded, in call order.
-func (b *funcBatch[A, R]) applyAssigns() {
-	for _, c := range b.assigns {
-		if err, pe := c.outcome(); c.state.Load() == stateDone && err == nil && pe == nil {
-			c.assign.apply()
-		}
-	}
 }
 
 // waitAny is Wait without the results, for WaitAll.

@@ -12,8 +12,13 @@ import (
 // allocation.
 
 func (c *call[A, R]) parentContext() context.Context {
-	if p := c.parent(); p != nil {
-		return p
+	if e := c.extra.Load(); e != nil {
+		if e.running != nil {
+			return e.running
+		}
+		if e.parent != nil {
+			return e.parent
+		}
 	}
 	if c.owner != nil && c.owner.ctx != nil {
 		return c.owner.ctx

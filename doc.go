@@ -3,7 +3,7 @@
 // result, every error and every panic back, race-free.
 //
 // It is the Go heir of Python's deco (@concurrent and @synchronized). The
-// seed's loop
+// loop from Python deco's introduction
 //
 //	for _, index := range []string{"1", "2", "3"} {
 //		slow(index)
@@ -27,19 +27,23 @@
 // lock. When two calls assign the same key, the later call in call order
 // wins, whatever order they finished in.
 //
-// Ordering. Calls start in call order but run and finish in any order.
-// [Func.Wait] and [Func.InOrder] report them in call order;
-// [Func.Completed] in completion order.
+// Ordering. Calls start in call order — each pool has one FIFO queue, and
+// no call starts more than the limit places away from its turn — but run
+// and finish in any order. [Func.Wait] and [Func.InOrder] report them in
+// call order; [Func.Completed] and [Func.Stream] in completion order.
 //
 // Limits. A function runs at most [Limit] calls at once, by default
 // runtime.GOMAXPROCS(0), one per core. [Shared] lets functions share one
 // [Pool] and its limit. Extra calls wait in an unbounded queue, so Go never
-// blocks, unless [Queue] bounds it.
+// blocks, unless [Queue] bounds it. A batch keeps a result slot per call
+// until it is waited (see [Func] for the bytes); [Func.Stream] runs an
+// unbounded producer in memory bounded by the limit.
 //
 // Errors. Every call runs and every failure is reported: Wait and
 // [Synchronized] return an error joining one [CallError] per failed call,
 // naming the function, the call's index and its key. [FailFast] stops
-// queued calls at the first failure instead.
+// queued calls at the first failure instead, and cancels the contexts of
+// the running ones.
 //
 // Panics. A task's panic never crashes the process from a worker
 // goroutine: by default the waiting goroutine re-panics with a *[PanicError]
@@ -51,9 +55,12 @@
 // context is done; running tasks of ctx-shaped functions see ctx.Done().
 //
 // Nesting. A task may start calls, of any function including its own, and
-// wait for them with [Synchronized] and its own context: while it waits it
-// lends its slot to them, so nesting never deadlocks, at any depth and any
-// limit.
+// wait for them any way deco offers — [Future.Wait], [Func.Wait],
+// [Synchronized], [Func.Completed], [Func.InOrder], [Func.Stream],
+// [WaitAll] — with its context or without: while it waits it lends its
+// slot to them (join by helping, see [Pool]), so nesting never deadlocks,
+// at any depth, any limit and any mix of pools, and the limit still holds.
+// A call that would wait for itself panics with a message saying so.
 //
 // No silent loss, no leaks. Calls nobody waited for still run; [WaitAll]
 // lets main flush them before it exits. Worker goroutines live while a

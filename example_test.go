@@ -248,6 +248,27 @@ func ExampleFunc_InOrder() {
 	// call 2 returned 10
 }
 
+// Stream runs a producer of any length — here, lines read one by one — in
+// memory bounded by the limit; results come in completion order, so this
+// example sums them.
+func ExampleFunc_Stream() {
+	square := deco.ConcurrentValue(func(n int) int { return n * n }, deco.Limit(2))
+	numbers := func(yield func(int) bool) {
+		for n := 1; n <= 1000; n++ { // could be a scanner over a huge file
+			if !yield(n) {
+				return
+			}
+		}
+	}
+	sum, count := 0, 0
+	for _, r := range square.Stream(numbers) {
+		sum += r.Value
+		count++
+	}
+	fmt.Println(count, "squares, sum", sum)
+	// Output: 1000 squares, sum 333833500
+}
+
 func ExampleFunc_Stats() {
 	work := deco.Concurrent(func(int) {}, deco.Name("ExampleFunc_Stats"))
 	for i := range 100 {

@@ -2,6 +2,7 @@ package deco
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -26,6 +27,11 @@ type Future[R any] struct {
 // Wait blocks until the call is done and returns its result and error. If
 // the call panicked, Wait re-panics with the *[PanicError] in the calling
 // goroutine, or returns it as the error under [PanicAsError].
+//
+// Waiting from inside a running call never deadlocks: the waiting call
+// lends its slot (see [Pool]), running the awaited call at once if it is
+// still queued in the waiter's pool. A call waiting for its own Future
+// panics, since it would wait forever.
 func (f *Future[R]) Wait() (R, error) {
 	f.await()
 	err, pe := f.outcome()
@@ -63,6 +69,7 @@ type callCore struct {
 // callExtra is the rarely needed part of a call.
 type callExtra struct {
 	parent   context.Context // the context given to GoContext
+	running  context.Context // parent merged with a FailFast batch's, while the call runs
 	err      error
 	panicked *PanicError
 	waiter   atomic.Pointer[chan struct{}] // closed when the call is done
@@ -96,10 +103,31 @@ func (c *callCore) outcome() (error, *PanicError) {
 	return nil, nil
 }
 
-// await blocks until the call is done.
+// await blocks until the call is done. A waiter that holds a slot runs the
+// call itself if it is still queued in its pool, and helps its pool while
+// it waits (help.go); it finds that out only here, on the slow path.
 func (c *callCore) await() {
 	if c.state.Load() == stateDone {
 		return
+	}
+	w := currentWorker()
+	if w != nil && c.fn.pool == w.pool && c.state.Load() == stateQueued {
+		if t := c.fn.task(c); t != nil {
+			runInline(t, w)
+		}
+	}
+	c.awaitAs(w)
+}
+
+// awaitAs blocks until the call is done; w is the calling goroutine's
+// worker, or nil. A call running beneath the waiter on its own goroutine
+// can never finish first: that is a wait for oneself, and it panics.
+func (c *callCore) awaitAs(w *worker) {
+	if c.state.Load() == stateDone {
+		return
+	}
+	if w != nil && w.runs(c) {
+		panic(fmt.Sprintf("deco: Future.Wait inside its own call (call #%d of %s): it would wait forever", c.index, c.fn.describe()))
 	}
 	e := c.ext()
 	ch := make(chan struct{})
@@ -109,26 +137,11 @@ func (c *callCore) await() {
 	if c.state.Load() == stateDone {
 		return
 	}
-	<-ch
-}
-
-// helpOrAwait runs t inline on lane if nobody has started it, else waits
-// for it. Only a goroutine that holds a slot of p may call it with
-// lane >= 0: it lends that slot to the call.
-func helpOrAwait(t task, p *Pool, lane int) {
-	c := t.core()
-	if lane >= 0 && c.fn.pool == p && c.state.Load() == stateQueued {
-		runInline(t, lane)
+	if w != nil {
+		helpWait(w, ch)
+		return
 	}
-	c.await()
-}
-
-// runInline runs t on the current goroutine, which lends it lane, and
-// settles at once: the goroutine may block for long after it.
-func runInline(t task, lane int) {
-	w := worker{lane: lane}
-	t.run(&w)
-	w.settle()
+	<-ch
 }
 
 // signalDone publishes the finished state and wakes a Future waiter.

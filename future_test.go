@@ -2,6 +2,8 @@ package deco_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -47,4 +49,22 @@ func TestTaskContextCarriesTheCallersContext(t *testing.T) {
 		f.GoContext(ctx, 1)
 		f.Wait()
 	})
+}
+
+// TestFutureWaitInsideItsOwnCallPanics: a call waiting for its own Future
+// would wait forever; it gets a panic that says so.
+func TestFutureWaitInsideItsOwnCallPanics(t *testing.T) {
+	self := make(chan *deco.Future[struct{}], 1)
+	got := make(chan any, 1)
+	f := deco.Concurrent(func(int) {
+		defer func() { got <- recover() }()
+		(<-self).Wait()
+	})
+	within(t, deadlockDeadline, "Future.Wait in its own call", func() {
+		self <- f.Go(0)
+		f.Wait()
+	})
+	if msg := fmt.Sprint(<-got); !strings.Contains(msg, "its own call") {
+		t.Fatalf("recovered %q, want a panic naming the self-wait", msg)
+	}
 }

@@ -15,7 +15,9 @@ type Result[R any] struct {
 // [PanicAsError] was given.
 //
 // Breaking out of the loop stops the batch: calls not yet started never
-// start, running calls are waited for, and their results are dropped.
+// start (at most the limit of further calls start after the break),
+// running calls are waited for, and their results are dropped. A panic in
+// the loop's body ends the batch the same way before it goes on.
 // Either way, when the loop ends the batch is over, the deferred
 // assignments of the calls that succeeded are applied, and no worker
 // goroutine of f's pool is left.
@@ -36,10 +38,20 @@ func (f *Func[A, R]) InOrder() iter.Seq2[int, Result[R]] {
 // channel every call of the batch sends its index to once (so it never
 // blocks), after scanning for the calls done before the channel was set.
 func (f *Func[A, R]) stream(ordered bool, yield func(int, Result[R]) bool) {
+	w := f.checkSelfWait(map[bool]string{false: "Completed", true: "InOrder"}[ordered])
 	b := f.take()
 	if b == nil {
+		f.awaitOthers(w)
 		return
 	}
+	over, looked := false, w != nil
+	defer func() {
+		if !over {
+			// The loop's body panicked (or called runtime.Goexit): end
+			// the batch as a break does, so that nothing stays parked.
+			f.abandon(b)
+		}
+	}()
 	n := b.n
 	ch := make(chan int, n)
 	b.watch.Store(&ch)
@@ -64,19 +76,37 @@ func (f *Func[A, R]) stream(ordered bool, yield func(int, Result[R]) bool) {
 		yielded = next
 		return true
 	}
+	stop := func() {
+		over = true
+		f.abandon(b)
+	}
 	for i := range n {
 		if b.slot(i).done.Load() && !emit(i) {
-			f.abandon(b)
+			stop()
 			return
 		}
 	}
 	for yielded < n {
-		if !emit(<-ch) {
-			f.abandon(b)
+		var i int
+		select {
+		case i = <-ch:
+		default:
+			if !looked {
+				looked, w = true, currentWorker() // about to block: read the stack once
+			}
+			if w != nil {
+				i = helpWait(w, ch)
+			} else {
+				i = <-ch
+			}
+		}
+		if !emit(i) {
+			stop()
 			return
 		}
 	}
-	b.wait()
+	over = true
+	b.waitAs(w)
 	f.finishIter(b)
 }
 
@@ -86,8 +116,7 @@ func (f *Func[A, R]) yieldSlot(b *funcBatch[A, R], i int, yield func(int, Result
 	var err error
 	if c := b.failure(i); c != nil {
 		if _, pe := c.outcome(); pe != nil && !f.core.panicAsError {
-			f.abandon(b)
-			panic(pe)
+			panic(pe) // stream's deferred abandon ends the batch
 		}
 		err = c.failure()
 	}
@@ -105,8 +134,6 @@ func (f *Func[A, R]) abandon(b *funcBatch[A, R]) {
 // finishIter ends an iterated batch like collect, without results or
 // re-panics (the iteration reported them).
 func (f *Func[A, R]) finishIter(b *funcBatch[A, R]) {
-	b.watch.Store(nil)
-	b.close()
-	f.core.stats.addWall(b.last.Load() - b.first)
-	b.applyAssigns()
+	b.settle(&f.core) // the iteration has reported the failures
+	f.release(b)
 }

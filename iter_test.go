@@ -118,3 +118,55 @@ func TestCompletedRepanics(t *testing.T) {
 	for range f.Completed() {
 	}
 }
+
+// TestAPanicInTheBodyOfACompletedLoopLeavesNoWorker: the loop body panics
+// and the caller recovers; the batch is over and no worker stays parked.
+func TestAPanicInTheBodyOfACompletedLoopLeavesNoWorker(t *testing.T) {
+	for _, ordered := range []bool{false, true} {
+		f := deco.ConcurrentValue(func(i int) int { time.Sleep(50 * time.Microsecond); return i }, deco.Limit(2))
+		for i := range 50 {
+			f.Go(i)
+		}
+		seq := f.Completed()
+		if ordered {
+			seq = f.InOrder()
+		}
+		func() {
+			defer func() {
+				if recover() != "body" {
+					t.Fatal("the body's panic was lost")
+				}
+			}()
+			for range seq {
+				panic("body")
+			}
+		}()
+		checkNoWorkers(t, "after a panic in the loop body")
+	}
+}
+
+// TestBreakStartsAtMostLimitMoreCalls: after a break out of Completed, at
+// most limit further calls start.
+func TestBreakStartsAtMostLimitMoreCalls(t *testing.T) {
+	for _, limit := range []int{1, 2, 4} {
+		synctest.Test(t, func(t *testing.T) {
+			var started atomic.Int64
+			f := deco.ConcurrentValue(func(i int) int {
+				started.Add(1)
+				time.Sleep(time.Millisecond)
+				return i
+			}, deco.Limit(limit))
+			for i := range 200 {
+				f.Go(i)
+			}
+			var atBreak int64
+			for range f.Completed() {
+				atBreak = started.Load()
+				break
+			}
+			if after := started.Load() - atBreak; after > int64(limit) {
+				t.Fatalf("limit %d: %d calls started after the break", limit, after)
+			}
+		})
+	}
+}

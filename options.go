@@ -34,17 +34,23 @@ type config struct {
 
 func newConfig(forScope bool, opts []Option) (config, error) {
 	c := config{forScope: forScope, queue: -1}
+	return c, c.apply(opts)
+}
+
+// apply applies opts to c, all of them, and joins their errors: the one
+// option loop, for decorating, With and Synchronized.
+func (c *config) apply(opts []Option) error {
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
 			errs = append(errs, errors.New("deco: nil Option"))
 			continue
 		}
-		if err := o(&c); err != nil {
+		if err := o(c); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return c, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func funcOnly(c *config, name string) error {
@@ -114,9 +120,10 @@ func Shared(p *Pool) Option {
 // Queue bounds how many calls may wait for a free slot. When n calls wait, a
 // new call blocks the caller until one starts or the call's context is done,
 // in which case the call fails with the context's error and never runs. A
-// call made from inside a running call of the same pool never blocks: it
-// runs inline instead, so a full queue cannot deadlock nested work. n = 0
-// means a call starts only when a slot is free (errgroup's SetLimit). The
+// call made from inside a running call of the same pool, with or without
+// its context, never blocks: it runs in the caller's slot instead, so a
+// full queue cannot deadlock nested work. n = 0 means a caller blocks until
+// a slot is free (errgroup's SetLimit); any n up to math.MaxInt works. The
 // default is an unbounded queue: calls return at once, as in deco.
 func Queue(n int) Option {
 	return func(c *config) error {
@@ -132,10 +139,15 @@ func Queue(n int) Option {
 }
 
 // FailFast stops a batch or a scope at its first failure: calls that have
-// not started yet never start (they fail with [ErrCancelled]) and the
-// context of calls started through [Func.GoContext] with the scope's
-// context is cancelled. Without it every call runs and every error is
-// collected.
+// not started yet never start (they fail with [ErrCancelled]), and the
+// contexts of the calls still running are cancelled with the failure as
+// their cause, as errgroup.WithContext does — in a batch, those of calls
+// started with [Func.Go] and with [Func.GoContext] alike (the latter
+// merges its own context with the batch's while it runs, one allocation);
+// in a scope, those of calls started with the scope's context. Since calls
+// start in call order, the calls behind the failed one in the queue never
+// start: when call k fails promptly, no call after k + the limit starts.
+// Without it every call runs and every error is collected.
 func FailFast() Option {
 	return func(c *config) error {
 		c.failFast = true
@@ -172,8 +184,11 @@ func On(e backend.Executor) Option {
 }
 
 // OnProgress calls report each time a call of the function finishes, from
-// the goroutine that ran it; report must be safe for concurrent use and
-// quick. Nothing is paid when the option is not used.
+// the goroutine that ran it, before the call counts as done; report must
+// be safe for concurrent use and quick. [Progress.Total] counts the calls
+// started so far. A panic in report fails the call it reports with a
+// *[PanicError], like a panic in the task. Nothing is paid when the option
+// is not used.
 func OnProgress(report func(Progress)) Option {
 	return func(c *config) error {
 		if err := funcOnly(c, "OnProgress"); err != nil {

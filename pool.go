@@ -19,6 +19,26 @@ import (
 // batch or a scope using the pool is open (calls started and not yet
 // waited), and they exit when the last one is waited, so that no goroutine
 // of the pool outlives [Func.Wait], [Synchronized] or [WaitAll].
+//
+// Calls wait in one FIFO queue per pool and start oldest first, one per
+// free slot, so calls started by one goroutine start in call order.
+//
+// Nested waits. Every deco wait made from inside a running call —
+// [Future.Wait], [Func.Wait], [Synchronized], [Func.Completed],
+// [Func.InOrder], [Func.Stream], [WaitAll] — lends the waiting call's slot
+// instead of holding it idle (join by helping, as Java's ForkJoinTask.join
+// does): if the awaited call is still queued in the waiter's pool, the
+// waiter runs it at once, in its own goroutine; while it still waits, it
+// runs the oldest queued call of its pool whenever no other slot is free
+// for it. So nested waits never deadlock, for any acyclic nesting, any
+// depth, any limit and any mix of pools, with or without the call's
+// context, and the limit still bounds the calls that run at once: the
+// waiter's own call is blocked while the call it runs takes its place.
+// Only a pool's worker goroutines help; any other goroutine, such as one a
+// task starts with go, waits without running calls. A helped call runs on
+// the waiter's goroutine, so it must not wait for the call that lent it the
+// slot; a call waiting for itself ([Future.Wait] on its own Future,
+// [Func.Wait] on its own batch) panics with a message saying so.
 type Pool struct {
 	mu      sync.Mutex
 	limit   int
@@ -31,9 +51,10 @@ type Pool struct {
 	maxBusy int          // highest busy seen
 	open    int          // batches and scopes with calls not yet waited
 	wake    sync.Cond
-	space   chan struct{} // closed when a queued call is taken, if a caller waits for room
-	quiet   chan struct{} // closed when the last worker exits, if someone waits for it
-	lanes   []int         // free lane numbers, for timelines
+	space   chan struct{}   // closed when a queued call is taken, if a caller waits for room
+	quiet   chan struct{}   // closed when the last worker exits, if someone waits for it
+	lanes   []int           // free lane numbers, for timelines
+	helpers []chan struct{} // waiters lending their slot, closed to wake one
 }
 
 // NewPool returns a pool that runs at most limit calls at once. It panics if
@@ -65,7 +86,7 @@ func (p *Pool) init() {
 
 // task is a queued call. run claims it first: a call waited on by a
 // goroutine that holds a slot may already have been run inline by it. w is
-// the worker running it, or an inline worker of the lane lent to it.
+// the worker running it, or an inline worker of the slot lent to it.
 type task interface {
 	run(w *worker)
 	core() *callCore
@@ -111,17 +132,42 @@ func (p *Pool) closeBatch() {
 	<-quiet
 }
 
+// freeLocked is the number of calls p can start at once without queueing:
+// parked, spinning and helping workers and the workers not yet started.
+// p.mu must be held.
+func (p *Pool) freeLocked() int {
+	return p.idle + p.spin + len(p.helpers) + (p.limit - p.workers)
+}
+
+// roomLocked wakes the callers blocked on a full queue: a slot or a place
+// in the queue may have freed. p.mu must be held.
+func (p *Pool) roomLocked() {
+	if p.space != nil {
+		close(p.space)
+		p.space = nil
+	}
+}
+
 // submit queues t. maxQueue < 0 means no bound; otherwise submit blocks
-// while the queue holds more than maxQueue calls beyond the free slots,
-// until room is made or ctx is done; inline callers (inside a running call
-// of this pool, lane >= 0) run t themselves instead of blocking.
-func (p *Pool) submit(ctx context.Context, t task, maxQueue, lane int) error {
+// while the queue holds maxQueue calls or more beyond the free slots
+// (maxQueue = 0: until a slot is free, like errgroup's SetLimit), until
+// room is made or ctx is done. A caller that holds a slot of p (a worker,
+// found on this slow path only) runs t itself instead of blocking, so that
+// a full queue cannot deadlock nested work.
+func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 	p.mu.Lock()
-	for maxQueue >= 0 && p.queue.n >= maxQueue+p.idle+(p.limit-p.workers) {
-		if lane >= 0 {
+	checked := false
+	// Written as a difference so that Queue(math.MaxInt) cannot overflow.
+	for maxQueue >= 0 && p.queue.n-p.freeLocked() >= maxQueue {
+		if !checked {
 			p.mu.Unlock()
-			runInline(t, lane)
-			return nil
+			checked = true
+			if w := currentWorker(); w != nil && w.pool == p {
+				runInline(t, w)
+				return nil
+			}
+			p.mu.Lock()
+			continue
 		}
 		if p.space == nil {
 			p.space = make(chan struct{})
@@ -152,6 +198,17 @@ func (p *Pool) pushLocked(t task) {
 		// cache line when none does.
 		p.queued.Store(int64(p.queue.n))
 	}
+	p.dispatchLocked()
+	p.mu.Unlock()
+}
+
+// dispatchLocked makes sure someone will take the queued calls: a spinning
+// worker, a parked one, a new one, or else a waiter that lends its slot.
+// p.mu must be held.
+func (p *Pool) dispatchLocked() {
+	if p.queue.n == 0 {
+		return
+	}
 	switch {
 	case p.spin > 0 && p.queue.n <= p.spin:
 		// A worker looking for work will find it.
@@ -165,51 +222,49 @@ func (p *Pool) pushLocked(t task) {
 			lane = p.lanes[n-1]
 			p.lanes = p.lanes[:n-1]
 		}
-		go p.work(lane)
+		p.startWorker(&worker{pool: p, lane: lane})
+	case len(p.helpers) > 0:
+		n := len(p.helpers) - 1
+		close(p.helpers[n])
+		p.helpers = p.helpers[:n]
 	}
-	p.mu.Unlock()
 }
 
-// work runs queued calls until the queue is empty and no batch is open.
-func (p *Pool) work(lane int) {
-	w := &worker{lane: lane}
-	var local [maxGrab]task
-	var unrun []task // taken from the queue, not yet run
+// popLocked takes the oldest queued call. p.mu must be held.
+func (p *Pool) popLocked() (task, bool) {
+	t, ok := p.queue.pop()
+	if ok {
+		p.queued.Store(int64(p.queue.n))
+		p.roomLocked()
+	}
+	return t, ok
+}
+
+// work runs queued calls, one at a time and oldest first, until the queue
+// is empty and no batch is open. Taking one call per lock keeps the queue
+// FIFO across workers: calls start in call order, each within limit places
+// of its turn (a worker that took several at once would run them one after
+// the other while the others ran later calls).
+func (p *Pool) work(w *worker) {
+	w.home = w
 	exited := false
 	defer func() {
+		unregisterWorker(w)
 		if !exited {
 			// A task called runtime.Goexit (invoke has failed its call):
-			// this goroutine is ending, so settle what it owes, put back
-			// the calls it had taken and hand the lane to a replacement
-			// that carries on with the queue.
+			// this goroutine is ending, so settle what it owes and hand
+			// the lane to a replacement that carries on with the queue.
 			w.settle()
 			p.mu.Lock()
-			for _, t := range unrun {
-				p.queue.push(t)
-			}
-			p.queued.Store(int64(p.queue.n))
 			p.busy--
 			p.mu.Unlock()
-			go p.work(lane)
+			p.startWorker(&worker{pool: p, lane: w.lane})
 		}
 	}()
 	p.mu.Lock()
 	for {
-		// Take a few calls at once when the queue is long, so that a
-		// worker locks the pool less than once per call; take one when
-		// it is short, so that the last calls spread over all workers.
-		n := min(p.queue.n/(2*p.limit), maxGrab)
-		n = max(n, 1)
-		got := 0
-		for got < n {
-			t, ok := p.queue.pop()
-			if !ok {
-				break
-			}
-			local[got] = t
-			got++
-		}
-		if got == 0 {
+		t, ok := p.popLocked()
+		if !ok {
 			if p.open == 0 {
 				break
 			}
@@ -219,6 +274,7 @@ func (p *Pool) work(lane int) {
 			// on meanwhile; what the worker owes is settled before it
 			// parks.
 			p.spin++
+			p.roomLocked()
 			p.queued.Store(0)
 			p.mu.Unlock()
 			for i := 0; i < spins && p.queued.Load() == 0; i++ {
@@ -239,35 +295,26 @@ func (p *Pool) work(lane int) {
 				break
 			}
 			p.idle++
+			p.roomLocked()
 			p.wake.Wait()
 			continue
-		}
-		p.queued.Store(int64(p.queue.n))
-		if p.space != nil {
-			close(p.space)
-			p.space = nil
 		}
 		p.busy++
 		p.maxBusy = max(p.maxBusy, p.busy)
 		p.mu.Unlock()
-		for i := range got {
-			t := local[i]
-			local[i] = nil
-			unrun = local[i+1 : got]
-			t.run(w)
-		}
-		unrun = nil
+		t.run(w)
 		p.mu.Lock()
 		p.busy--
 	}
 	p.workers--
 	// A worker that exits lends its lane to the next one, so lanes stay
 	// within [0, limit) and a timeline draws one row per slot.
-	p.lanes = append(p.lanes, lane)
+	p.lanes = append(p.lanes, w.lane)
 	if p.workers == 0 && p.quiet != nil {
 		close(p.quiet)
 		p.quiet = nil
 	}
+	p.roomLocked()
 	p.mu.Unlock()
 	exited = true
 }
@@ -275,9 +322,6 @@ func (p *Pool) work(lane int) {
 // spins is how many times a worker yields, looking for work, before it
 // parks.
 const spins = 4
-
-// maxGrab is the most calls a worker takes from the queue at once.
-const maxGrab = 16
 
 // worker is what one worker goroutine accumulates between two settles, so
 // that finishing a call costs no contended atomic add and no clock reading:
@@ -287,7 +331,11 @@ const maxGrab = 16
 // before it runs a call of another batch or function, and every
 // settleEvery calls.
 type worker struct {
+	pool  *Pool
 	lane  int
+	id    int     // written into the goroutine's stack, see help.go
+	home  *worker // the goroutine's own worker; itself unless inline
+	stack []frame // calls running on this goroutine, innermost last; in home
 	owner *batch
 	owed  int64
 	fc    *funcCore
@@ -296,6 +344,14 @@ type worker struct {
 }
 
 const settleEvery = 64
+
+// frame is a call running on a worker's goroutine, for the self-wait
+// checks. It holds addresses, not pointers: the call is alive while it
+// runs, and writing addresses costs no write barrier per call.
+type frame struct {
+	call, owner uintptr
+	index       int
+}
 
 // account counts a finished call of fc and owner; countDone is false when
 // the call was counted in fc's stats already.

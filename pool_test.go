@@ -3,6 +3,7 @@ package deco_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -149,4 +150,71 @@ func TestPoolLimit(t *testing.T) {
 	if deco.NewPool(7).Limit() != 7 {
 		t.Fatal("NewPool(7).Limit() != 7")
 	}
+}
+
+// tickets records the order in which calls start: call i takes ticket
+// tickets[i] from one atomic counter as its first action.
+type tickets struct {
+	next  atomic.Int64
+	taken []atomic.Int64 // ticket+1, 0 if the call never started
+}
+
+func newTickets(n int) *tickets { return &tickets{taken: make([]atomic.Int64, n)} }
+
+func (tk *tickets) start(i int) { tk.taken[i].Store(tk.next.Add(1)) }
+
+// TestCallsStartInCallOrder: calls started by one goroutine are taken from
+// the queue in call order, so no call starts more than limit places away
+// from its position.
+func TestCallsStartInCallOrder(t *testing.T) {
+	for _, limit := range []int{2, 3, 8} {
+		synctest.Test(t, func(t *testing.T) {
+			const n = 300
+			tk := newTickets(n)
+			f := deco.Concurrent(func(i int) {
+				tk.start(i)
+				time.Sleep(time.Millisecond)
+			}, deco.Limit(limit))
+			for i := range n {
+				f.Go(i)
+			}
+			f.Wait()
+			for i := range n {
+				pos := int(tk.taken[i].Load() - 1)
+				if pos-i > limit || i-pos > limit {
+					t.Fatalf("limit %d: call %d started %d-th, more than the limit away from its place", limit, i, pos)
+				}
+			}
+		})
+	}
+}
+
+// TestQueue0WorksLikeSetLimit: with Queue(0) a caller blocks until a slot
+// frees, as errgroup's SetLimit, and a plain loop finishes.
+func TestQueue0WorksLikeSetLimit(t *testing.T) {
+	var c inflight
+	f := deco.Concurrent(func(int) {
+		c.enter()
+		defer c.leave()
+		time.Sleep(100 * time.Microsecond)
+	}, deco.Limit(1), deco.Queue(0))
+	within(t, deadlockDeadline, "Limit(1), Queue(0) loop", func() {
+		for i := range 20 {
+			f.Go(i)
+		}
+		f.Wait()
+	})
+	if c.max.Load() != 1 {
+		t.Fatalf("%d calls at once at limit 1", c.max.Load())
+	}
+}
+
+func TestQueueMaxIntDoesNotOverflow(t *testing.T) {
+	f := deco.Concurrent(func(int) {}, deco.Limit(2), deco.Queue(math.MaxInt))
+	within(t, deadlockDeadline, "Queue(math.MaxInt)", func() {
+		for i := range 10 {
+			f.Go(i)
+		}
+		f.Wait()
+	})
 }

@@ -26,7 +26,6 @@ type span struct {
 }
 
 func (r *Recorder) record(c *callCore, start, end int64) {
-	limit := c.fn.pool.limit
 	err, pe := c.outcome()
 	r.mu.Lock()
 	r.spans = append(r.spans, span{
@@ -34,7 +33,7 @@ func (r *Recorder) record(c *callCore, start, end int64) {
 		start: start, end: end,
 		failed: err != nil || pe != nil, panicked: pe != nil,
 	})
-	r.lanes = max(r.lanes, limit, c.lane+1)
+	r.lanes = max(r.lanes, c.lane+1) // the slots used, not the limit: Limit(1e12) draws what ran
 	r.mu.Unlock()
 }
 
@@ -53,7 +52,8 @@ func (r *Recorder) Reset() {
 }
 
 // Trace returns the calls recorded so far as a timeline titled title: one
-// lane per slot of the pool, times relative to the earliest start. Calls
+// lane per slot the calls used (at most the pool's limit, never more than
+// the calls), times relative to the earliest start. Calls
 // that never started (cancelled) are left out.
 func (r *Recorder) Trace(title string) timeline.Trace {
 	r.mu.Lock()

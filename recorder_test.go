@@ -41,3 +41,17 @@ func TestRecorderDrawsOneLanePerSlot(t *testing.T) {
 		}
 	})
 }
+
+// TestRecorderLanesAreTheSlotsUsed: a huge limit draws the slots the calls
+// used, not one lane per slot of the limit.
+func TestRecorderLanesAreTheSlotsUsed(t *testing.T) {
+	var rec deco.Recorder
+	f := deco.Concurrent(func(int) {}, deco.Limit(1e12), deco.Record(&rec))
+	for i := range 5 {
+		f.Go(i).Wait()
+	}
+	f.Wait()
+	if tr := rec.Trace("huge limit"); tr.Lanes > 5 || len(tr.Spans) != 5 {
+		t.Fatalf("%d lanes for %d calls run one at a time", tr.Lanes, len(tr.Spans))
+	}
+}

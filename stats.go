@@ -59,7 +59,7 @@ func (f *Func[A, R]) Stats() Stats {
 	c := &f.core.stats
 	s := Stats{
 		Name:           f.core.name,
-		Calls:          c.calls.Load() + f.pendingCalls(),
+		Calls:          f.startedCalls(),
 		Done:           c.done.Load(),
 		Failed:         c.failed.Load(),
 		Panicked:       c.panicked.Load(),
@@ -115,8 +115,10 @@ func (s *counters) addWall(ns int64) {
 	}
 }
 
-func (s *counters) progress(name string) Progress {
-	return Progress{Func: name, Done: s.done.Load(), Total: s.calls.Load(), Failed: s.failed.Load()}
+// storeMax raises a to v if v is larger, atomically.
+func storeMax(a *atomic.Int64, v int64) {
+	for m := a.Load(); v > m && !a.CompareAndSwap(m, v); m = a.Load() {
+	}
 }
 
 // histogram counts durations in buckets of 1/4 of a power of two, from
@@ -149,8 +151,7 @@ func bucketUpper(i int) int64 {
 
 func (h *histogram) add(ns int64) {
 	h.buckets[bucketOf(ns)].Add(1)
-	for m := h.max.Load(); ns > m && !h.max.CompareAndSwap(m, ns); m = h.max.Load() {
-	}
+	storeMax(&h.max, ns)
 }
 
 // quantile returns the upper bound of the bucket holding quantile q, or the
@@ -185,9 +186,7 @@ type timing struct {
 }
 
 func (t *timing) enter(queued int64) {
-	n := t.running.Add(1)
-	for m := t.maxRunning.Load(); n > m && !t.maxRunning.CompareAndSwap(m, n); m = t.maxRunning.Load() {
-	}
+	storeMax(&t.maxRunning, t.running.Add(1))
 	if queued >= 0 {
 		t.queueWait.add(queued)
 	}

@@ -2,6 +2,7 @@ package deco_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -119,4 +120,47 @@ func TestStatsToDescribesAScope(t *testing.T) {
 		}
 	})
 	mustPanic(t, "StatsTo is an option of Synchronized", func() { deco.Concurrent(func(int) {}, deco.StatsTo(new(deco.Stats))) })
+}
+
+// TestAPanicInOnProgressIsReportedLikeATaskPanic: the callback runs outside
+// the task, but its panic fails the call it reports, never the process.
+func TestAPanicInOnProgressIsReportedLikeATaskPanic(t *testing.T) {
+	f := deco.Concurrent(func(int) {}, deco.Limit(1), deco.PanicAsError(),
+		deco.OnProgress(func(p deco.Progress) {
+			if p.Done == 3 {
+				panic("report")
+			}
+		}))
+	for i := range 5 {
+		f.Go(i)
+	}
+	_, err := f.Wait()
+	var pe *deco.PanicError
+	if !errors.As(err, &pe) || pe.Value != "report" || pe.Index != 2 {
+		t.Fatalf("err = %v, want call #2 failed with the callback's panic", err)
+	}
+	if s := f.Stats(); s.Panicked != 1 || s.Done != 5 {
+		t.Fatalf("stats %+v, want 1 panicked of 5 done", s)
+	}
+}
+
+// TestProgressTotalCountsCallsAsTheyStart: a report counts every call
+// started so far, not only those of waited batches.
+func TestProgressTotalCountsCallsAsTheyStart(t *testing.T) {
+	release := make(chan struct{})
+	first := make(chan deco.Progress, 10)
+	f := deco.Concurrent(func(i int) {
+		if i == 0 {
+			<-release
+		}
+	}, deco.Limit(1), deco.OnProgress(func(p deco.Progress) { first <- p }))
+	for i := range 10 {
+		f.Go(i)
+	}
+	close(release)
+	p := <-first
+	f.Wait()
+	if p.Done != 1 || p.Total != 10 {
+		t.Fatalf("first report %+v, want 1 done of 10 started", p)
+	}
 }

@@ -26,9 +26,11 @@ import (
 // Calls started before body's context is cancelled by the caller fail with
 // the context's cause if they have not started.
 //
-// Synchronized may be called from inside a running call (with that call's
-// context): the calls it waits for then run in the waiting call's slot when
-// the pool is full, so nesting never deadlocks, at any depth and any limit.
+// Synchronized may be called from inside a running call: the waiting call
+// lends its slot to the calls it waits for (see [Pool]), so nesting never
+// deadlocks, at any depth, any limit and any mix of pools. A call started
+// later with the context of a scope that has returned fails at once with
+// an error saying so.
 //
 // Only [FailFast], [PanicAsError] and [StatsTo] apply to a scope; other
 // options make Synchronized return an error naming them without running
@@ -44,14 +46,14 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	if err != nil {
 		return err
 	}
-	s := &scope{panicAsError: cfg.panicError}
-	s.failFast = cfg.failFast
+	s := new(scope)
+	s.failFast, s.panicAsError = cfg.failFast, cfg.panicError
 	if cfg.statsTo != nil {
 		s.timing = new(timing)
 	}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.scoped = true
 	s.first = nanotime()
-	helper := runningCall(ctx)
 
 	var bodyPanic any
 	bodyErr := func() (err error) {
@@ -62,8 +64,12 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 		}()
 		return body(&scopeContext{Context: s.ctx, s: s})
 	}()
-	s.wait(helper)
-	s.close()
+	var w *worker
+	if s.pending.Load() > 0 {
+		w = currentWorker() // only a wait that blocks reads the stack
+	}
+	s.wait(w)
+	errs, firstPanic := s.settle(nil)
 	s.cancel(errScopeDone)
 	if cfg.statsTo != nil {
 		*cfg.statsTo = s.stats(nanotime() - s.first)
@@ -71,7 +77,10 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	if bodyPanic != nil {
 		panic(bodyPanic)
 	}
-	return s.collect(bodyErr)
+	if firstPanic != nil {
+		panic(firstPanic)
+	}
+	return errors.Join(append([]error{bodyErr}, errs...)...)
 }
 
 var errScopeDone = errors.New("deco: Synchronized has returned")
@@ -79,8 +88,7 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	panicAsError bool
-	calls        []task // in call order, guarded by batch.mu
+	calls []task // in call order, guarded by batch.mu
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -106,70 +114,64 @@ func scopeOf(ctx context.Context) *scope {
 	return s
 }
 
-// register adds c to the scope, in call order, and keeps p open.
+// register adds c to the scope, in call order, and keeps p open. A scope
+// that has returned takes no more calls: its context may have been kept
+// and used later, and the call then fails at once (the scope is nobody's
+// to wait for any more), rather than keep p open for good.
 //
 // The call is complete (owner, index, queue-wait sample) before it is in
 // s.calls: from then on a waiter of the scope that holds a slot may run it.
-func (s *scope) register(t task, p *Pool) {
+func (s *scope) register(t task, p *Pool) error {
 	c := t.core()
-	c.owner = &s.batch
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.owner = new(batch)
+		return errScopeReturned
+	}
+	c.owner = &s.batch
 	c.index = len(s.calls)
 	if (c.index&queueSample == 0 && statsOn) || s.timing != nil {
 		c.queued = nanotime()
 	}
 	s.calls = append(s.calls, t)
+	if c.assign != nil {
+		s.assigns = append(s.assigns, c)
+	}
 	s.use(p)
 	s.add()
 	s.mu.Unlock()
+	return nil
 }
+
+var errScopeReturned = errors.New("deco: call started with the context of a Synchronized scope that has returned; start it inside the scope's body or with another context")
 
 // wait waits for every call of the scope, including calls registered while
-// it waits. A waiter that holds a slot (helper != nil) runs the scope's
-// calls of its own pool inline if nobody has started them, so that a call
+// it waits, then closes the scope to new calls. A waiter that holds a slot
+// (a worker, w != nil) runs the scope's calls of its own pool if nobody
+// has started them, and helps its pool while it waits, so that a call
 // waiting for its children never starves them of its slot.
-func (s *scope) wait(helper *callCore) {
-	if helper != nil {
-		for i := 0; ; i++ {
-			s.mu.Lock()
-			if i >= len(s.calls) {
+func (s *scope) wait(w *worker) {
+	for {
+		if w != nil {
+			for i := 0; ; i++ {
+				s.mu.Lock()
+				if i >= len(s.calls) {
+					s.mu.Unlock()
+					break
+				}
+				t := s.calls[i]
 				s.mu.Unlock()
-				break
+				helpOrAwait(t, w)
 			}
-			t := s.calls[i]
+		}
+		s.batch.waitAs(w)
+		s.mu.Lock()
+		if s.pending.Load() == 0 {
+			s.closed = true
 			s.mu.Unlock()
-			helpOrAwait(t, helper.fn.pool, helper.lane)
+			return
 		}
+		s.mu.Unlock()
 	}
-	s.batch.wait()
-}
-
-// collect applies the scope's assignments and joins its errors, in call
-// order. It re-panics with the first panic unless panics are errors.
-func (s *scope) collect(bodyErr error) error {
-	s.mu.Lock()
-	calls := s.calls
-	s.mu.Unlock()
-	errs := []error{bodyErr}
-	var firstPanic *PanicError
-	for _, t := range calls {
-		c := t.core()
-		if _, pe := c.outcome(); pe != nil && !s.panicAsError && !c.fn.panicAsError {
-			if firstPanic == nil {
-				firstPanic = pe
-			}
-			continue
-		}
-		if err := c.failure(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if c.assign != nil {
-			c.assign.apply()
-		}
-	}
-	if firstPanic != nil {
-		panic(firstPanic)
-	}
-	return errors.Join(errs...)
 }

@@ -244,3 +244,24 @@ func TestNestedScopeTakesCallsAddedWhileItHelps(t *testing.T) {
 		t.Fatalf("%d leaves, want %d", got, 4*4*64)
 	}
 }
+
+// TestAContextKeptFromAFinishedScopeFailsClearly: a call started with the
+// context of a Synchronized scope that has returned fails with an error
+// naming it, and leaves no worker parked on the pool.
+func TestAContextKeptFromAFinishedScopeFailsClearly(t *testing.T) {
+	p := deco.NewPool(2)
+	f := deco.ConcurrentCtx(func(context.Context, int) {}, deco.Shared(p))
+	var kept context.Context
+	deco.Synchronized(t.Context(), func(ctx context.Context) error {
+		kept = ctx
+		f.GoContext(ctx, 0)
+		return nil
+	})
+	_, err := f.GoContext(kept, 1).Wait()
+	if err == nil || !strings.Contains(err.Error(), "Synchronized") {
+		t.Fatalf("err = %v, want one naming the finished scope", err)
+	}
+	f.Go(2)
+	f.Wait()
+	checkNoWorkers(t, "after a call with a kept scope context")
+}

@@ -125,6 +125,9 @@ func ParseExperiments(names []string) ([]string, error) {
 	return out, nil
 }
 
+// MaxWorkers is the most calls -workers and -io-workers let run at once.
+const MaxWorkers = 4096
+
 // Validate reports the first setting that cannot work, naming its flag.
 func (c Config) Validate() error {
 	if len(c.Experiments) == 0 {
@@ -145,6 +148,16 @@ func (c Config) Validate() error {
 	for _, f := range atLeast1 {
 		if f.v < 1 {
 			return fmt.Errorf("-%s must be at least 1, got %d", f.flag, f.v)
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		v    int
+	}{{"workers", c.Workers}, {"io-workers", c.IOWorkers}} {
+		// A slot per call at once: more than MaxWorkers is a typo, and
+		// with processes it would start that many.
+		if f.v > MaxWorkers {
+			return fmt.Errorf("-%s must be at most %d, got %d", f.flag, MaxWorkers, f.v)
 		}
 	}
 	if c.Sleep < 0 {

@@ -61,6 +61,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{func(c *Config) { c.Sleeps = 0 }, "-sleeps"},
 		{func(c *Config) { c.Thumbnails = -5 }, "-thumbnails"},
 		{func(c *Config) { c.Workers = 0 }, "-workers"},
+		{func(c *Config) { c.Workers = 1_000_000_000_000 }, "-workers must be at most"},
+		{func(c *Config) { c.IOWorkers = 1 << 40 }, "-io-workers must be at most"},
 		{func(c *Config) { c.Pages = -1 }, "-pages"},
 		{func(c *Config) { c.IOWorkers = -3 }, "-io-workers"},
 		{func(c *Config) { c.Sleep = -time.Second }, "-sleep"},

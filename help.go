@@ -1,0 +1,261 @@
+package deco
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Join by helping. A call that waits (Future.Wait, Func.Wait, Synchronized,
+// Completed, InOrder, WaitAll) holds a slot of its pool while it waits; if
+// the calls it waits for are queued behind it, a bounded pool would
+// deadlock. So a waiter that holds a slot lends it: it runs the call it
+// waits for if that call is still queued in its pool, and otherwise runs
+// other queued calls of its pool whenever the pool has no other free slot
+// for them, as Java's ForkJoinTask.join and TBB do. The limit still holds:
+// the waiter's own call is blocked, so the call it runs takes its place.
+//
+// Only a goroutine that holds a slot may help: a goroutine a task starts, or
+// main, waits without running calls, or the limit would be exceeded. Go has
+// no goroutine ids, so a worker writes its id into its own stack once, when
+// it starts, as a chain of calls through sixteen digit functions (one frame
+// per hex digit); a waiter reads its stack with runtime.Callers to find the
+// worker it is, if any. The stack is read only on the slow path, just
+// before the waiter would block, and only while some worker is alive: the
+// fast path pays nothing, and a worker pays a few calls when it starts.
+
+// workerIDs maps the ids written into worker stacks to their workers.
+var workerIDs struct {
+	mu   sync.Mutex
+	byID []*worker // nil for a free id
+	free []int
+	live atomic.Int64
+}
+
+// register gives w an id.
+func registerWorker(w *worker) {
+	workerIDs.mu.Lock()
+	if n := len(workerIDs.free); n > 0 {
+		w.id = workerIDs.free[n-1]
+		workerIDs.free = workerIDs.free[:n-1]
+		workerIDs.byID[w.id] = w
+	} else {
+		w.id = len(workerIDs.byID)
+		workerIDs.byID = append(workerIDs.byID, w)
+	}
+	workerIDs.mu.Unlock()
+	workerIDs.live.Add(1)
+}
+
+func unregisterWorker(w *worker) {
+	workerIDs.live.Add(-1)
+	workerIDs.mu.Lock()
+	workerIDs.byID[w.id] = nil
+	workerIDs.free = append(workerIDs.free, w.id)
+	workerIDs.mu.Unlock()
+}
+
+// startWorker starts w's goroutine: p.work(w) beneath the digit frames of
+// w's id.
+func (p *Pool) startWorker(w *worker) {
+	registerWorker(w)
+	shift := 0
+	for w.id>>(shift+4) != 0 {
+		shift += 4
+	}
+	go digits[(w.id>>shift)&15](p, w, shift)
+}
+
+var digits [16]func(p *Pool, w *worker, shift int)
+
+func init() {
+	digits = [16]func(*Pool, *worker, int){
+		workerDigit0, workerDigit1, workerDigit2, workerDigit3,
+		workerDigit4, workerDigit5, workerDigit6, workerDigit7,
+		workerDigit8, workerDigit9, workerDigitA, workerDigitB,
+		workerDigitC, workerDigitD, workerDigitE, workerDigitF,
+	}
+}
+
+// nextDigit calls the function of the next, less significant digit of
+// w's id, or p.work after the last.
+func nextDigit(p *Pool, w *worker, shift int) {
+	if shift == 0 {
+		p.work(w)
+		return
+	}
+	shift -= 4
+	digits[(w.id>>shift)&15](p, w, shift)
+}
+
+//go:noinline
+func workerDigit0(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit1(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit2(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit3(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit4(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit5(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit6(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit7(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit8(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigit9(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigitA(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigitB(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigitC(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigitD(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigitE(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+//go:noinline
+func workerDigitF(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
+
+const digitFunc = "github.com/deco-go/deco.workerDigit"
+
+// currentWorker returns the worker whose goroutine calls it, or nil if the
+// goroutine is not a worker. It reads the goroutine's stack: call it only
+// before blocking.
+func currentWorker() *worker {
+	if workerIDs.live.Load() == 0 {
+		return nil
+	}
+	pcs := make([]uintptr, 64)
+	for {
+		n := runtime.Callers(1, pcs)
+		if n < len(pcs) {
+			pcs = pcs[:n]
+			break
+		}
+		pcs = make([]uintptr, 2*len(pcs))
+	}
+	frames := runtime.CallersFrames(pcs)
+	id, digitsSeen, place := 0, false, 0
+	for {
+		fr, more := frames.Next()
+		if d, ok := strings.CutPrefix(fr.Function, digitFunc); ok && len(d) == 1 {
+			// The innermost digit frame is the least significant digit.
+			v := strings.IndexByte("0123456789ABCDEF", d[0])
+			id |= v << place
+			place += 4
+			digitsSeen = true
+		} else if digitsSeen && fr.Function != "github.com/deco-go/deco.nextDigit" {
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	if !digitsSeen {
+		return nil
+	}
+	workerIDs.mu.Lock()
+	defer workerIDs.mu.Unlock()
+	if id < len(workerIDs.byID) {
+		return workerIDs.byID[id]
+	}
+	return nil
+}
+
+// runs reports whether c is running on w's goroutine, beneath the caller.
+func (w *worker) runs(c *callCore) bool {
+	for _, fr := range w.stack {
+		if fr.call == uintptr(unsafe.Pointer(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// helpWait returns the next value received from ready. Meanwhile w, the
+// calling goroutine's worker, runs queued calls of its pool whenever no
+// other slot of the pool is free for them: its slot would be idle
+// otherwise. w must be the current goroutine's worker.
+func helpWait[T any](w *worker, ready <-chan T) T {
+	p := w.pool
+	for {
+		select {
+		case v := <-ready:
+			return v
+		default:
+		}
+		p.mu.Lock()
+		if t, ok := p.popLocked(); ok {
+			p.mu.Unlock()
+			runInline(t, w)
+			continue
+		}
+		wake := make(chan struct{})
+		p.helpers = append(p.helpers, wake)
+		p.roomLocked()
+		p.mu.Unlock()
+		select {
+		case v := <-ready:
+			p.mu.Lock()
+			if !p.dropHelperLocked(wake) {
+				// A push chose this helper: pass its call on.
+				p.dispatchLocked()
+			}
+			p.mu.Unlock()
+			return v
+		case <-wake:
+		}
+	}
+}
+
+// dropHelperLocked removes wake from the helpers; false if a push has
+// removed it already. p.mu must be held.
+func (p *Pool) dropHelperLocked(wake chan struct{}) bool {
+	for i, h := range p.helpers {
+		if h == wake {
+			p.helpers = append(p.helpers[:i], p.helpers[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// helpOrAwait runs t in w's slot if t is a queued call of w's pool, then
+// waits for it, helping. w may be nil: then it only waits.
+func helpOrAwait(t task, w *worker) {
+	c := t.core()
+	if w != nil && c.fn.pool == w.pool && c.state.Load() == stateQueued {
+		runInline(t, w)
+	}
+	c.awaitAs(w)
+}
+
+// runInline runs t on the current goroutine, whose worker w lends it its
+// slot, and settles at once: the goroutine may block for long after it.
+func runInline(t task, w *worker) {
+	iw := worker{pool: w.pool, lane: w.lane, home: w}
+	t.run(&iw)
+	iw.settle()
+}
