@@ -1,0 +1,131 @@
+package analyzer
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+)
+
+// Rule 5, cannot-cross: a function decorated with deco.On(...) or
+// deco.Name(...) may run in another process (On, or DECO_EXECUTOR for every
+// named function), where its argument and result travel through
+// encoding/gob. Reported: an argument or result type that holds a channel or
+// a func (gob refuses them, or drops them when they are struct fields), an
+// unsafe.Pointer, or a struct field that is unexported (gob drops it
+// silently, so the task would see its zero value); types with their own
+// GobEncode, MarshalBinary or MarshalText (time.Time, *deco.Map) travel as
+// they choose and are not looked into. Interfaces are not looked into either.
+// Also reported: such a decoration inside a function body, since worker
+// processes find functions by the name given at package level, before main
+// runs.
+
+func (c *checker) cannotCross() {
+	c.inspect.WithStack([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
+		if !push {
+			return true
+		}
+		call := n.(*ast.CallExpr)
+		if _, ok := constructors[c.decoFunc(call)]; !ok {
+			return true
+		}
+		opt := ""
+		for _, a := range call.Args[1:] {
+			if oc, ok := ast.Unparen(a).(*ast.CallExpr); ok {
+				if name := c.decoFunc(oc); name == "On" || name == "Name" {
+					if opt == "" || name == "On" {
+						opt = "deco." + name
+					}
+				}
+			}
+		}
+		if opt == "" {
+			return true
+		}
+		for _, anc := range stack {
+			if fd, ok := anc.(*ast.FuncDecl); ok {
+				c.report(call, ruleCannotCross, nil,
+					"%s decorated with %s inside %s: a worker process finds a function by the name it was given when the program started, so decorate it at package level (var f = deco.%s(...)), or worker processes will fail its calls with \"no function is named\"",
+					c.text(call.Args[0]), opt, fd.Name.Name, c.decoFunc(call))
+				break
+			}
+		}
+		ft, ok := c.pass.TypesInfo.TypeOf(call).(*types.Pointer)
+		if !ok {
+			return true
+		}
+		named, ok := ft.Elem().(*types.Named)
+		if !ok || named.TypeArgs().Len() != 2 {
+			return true
+		}
+		for i, role := range []string{"argument", "result"} {
+			t := named.TypeArgs().At(i)
+			if problem := crossProblem(t, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), map[types.Type]bool{}); problem != "" {
+				c.report(call.Args[0], ruleCannotCross, nil,
+					"%s is decorated with %s, so its calls may run in another process, but its %s type %s cannot travel there: %s",
+					c.text(call.Args[0]), opt, role, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), problem)
+				break
+			}
+		}
+		return true
+	})
+}
+
+// crossProblem says why gob cannot carry a value of type t whole, or "".
+// path names t's place in the argument, for the message.
+func crossProblem(t types.Type, path string, seen map[types.Type]bool) string {
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	if marshals(t) {
+		return ""
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		if u.Kind() == types.UnsafePointer {
+			return path + " is an unsafe.Pointer"
+		}
+	case *types.Chan:
+		return path + " is a channel, which gob cannot encode"
+	case *types.Signature:
+		return path + " is a func, which gob cannot encode (a closure cannot leave its process)"
+	case *types.Pointer:
+		return crossProblem(u.Elem(), path, seen)
+	case *types.Slice:
+		return crossProblem(u.Elem(), path+"[i]", seen)
+	case *types.Array:
+		return crossProblem(u.Elem(), path+"[i]", seen)
+	case *types.Map:
+		if p := crossProblem(u.Key(), path+" key", seen); p != "" {
+			return p
+		}
+		return crossProblem(u.Elem(), path+"[k]", seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			f := u.Field(i)
+			if !f.Exported() {
+				return fmt.Sprintf("%s has an unexported field, %s, which gob drops silently: the other side would see its zero value", path, f.Name())
+			}
+			if p := crossProblem(f.Type(), path+"."+f.Name(), seen); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// marshals reports whether t or *t has a method gob encodes it with.
+func marshals(t types.Type) bool {
+	for _, name := range []string{"GobEncode", "MarshalBinary", "MarshalText"} {
+		for _, tt := range []types.Type{t, types.NewPointer(t)} {
+			if _, ok := t.(*types.Pointer); ok && tt != t {
+				continue
+			}
+			obj, _, _ := types.LookupFieldOrMethod(tt, true, nil, name)
+			if _, ok := obj.(*types.Func); ok {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+// Package cross holds rule 5 (cannot-cross): functions that may run in
+// another process, with types gob cannot carry or decorated in a body.
+package cross
+
+import (
+	"sync"
+	"time"
+
+	"github.com/deco-go/deco"
+)
+
+type withChan struct {
+	Done chan struct{}
+}
+
+type withHidden struct {
+	Visible int
+	hidden  int
+}
+
+type withFunc struct {
+	Progress func(int)
+}
+
+type nested struct {
+	Items []withHidden
+}
+
+type good struct {
+	Name  string
+	When  time.Time                     // MarshalBinary
+	Times *deco.Map[int, time.Duration] // GobEncode
+	Sizes map[string][]int
+	Any   any
+}
+
+func useChan(withChan)            {}
+func useHidden(withHidden)        {}
+func useFunc(withFunc) error      { return nil }
+func useNested(nested)            {}
+func resultMutex(int) *sync.Mutex { return nil }
+func useGood(good) good           { return good{} }
+func useClosure(func() int)       {}
+
+var (
+	a   = deco.Concurrent(useChan, deco.Name("chan"))        // want `cannot-cross: useChan is decorated with deco.Name, so its calls may run in another process, but its argument type withChan cannot travel there: withChan.Done is a channel, which gob cannot encode`
+	b   = deco.Concurrent(useHidden, deco.Name("hidden"))    // want `cannot-cross: useHidden .* argument type withHidden cannot travel there: : withHidden has an unexported field, hidden, which gob drops silently: the other side would see its zero value`
+	c   = deco.ConcurrentErr(useFunc, deco.Name("func"))     // want `cannot-cross: useFunc .*Progress is a func, which gob cannot encode`
+	d   = deco.Concurrent(useNested, deco.Name("nested"))    // want `cannot-cross: useNested .*nested.Items\[i\] has an unexported field, hidden`
+	e   = deco.ConcurrentValue(resultMutex, deco.Name("mu")) // want `cannot-cross: resultMutex .*its result type \*sync.Mutex cannot travel there: \*sync.Mutex has an unexported field`
+	g   = deco.Concurrent(useClosure, deco.Name("closure"))  // want `cannot-cross: useClosure .*argument type func\(\) int cannot travel there: func\(\) int is a func`
+	ok  = deco.ConcurrentValue(useGood, deco.Name("good"))
+	ok2 = deco.Concurrent(useHidden) // not named: never leaves the process
+)
+
+func decoratedInABody() {
+	f := deco.ConcurrentValue(useGood, deco.Name("inside")) // want `cannot-cross: useGood decorated with deco.Name inside decoratedInABody: a worker process finds a function by the name it was given when the program started, so decorate it at package level`
+	f.Go(good{})
+	f.Wait()
+	// Settings chosen at run time come through With, which is fine.
+	h := ok.With(deco.Limit(2))
+	h.Go(good{})
+	h.Wait()
+}
