@@ -63,6 +63,7 @@ type checker struct {
 	defs    map[*types.Var][]ast.Expr     // every value assigned to a variable; nil for an unknown one
 	splits  map[*types.Var]splitPart      // variables set from Func.Split
 	seen    map[token.Pos]bool            // positions already reported, one diagnostic each
+	uses    map[types.Object][]identUse   // every use of each object, built on first need
 }
 
 func run(pass *analysis.Pass) (any, error) {

@@ -90,3 +90,19 @@ func setFlag(t *testing.T, name, value string) {
 	}
 	t.Cleanup(func() { f.Value.Set(old) })
 }
+
+// The mistakes a user makes turning each of the project's four examples
+// concurrent: each gets exactly its diagnostic (the want comments are
+// anchored), and the fixes give the programs of the golden files.
+func TestSeedMistakes(t *testing.T) {
+	for _, seed := range []string{"sleep", "order", "thumbnails", "downloads"} {
+		t.Run(seed, func(t *testing.T) {
+			analysistest.RunWithSuggestedFixes(t, testdata, analyzer.Analyzer, "./seeds/"+seed)
+		})
+	}
+}
+
+// The project's own examples, written right, get no diagnostic.
+func TestExamplesAreClean(t *testing.T) {
+	analysistest.Run(t, "../../../examples", analyzer.Analyzer, "./...")
+}

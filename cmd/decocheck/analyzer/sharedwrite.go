@@ -367,7 +367,10 @@ func (c *checker) followCall(t *task, call *ast.CallExpr) {
 			return
 		}
 		if v, name := c.sharedRoot(t, arg); v != nil && holdsReferences(p.Type()) {
-			next.shared[p] = p.Name() + ", the task's " + name
+			next.shared[p] = name
+			if p.Name() != name {
+				next.shared[p] = p.Name() + ", the task's " + name
+			}
 		}
 		if c.argDerived(t, arg) {
 			next.argVars[p] = true

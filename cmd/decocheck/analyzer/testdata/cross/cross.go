@@ -44,7 +44,7 @@ func useClosure(func() int)       {}
 
 var (
 	a   = deco.Concurrent(useChan, deco.Name("chan"))        // want `cannot-cross: useChan is decorated with deco.Name, so its calls may run in another process, but its argument type withChan cannot travel there: withChan.Done is a channel, which gob cannot encode`
-	b   = deco.Concurrent(useHidden, deco.Name("hidden"))    // want `cannot-cross: useHidden .* argument type withHidden cannot travel there: : withHidden has an unexported field, hidden, which gob drops silently: the other side would see its zero value`
+	b   = deco.Concurrent(useHidden, deco.Name("hidden"))    // want `cannot-cross: useHidden .* argument type withHidden cannot travel there: withHidden has an unexported field, hidden, which gob drops silently: the other side would see its zero value`
 	c   = deco.ConcurrentErr(useFunc, deco.Name("func"))     // want `cannot-cross: useFunc .*Progress is a func, which gob cannot encode`
 	d   = deco.Concurrent(useNested, deco.Name("nested"))    // want `cannot-cross: useNested .*nested.Items\[i\] has an unexported field, hidden`
 	e   = deco.ConcurrentValue(resultMutex, deco.Name("mu")) // want `cannot-cross: resultMutex .*its result type \*sync.Mutex cannot travel there: \*sync.Mutex has an unexported field`
