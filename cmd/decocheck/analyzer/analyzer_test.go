@@ -106,3 +106,7 @@ func TestSeedMistakes(t *testing.T) {
 func TestExamplesAreClean(t *testing.T) {
 	analysistest.Run(t, "../../../examples", analyzer.Analyzer, "./...")
 }
+
+func TestSharedWriteFixes(t *testing.T) {
+	analysistest.RunWithSuggestedFixes(t, testdata, analyzer.Analyzer, "./fixes")
+}
