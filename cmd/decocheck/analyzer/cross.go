@@ -15,9 +15,12 @@ import (
 // silently, so the task would see its zero value); types with their own
 // GobEncode, MarshalBinary or MarshalText (time.Time, *deco.Map) travel as
 // they choose and are not looked into. Interfaces are not looked into either.
-// Also reported: such a decoration inside a function body, since worker
-// processes find functions by the name given at package level, before main
-// runs.
+// Also reported: a decoration with deco.On(e), for an executor e of another
+// package (such as process.New(4)), inside a function body, since worker
+// processes find functions by the name given at package level while the
+// program starts. A deco.Name alone inside a body is not reported: it is
+// how functions get names in stats and errors, and it fails only when
+// DECO_EXECUTOR moves named functions to workers.
 
 func (c *checker) cannotCross() {
 	c.inspect.WithStack([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
@@ -29,11 +32,15 @@ func (c *checker) cannotCross() {
 			return true
 		}
 		opt := ""
+		var foreignExecutor ast.Expr // the argument of On, when its type is another package's
 		for _, a := range call.Args[1:] {
 			if oc, ok := ast.Unparen(a).(*ast.CallExpr); ok {
 				if name := c.decoFunc(oc); name == "On" || name == "Name" {
 					if opt == "" || name == "On" {
 						opt = "deco." + name
+					}
+					if name == "On" && len(oc.Args) == 1 && c.foreignType(oc.Args[0]) {
+						foreignExecutor = oc.Args[0]
 					}
 				}
 			}
@@ -42,10 +49,10 @@ func (c *checker) cannotCross() {
 			return true
 		}
 		for _, anc := range stack {
-			if fd, ok := anc.(*ast.FuncDecl); ok {
+			if fd, ok := anc.(*ast.FuncDecl); ok && foreignExecutor != nil {
 				c.report(call, ruleCannotCross, nil,
-					"%s decorated with %s inside %s: a worker process finds a function by the name it was given when the program started, so decorate it at package level (var f = deco.%s(...)), or worker processes will fail its calls with \"no function is named\"",
-					c.text(call.Args[0]), opt, fd.Name.Name, c.decoFunc(call))
+					"%s is decorated with deco.On(%s) inside %s: a worker process finds a function by the name it was given at package level, while the program starts, so decorate it there (var f = deco.%s(...)), or the workers will fail its calls with \"no function is named\"",
+					c.taskName(&decoration{call: call}), c.text(foreignExecutor), fd.Name.Name, c.decoFunc(call))
 				break
 			}
 		}
@@ -62,12 +69,25 @@ func (c *checker) cannotCross() {
 			if problem := crossProblem(t, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), map[types.Type]bool{}); problem != "" {
 				c.report(call.Args[0], ruleCannotCross, nil,
 					"%s is decorated with %s, so its calls may run in another process, but its %s type %s cannot travel there: %s",
-					c.text(call.Args[0]), opt, role, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), problem)
+					c.taskName(&decoration{call: call}), opt, role, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), problem)
 				break
 			}
 		}
 		return true
 	})
+}
+
+// foreignType reports whether e's type (after pointers) is declared in
+// another package than this one: an executor of a backend package such as
+// process, whose workers are other processes. An executor of the package's
+// own (a test's in-process fake) is not assumed to be one.
+func (c *checker) foreignType(e ast.Expr) bool {
+	t := c.pass.TypesInfo.TypeOf(e)
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg() != c.pass.Pkg
 }
 
 // crossProblem says why gob cannot carry a value of type t whole, or "".

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"go/ast"
 	"go/types"
+	"strings"
 )
 
 // Rule 3, dropped-error: Func.Wait, and the wait function of Func.Split,
@@ -31,7 +32,7 @@ func (c *checker) droppedErrors() {
 				}
 			}
 		}
-		if d == nil || !d.shape.canFail {
+		if d == nil || !d.shape.canFail || !c.canFail(d) || c.futuresKept(call) {
 			return true
 		}
 		how := droppedHow(call, stack)
@@ -43,6 +44,82 @@ func (c *checker) droppedErrors() {
 			what, how, c.taskName(d), c.text(call))
 		return true
 	})
+}
+
+// canFail reports whether the decorated function may return an error: it
+// is not a literal or a function of this package whose every return
+// statement returns a nil error.
+func (c *checker) canFail(d *decoration) bool {
+	var body *ast.BlockStmt
+	switch fn := ast.Unparen(d.call.Args[0]).(type) {
+	case *ast.FuncLit:
+		body = fn.Body
+	case *ast.Ident:
+		if f, ok := c.pass.TypesInfo.Uses[fn].(*types.Func); ok && c.funcs[f] != nil {
+			body = c.funcs[f].Body
+		}
+	}
+	if body == nil {
+		return true
+	}
+	fails := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			if len(n.Results) == 0 {
+				fails = true // named results
+				break
+			}
+			if id, ok := ast.Unparen(n.Results[len(n.Results)-1]).(*ast.Ident); !ok || id.Name != "nil" || c.pass.TypesInfo.Uses[id] != types.Universe.Lookup("nil") {
+				fails = true
+			}
+		}
+		return !fails
+	})
+	return fails
+}
+
+// futuresKept reports whether the Func waited by call, a variable, hands
+// out Futures that the code keeps: their Wait reports each call's error.
+func (c *checker) futuresKept(call *ast.CallExpr) bool {
+	var v *types.Var
+	if recv, m := c.decoMethod(call, "Func"); m == "Wait" {
+		v = c.funcVar(recv)
+	} else if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		if wv, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok {
+			// The call function of the same Split.
+			for cv, sp := range c.splits {
+				if !sp.wait && sp.at == c.splits[wv].at {
+					for _, u := range c.usesOf(cv) {
+						if cl, ok := u.parent.(*ast.CallExpr); ok && cl.Fun == ast.Expr(u.id) && !c.isStatement(cl) {
+							return true
+						}
+					}
+				}
+			}
+			return false
+		}
+	}
+	if v == nil {
+		return false
+	}
+	for _, u := range c.usesOf(v) {
+		switch p := u.parent.(type) {
+		case *ast.SelectorExpr:
+			if m := c.decoMethodOf(p, "Func"); m == "Go" || m == "GoContext" {
+				if cl, ok := u.gparent.(*ast.CallExpr); ok && !c.isStatement(cl) {
+					return true
+				}
+			}
+		case *ast.CallExpr:
+			if name := c.decoFunc(p); strings.HasPrefix(name, "Assign") && !c.isStatement(p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // droppedHow says how the wait call, whose ancestors are stack, drops its

@@ -17,7 +17,8 @@ import (
 // anywhere, and whose calls are not started with a context (a context may
 // belong to a Synchronized scope, which waits for them). Reachability from
 // main is approximated by the package: in a main package whose main calls
-// deco.WaitAll, nothing is reported.
+// deco.WaitAll, nothing is reported; nor where the function that starts the
+// calls calls deco.WaitAll itself.
 
 func (c *checker) neverWaited() {
 	if c.pass.Pkg.Name() == "main" && c.mainCallsWaitAll() {
@@ -111,7 +112,7 @@ func (c *checker) neverWaited() {
 		return true
 	})
 	for key, u := range uses {
-		if u.starts == 0 || u.waited || u.unknown || u.start == nil {
+		if u.starts == 0 || u.waited || u.unknown || u.start == nil || c.waitAllAround(u.start.Pos()) {
 			continue
 		}
 		name := ""
@@ -157,6 +158,17 @@ func parent(stack []ast.Node, up int) ast.Node {
 	return stack[len(stack)-1-up]
 }
 
+// waitAllAround reports whether the function declaration around pos calls
+// deco.WaitAll, which waits for the calls it starts.
+func (c *checker) waitAllAround(pos token.Pos) bool {
+	for _, fd := range c.funcs {
+		if fd.Pos() <= pos && pos < fd.End() {
+			return c.callsWaitAll(fd)
+		}
+	}
+	return false
+}
+
 // mainCallsWaitAll reports whether func main calls deco.WaitAll.
 func (c *checker) mainCallsWaitAll() bool {
 	main, ok := c.pass.Pkg.Scope().Lookup("main").(*types.Func)
@@ -167,6 +179,10 @@ func (c *checker) mainCallsWaitAll() bool {
 	if fd == nil {
 		return false
 	}
+	return c.callsWaitAll(fd)
+}
+
+func (c *checker) callsWaitAll(fd *ast.FuncDecl) bool {
 	found := false
 	ast.Inspect(fd.Body, func(n ast.Node) bool {
 		if call, ok := n.(*ast.CallExpr); ok && c.decoFunc(call) == "WaitAll" {

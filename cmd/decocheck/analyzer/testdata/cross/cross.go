@@ -3,11 +3,19 @@
 package cross
 
 import (
+	"context"
 	"sync"
 	"time"
 
+	"example.com/decocheck/cross/remote"
 	"github.com/deco-go/deco"
 )
+
+type local struct{}
+
+func (local) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	return nil, nil
+}
 
 type withChan struct {
 	Done chan struct{}
@@ -54,9 +62,18 @@ var (
 )
 
 func decoratedInABody() {
-	f := deco.ConcurrentValue(useGood, deco.Name("inside")) // want `cannot-cross: useGood decorated with deco.Name inside decoratedInABody: a worker process finds a function by the name it was given when the program started, so decorate it at package level`
+	f := deco.ConcurrentValue(useGood, deco.Name("inside"), deco.On(remote.New(2))) // want `cannot-cross: useGood is decorated with deco.On\(remote.New\(2\)\) inside decoratedInABody: a worker process finds a function by the name it was given at package level, while the program starts, so decorate it there \(var f = deco.ConcurrentValue\(...\)\), or the workers will fail its calls with "no function is named"`
 	f.Go(good{})
 	f.Wait()
+	// A name alone, for stats and errors: not reported.
+	n := deco.ConcurrentValue(useGood, deco.Name("stats-only"))
+	n.Go(good{})
+	n.Wait()
+	// An executor of this package's own (a test's in-process fake): not
+	// reported.
+	l := deco.ConcurrentValue(useGood, deco.Name("local"), deco.On(local{}))
+	l.Go(good{})
+	l.Wait()
 	// Settings chosen at run time come through With, which is fine.
 	h := ok.With(deco.Limit(2))
 	h.Go(good{})

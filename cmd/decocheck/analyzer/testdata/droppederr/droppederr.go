@@ -16,7 +16,12 @@ func check(i int) error {
 	return nil
 }
 
-func parse(s string) (int, error) { return len(s), nil }
+func parse(s string) (int, error) {
+	if s == "" {
+		return 0, errors.New("empty")
+	}
+	return len(s), nil
+}
 
 func fetch(ctx context.Context, url string) (string, error) { return url, ctx.Err() }
 
@@ -63,7 +68,23 @@ func allowed() error {
 	g, gwait := deco.ConcurrentResult(parse).Split()
 	g("x")
 	_, err := gwait()
-	return errors.Join(err, waitParam(f))
+	if err != nil {
+		return err
+	}
+
+	// A function whose every return is nil cannot fail: nothing to lose.
+	never := deco.ConcurrentErr(func(int) error { return nil })
+	never.Go(1)
+	never.Wait()
+
+	// Futures kept: each call's error comes from its Future.
+	k := deco.ConcurrentErr(check)
+	fut := k.Go(-1)
+	k.Wait()
+	if _, err := fut.Wait(); err != nil {
+		return err
+	}
+	return waitParam(f)
 }
 
 // A Func from elsewhere: its shape is unknown, so nothing is said.

@@ -79,3 +79,10 @@ func waitFor(f *deco.Func[int, struct{}]) { f.Wait() }
 var Exported = deco.Concurrent(work)
 
 func startExported() { Exported.Go(1) }
+
+// deco.WaitAll in the function that starts the calls waits for them.
+func flushedHere() error {
+	f := deco.Concurrent(work)
+	f.Go(1)
+	return deco.WaitAll()
+}
