@@ -1,10 +1,12 @@
 package main_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -18,13 +20,8 @@ func TestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "decocheck")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	mod := filepath.Join(dir, "mod")
+	bin := build(t)
+	mod := filepath.Join(t.TempDir(), "mod")
 	write(t, filepath.Join(mod, "go.mod"), "module example.com/m\n\ngo 1.25.0\n\nrequire github.com/deco-go/deco v0.0.0\n\nreplace github.com/deco-go/deco => "+root+"\n")
 	write(t, filepath.Join(mod, "main.go"), `package main
 
@@ -95,6 +92,82 @@ func main() {
 	if out, err := run("go", "build", "./..."); err != nil {
 		t.Fatalf("go build after -fix: %v\n%s", err, out)
 	}
+
+	// A test that races on purpose: reported, unless -skiptests.
+	write(t, filepath.Join(mod, "race_test.go"), `package main
+
+import (
+	"testing"
+
+	"github.com/deco-go/deco"
+)
+
+func TestRace(t *testing.T) {
+	m := map[int]int{}
+	f := deco.Concurrent(func(i int) { m[i] = i })
+	f.Go(1)
+	f.Wait()
+}
+`)
+	if out, err := run("go", "vet", "-vettool="+bin, "./..."); err == nil || !strings.Contains(out, "race_test.go:11:37: shared-write") {
+		t.Fatalf("go vet -vettool on a racing test: err = %v, want it reported; output:\n%s", err, out)
+	}
+	if out, err := run("go", "vet", "-vettool="+bin, "-skiptests", "./..."); err != nil {
+		t.Fatalf("go vet -vettool -skiptests: %v\n%s", err, out)
+	}
+}
+
+// The project's own examples, written right, get no diagnostic. The built
+// command checks them: analysing net/http and x/image from source under
+// -race would cost the test package most of a minute on 2 cores.
+func TestExamplesAreClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command: skipped with -short")
+	}
+	bin := build(t)
+	cmd := exec.Command(bin, "./...")
+	cmd.Dir = filepath.Join("..", "..", "examples")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Fatalf("decocheck ./... in examples: err = %v, output:\n%s", err, out)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	binDir    string
+)
+
+// build builds the command once for the tests, into a temporary directory
+// that TestMain removes.
+func build(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "decocheck-test-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "decocheck")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 func write(t *testing.T, name, text string) {

@@ -2,7 +2,9 @@ package analyzer_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/deco-go/deco/cmd/decocheck/analyzer"
@@ -11,46 +13,109 @@ import (
 
 // testdata is a module that replaces github.com/deco-go/deco with this
 // repository's root: the rules are tested against the real package, so a
-// change of deco's API that breaks them fails here.
+// change of deco's API that breaks them fails here, and no stub can drift.
 const testdata = "testdata"
 
-func TestSharedWrite(t *testing.T) {
-	analysistest.Run(t, testdata, analyzer.Analyzer, "./sharedwrite")
-}
+// Loading and type-checking packages from source is most of a run's cost
+// (deco and the standard library it imports, several seconds under -race on
+// 2 cores), so the testdata packages are analysed in two runs shared by the
+// tests — one without and one with suggested fixes checked against .golden
+// files — and each test reports the problems found in its own directory:
+// an unexpected diagnostic, or a `// want` that matched none.
+var (
+	plainPkgs = []string{"./sharedwrite", "./droppederr", "./unwaited", "./unwaitedmain", "./cross/...", "./ignore", "./ignorereason", "./skiptests"}
+	fixedPkgs = []string{"./detached", "./fixes", "./mistakes/..."}
+)
 
-func TestDetachedCall(t *testing.T) {
-	analysistest.RunWithSuggestedFixes(t, testdata, analyzer.Analyzer, "./detached")
+// recorder collects what analysistest reports.
+type recorder struct {
+	mu   sync.Mutex
+	errs []string
 }
-
-func TestDroppedError(t *testing.T) {
-	analysistest.Run(t, testdata, analyzer.Analyzer, "./droppederr")
-}
-
-func TestNeverWaited(t *testing.T) {
-	analysistest.Run(t, testdata, analyzer.Analyzer, "./unwaited", "./unwaitedmain")
-}
-
-func TestCannotCross(t *testing.T) {
-	analysistest.Run(t, testdata, analyzer.Analyzer, "./cross")
-}
-
-func TestIgnore(t *testing.T) {
-	analysistest.Run(t, testdata, analyzer.Analyzer, "./ignore")
-}
-
-// recorder collects what analysistest reports, for tests that check the
-// diagnostics themselves.
-type recorder struct{ errs []string }
 
 func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.errs = append(r.errs, fmt.Sprintf(format, args...))
 }
 
+type run struct {
+	once    sync.Once
+	rec     recorder
+	results []*analysistest.Result
+}
+
+var plain, fixed run
+
+func (r *run) get(fix bool) *run {
+	r.once.Do(func() {
+		if fix {
+			r.results = analysistest.RunWithSuggestedFixes(&r.rec, testdata, analyzer.Analyzer, fixedPkgs...)
+		} else {
+			r.results = analysistest.Run(&r.rec, testdata, analyzer.Analyzer, plainPkgs...)
+		}
+	})
+	return r
+}
+
+// check fails t with every problem the run found in testdata/dir.
+func check(t *testing.T, r *run, dir string) {
+	t.Helper()
+	if len(r.results) == 0 {
+		t.Fatalf("the run analysed no package: %q", r.rec.errs)
+	}
+	abs, err := filepath.Abs(filepath.Join(testdata, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range r.rec.errs {
+		if strings.Contains(e, abs+string(filepath.Separator)) {
+			t.Error(e)
+		}
+	}
+}
+
+func TestSharedWrite(t *testing.T)  { check(t, plain.get(false), "sharedwrite") }
+func TestDetachedCall(t *testing.T) { check(t, fixed.get(true), "detached") }
+func TestDroppedError(t *testing.T) { check(t, plain.get(false), "droppederr") }
+func TestNeverWaited(t *testing.T) {
+	check(t, plain.get(false), "unwaited")
+	check(t, plain.get(false), "unwaitedmain")
+}
+func TestCannotCross(t *testing.T)           { check(t, plain.get(false), "cross") }
+func TestIgnore(t *testing.T)                { check(t, plain.get(false), "ignore") }
+func TestSharedWriteFixes(t *testing.T)      { check(t, fixed.get(true), "fixes") }
+func TestSkipTestsOffByDefault(t *testing.T) { check(t, plain.get(false), "skiptests") }
+
+// Problems that name no testdata directory (a package that failed to load)
+// belong to no test above: they fail this one.
+func TestTestdataLoads(t *testing.T) {
+	for _, r := range []*run{plain.get(false), fixed.get(true)} {
+		for _, e := range r.rec.errs {
+			if !strings.Contains(e, string(filepath.Separator)+"testdata"+string(filepath.Separator)) {
+				t.Error(e)
+			}
+		}
+	}
+}
+
+// The mistakes a user makes turning each of the project's four examples
+// concurrent: each gets exactly its diagnostic (the want comments are
+// anchored), and the fixes give the programs of the golden files.
+func TestExampleMistakes(t *testing.T) {
+	for _, example := range []string{"sleep", "order", "thumbnails", "downloads"} {
+		t.Run(example, func(t *testing.T) { check(t, fixed.get(true), filepath.Join("mistakes", example)) })
+	}
+}
+
+// An ignore directive without a reason still silences the shared write and
+// is reported itself (a want comment cannot share its line).
 func TestIgnoreNeedsAReason(t *testing.T) {
-	r := new(recorder)
-	results := analysistest.Run(r, testdata, analyzer.Analyzer, "./ignorereason")
 	var msgs []string
-	for _, res := range results {
+	for _, res := range plain.get(false).results {
+		if res.Pass == nil || res.Pass.Pkg.Path() != "example.com/decocheck/ignorereason" {
+			continue
+		}
 		for _, d := range res.Diagnostics {
 			msgs = append(msgs, d.Message)
 		}
@@ -59,54 +124,9 @@ func TestIgnoreNeedsAReason(t *testing.T) {
 	if len(msgs) != 1 || msgs[0] != want {
 		t.Fatalf("diagnostics = %q, want only %q", msgs, want)
 	}
-}
-
-func TestSkipTests(t *testing.T) {
-	// Without the flag, the deliberate race in skip_test.go is reported.
-	r := new(recorder)
-	analysistest.Run(r, testdata, analyzer.Analyzer, "./skiptests")
-	if !hasUnexpected(r.errs, "skip_test.go") {
-		t.Fatalf("without -skiptests the race in skip_test.go was not reported: %q", r.errs)
-	}
-	setFlag(t, "skiptests", "true")
-	analysistest.Run(t, testdata, analyzer.Analyzer, "./skiptests")
-}
-
-func hasUnexpected(errs []string, file string) bool {
-	for _, e := range errs {
-		if strings.Contains(e, file) && strings.Contains(e, "unexpected diagnostic") {
-			return true
+	for _, e := range plain.get(false).rec.errs {
+		if strings.Contains(e, "ignorereason.go") && !strings.Contains(e, "needs a reason") {
+			t.Error(e)
 		}
 	}
-	return false
-}
-
-func setFlag(t *testing.T, name, value string) {
-	t.Helper()
-	f := analyzer.Analyzer.Flags.Lookup(name)
-	old := f.Value.String()
-	if err := f.Value.Set(value); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Value.Set(old) })
-}
-
-// The mistakes a user makes turning each of the project's four examples
-// concurrent: each gets exactly its diagnostic (the want comments are
-// anchored), and the fixes give the programs of the golden files.
-func TestSeedMistakes(t *testing.T) {
-	for _, seed := range []string{"sleep", "order", "thumbnails", "downloads"} {
-		t.Run(seed, func(t *testing.T) {
-			analysistest.RunWithSuggestedFixes(t, testdata, analyzer.Analyzer, "./seeds/"+seed)
-		})
-	}
-}
-
-// The project's own examples, written right, get no diagnostic.
-func TestExamplesAreClean(t *testing.T) {
-	analysistest.Run(t, "../../../examples", analyzer.Analyzer, "./...")
-}
-
-func TestSharedWriteFixes(t *testing.T) {
-	analysistest.RunWithSuggestedFixes(t, testdata, analyzer.Analyzer, "./fixes")
 }

@@ -1,4 +1,5 @@
-// Package skiptests: with -skiptests, code in _test.go files is not checked.
+// Package skiptests: without -skiptests, code in _test.go files is checked
+// too (TestCommand runs go vet -vettool -skiptests on such a file).
 package skiptests
 
 import "github.com/deco-go/deco"

@@ -9,7 +9,7 @@ import (
 func TestDeliberateRace(t *testing.T) {
 	m := map[int]int{}
 	f := deco.Concurrent(func(i int) {
-		m[i] = i // reported without -skiptests
+		m[i] = i // want `shared-write: m\[i\] = i writes the map m`
 	})
 	f.Go(1)
 	f.Wait()
