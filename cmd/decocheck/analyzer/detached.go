@@ -15,8 +15,9 @@ import (
 // its error and its assignment are not the scope's. Fix: the context forms,
 // with the body's context: f.GoContext(ctx, x), deco.AssignContext(ctx, ...),
 // deco.AssignToContext(ctx, ...). Reported only when the body names its
-// context (it has the scope's context in hand). Literals decorated inside
-// the body are tasks, not the body, and are not searched.
+// context (it has the scope's context in hand), and not for a Func the body
+// waits for itself. Literals decorated inside the body are tasks, not the
+// body, and are not searched.
 
 func (c *checker) detachedCalls() {
 	c.inspect.Preorder([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node) {
@@ -42,13 +43,13 @@ func (c *checker) detachedCalls() {
 			if _, isCtor := constructors[name]; isCtor || name == "Synchronized" {
 				return false // tasks, and inner scopes with a context of their own
 			}
-			c.checkDetached(inner, name, ctxVar, call.Pos())
+			c.checkDetached(body.Body, inner, name, ctxVar, call.Pos())
 			return true
 		})
 	})
 }
 
-func (c *checker) checkDetached(call *ast.CallExpr, name string, ctxVar *types.Var, scope token.Pos) {
+func (c *checker) checkDetached(body *ast.BlockStmt, call *ast.CallExpr, name string, ctxVar *types.Var, scope token.Pos) {
 	// The fix passes the body's context by name: only where that name
 	// still means it.
 	ctxVisible := false
@@ -72,11 +73,17 @@ func (c *checker) checkDetached(call *ast.CallExpr, name string, ctxVar *types.V
 	where := c.line(scope, call.Pos())
 	switch name {
 	case "Assign", "AssignTo":
+		if len(call.Args) >= 2 && c.waitedIn(body, call.Args[len(call.Args)-2]) {
+			return
+		}
 		c.report(call, ruleDetachedCall, fix("Use deco."+name+"Context with the scope's context", funcIdent(call.Fun), name+"Context"),
 			"deco.%s inside the deco.Synchronized body at %s is not part of the scope: Synchronized returns without waiting for it, its error is not the scope's, and its assignment waits for the function's own Wait; use deco.%sContext(%s, ...)", name, where, name, ctxVar.Name())
 		return
 	}
 	if recv, m := c.decoMethod(call, "Func"); m == "Go" {
+		if c.waitedIn(body, recv) {
+			return
+		}
 		sel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 		c.report(call, ruleDetachedCall, fix("Use GoContext with the scope's context", sel.Sel, "GoContext"),
 			"%s.Go inside the deco.Synchronized body at %s is not part of the scope: Synchronized returns without waiting for the call, and its error is not the scope's; use %s.GoContext(%s, ...)", c.text(recv), where, c.text(recv), ctxVar.Name())
@@ -90,6 +97,26 @@ func (c *checker) checkDetached(call *ast.CallExpr, name string, ctxVar *types.V
 			}
 		}
 	}
+}
+
+// waitedIn reports whether body waits for the Func variable f itself
+// (Wait, Completed or InOrder): its calls, though not the scope's, are
+// then accounted for inside the scope.
+func (c *checker) waitedIn(body *ast.BlockStmt, f ast.Expr) bool {
+	v := c.funcVar(f)
+	if v == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if recv, m := c.decoMethod(call, "Func"); (m == "Wait" || m == "Completed" || m == "InOrder") && c.funcVar(recv) == v {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // funcIdent returns the identifier naming the function call expression fun

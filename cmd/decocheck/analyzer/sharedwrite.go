@@ -60,15 +60,43 @@ func (c *checker) sharedWrites() {
 			t.markArg(c, fn.Type)
 			c.walkTask(t, fn.Body)
 		case *ast.Ident, *ast.SelectorExpr:
+			// A variable set once to a literal is that literal.
+			if id, ok := fn.(*ast.Ident); ok {
+				if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok {
+					if vals := c.defs[v]; len(vals) == 1 && vals[0] != nil {
+						if lit, ok := ast.Unparen(vals[0]).(*ast.FuncLit); ok {
+							t.lit = lit
+							t.markArg(c, lit.Type)
+							c.walkTask(t, lit.Body)
+						}
+					}
+					return
+				}
+			}
 			f, ok := typeutil.Callee(c.pass.TypesInfo, &ast.CallExpr{Fun: fn}).(*types.Func)
 			if !ok {
 				return
 			}
-			fd := c.funcs[f]
-			if fd == nil || fd.Recv != nil {
+			fd := c.funcs[f.Origin()]
+			if fd == nil {
 				return
 			}
-			t.visited[f] = true
+			if fd.Recv != nil {
+				// A method value: every call shares its receiver.
+				sel, ok := fn.(*ast.SelectorExpr)
+				if !ok || len(fd.Recv.List) != 1 || len(fd.Recv.List[0].Names) != 1 {
+					return
+				}
+				recv, ok := c.pass.TypesInfo.Defs[fd.Recv.List[0].Names[0]].(*types.Var)
+				if !ok || !holdsReferences(recv.Type()) {
+					return
+				}
+				t.shared[recv] = recv.Name()
+				if recv.Name() != c.text(sel.X) {
+					t.shared[recv] = recv.Name() + ", the receiver " + c.text(sel.X)
+				}
+			}
+			t.visited[f.Origin()] = true
 			t.markArg(c, fd.Type)
 			c.walkTask(t, fd.Body)
 		}

@@ -79,6 +79,19 @@ func allowed(ctx context.Context) error {
 	return err
 }
 
+// A Func the body waits for itself: its calls are accounted for in the
+// scope, though not as the scope's.
+func waitedInTheBody(ctx context.Context) error {
+	f := deco.ConcurrentValue(square)
+	m := map[int]int{}
+	return deco.Synchronized(ctx, func(ctx context.Context) error {
+		f.Go(1)
+		deco.Assign(m, 2, f, 2)
+		_, err := f.Wait()
+		return err
+	})
+}
+
 // A body that does not name its context has no context in hand.
 func unnamed(ctx context.Context) error {
 	f := deco.ConcurrentValue(square)

@@ -140,3 +140,18 @@ func notATask() {
 	wg.Go(func() { m[0] = 1 })
 	wg.Wait()
 }
+
+// A value receiver is each call's own copy.
+type adder struct{ n int }
+
+func (a adder) add(i int) {
+	a.n += i
+	_ = a.n
+}
+
+func valueReceiver() {
+	a := adder{}
+	f := deco.Concurrent(a.add)
+	f.Go(1)
+	f.Wait()
+}

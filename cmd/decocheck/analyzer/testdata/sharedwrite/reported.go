@@ -147,3 +147,28 @@ func unlockedAfterUnlock() {
 	f.Go(1)
 	f.Wait()
 }
+
+// A task held in a variable is the literal it was set to.
+func taskInAVariable() {
+	seen := map[int]bool{}
+	task := func(i int) {
+		seen[i] = true // want `shared-write: seen\[i\] = true writes the map seen`
+	}
+	f := deco.Concurrent(task)
+	f.Go(1)
+	f.Wait()
+}
+
+// A method value as the task: every call shares the receiver.
+type tally struct{ total int }
+
+func (t *tally) add(i int) {
+	t.total += i // want `shared-write: t.total \+= i writes into t, the receiver tl, which every call of the task of deco.Concurrent at line \d+ shares`
+}
+
+func methodValue() {
+	tl := &tally{}
+	f := deco.Concurrent(tl.add)
+	f.Go(1)
+	f.Wait()
+}
