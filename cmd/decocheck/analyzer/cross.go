@@ -9,12 +9,13 @@ import (
 // Rule 5, cannot-cross: a function decorated with deco.On(...) or
 // deco.Name(...) may run in another process (On, or DECO_EXECUTOR for every
 // named function), where its argument and result travel through
-// encoding/gob. Reported: an argument or result type that holds a channel or
-// a func (gob refuses them, or drops them when they are struct fields), an
-// unsafe.Pointer, or a struct field that is unexported (gob drops it
-// silently, so the task would see its zero value); types with their own
-// GobEncode, MarshalBinary or MarshalText (time.Time, *deco.Map) travel as
-// they choose and are not looked into. Interfaces are not looked into either.
+// encoding/gob: the rules deco's own check applies when such a function
+// moves to an executor. Reported: an argument or result type that holds a
+// chan, a func or an unsafe.Pointer, or a struct with an unexported field
+// (gob would drop it silently); types with their own GobEncode,
+// MarshalBinary or MarshalText (time.Time) cross as they choose and are not
+// looked into, and a deco.Map is checked through its keys and values.
+// Interfaces are not looked into: their dynamic types are known at run time.
 // Also reported: a decoration with deco.On(e), for an executor e of another
 // package (such as process.New(4)), inside a function body, since worker
 // processes find functions by the name given at package level while the
@@ -66,9 +67,9 @@ func (c *checker) cannotCross() {
 		}
 		for i, role := range []string{"argument", "result"} {
 			t := named.TypeArgs().At(i)
-			if problem := crossProblem(t, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), map[types.Type]bool{}); problem != "" {
+			if problem := crossProblem(t, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), map[types.Type]bool{}, types.RelativeTo(c.pass.Pkg)); problem != "" {
 				c.report(call.Args[0], ruleCannotCross, nil,
-					"%s is decorated with %s, so its calls may run in another process, but its %s type %s cannot travel there: %s",
+					"%s is decorated with %s, so its calls may run in another process, but its %s type %s cannot cross to another process: %s",
 					c.taskName(&decoration{call: call}), opt, role, types.TypeString(t, types.RelativeTo(c.pass.Pkg)), problem)
 				break
 			}
@@ -92,46 +93,61 @@ func (c *checker) foreignType(e ast.Expr) bool {
 
 // crossProblem says why gob cannot carry a value of type t whole, or "".
 // path names t's place in the argument, for the message.
-func crossProblem(t types.Type, path string, seen map[types.Type]bool) string {
+func crossProblem(t types.Type, path string, seen map[types.Type]bool, q types.Qualifier) string {
 	if seen[t] {
 		return ""
 	}
 	seen[t] = true
+	// A deco.Map crosses by its own encoding, with its keys and values.
+	if n, ok := derefNamed(t); ok && isDecoType(n, "Map") && n.TypeArgs().Len() == 2 {
+		if p := crossProblem(n.TypeArgs().At(0), path+"[key]", seen, q); p != "" {
+			return p
+		}
+		return crossProblem(n.TypeArgs().At(1), path+"[k]", seen, q)
+	}
 	if marshals(t) {
 		return ""
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		if u.Kind() == types.UnsafePointer {
-			return path + " is an unsafe.Pointer"
+			return path + " is an unsafe.Pointer, which cannot be sent to another process"
 		}
 	case *types.Chan:
-		return path + " is a channel, which gob cannot encode"
+		return path + " is a chan, which cannot be sent to another process"
 	case *types.Signature:
-		return path + " is a func, which gob cannot encode (a closure cannot leave its process)"
+		return path + " is a func, which cannot be sent to another process (nor can a closure)"
 	case *types.Pointer:
-		return crossProblem(u.Elem(), path, seen)
+		return crossProblem(u.Elem(), path, seen, q)
 	case *types.Slice:
-		return crossProblem(u.Elem(), path+"[i]", seen)
+		return crossProblem(u.Elem(), path+"[i]", seen, q)
 	case *types.Array:
-		return crossProblem(u.Elem(), path+"[i]", seen)
+		return crossProblem(u.Elem(), path+"[i]", seen, q)
 	case *types.Map:
-		if p := crossProblem(u.Key(), path+" key", seen); p != "" {
+		if p := crossProblem(u.Key(), path+" key", seen, q); p != "" {
 			return p
 		}
-		return crossProblem(u.Elem(), path+"[k]", seen)
+		return crossProblem(u.Elem(), path+"[k]", seen, q)
 	case *types.Struct:
 		for i := range u.NumFields() {
 			f := u.Field(i)
 			if !f.Exported() {
-				return fmt.Sprintf("%s has an unexported field, %s, which gob drops silently: the other side would see its zero value", path, f.Name())
+				return fmt.Sprintf("field %s.%s is unexported, and gob would drop it silently (export it, or give %s a GobEncode method)", path, f.Name(), types.TypeString(t, q))
 			}
-			if p := crossProblem(f.Type(), path+"."+f.Name(), seen); p != "" {
+			if p := crossProblem(f.Type(), path+"."+f.Name(), seen, q); p != "" {
 				return p
 			}
 		}
 	}
 	return ""
+}
+
+func derefNamed(t types.Type) (*types.Named, bool) {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	return n, ok
 }
 
 // marshals reports whether t or *t has a method gob encodes it with.

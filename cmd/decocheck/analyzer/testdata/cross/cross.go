@@ -42,21 +42,22 @@ type good struct {
 	Any   any
 }
 
-func useChan(withChan)            {}
-func useHidden(withHidden)        {}
-func useFunc(withFunc) error      { return nil }
-func useNested(nested)            {}
-func resultMutex(int) *sync.Mutex { return nil }
-func useGood(good) good           { return good{} }
-func useClosure(func() int)       {}
+func useChan(withChan)                       {}
+func useHidden(withHidden)                   {}
+func useFunc(withFunc) error                 { return nil }
+func useNested(nested)                       {}
+func resultMutex(int) *sync.Mutex            { return nil }
+func useGood(good) good                      { return good{} }
+func useClosure(func() int)                  {}
+func useMapOfChans(*deco.Map[int, chan int]) {}
 
 var (
-	a   = deco.Concurrent(useChan, deco.Name("chan"))        // want `cannot-cross: useChan is decorated with deco.Name, so its calls may run in another process, but its argument type withChan cannot travel there: withChan.Done is a channel, which gob cannot encode`
-	b   = deco.Concurrent(useHidden, deco.Name("hidden"))    // want `cannot-cross: useHidden .* argument type withHidden cannot travel there: withHidden has an unexported field, hidden, which gob drops silently: the other side would see its zero value`
-	c   = deco.ConcurrentErr(useFunc, deco.Name("func"))     // want `cannot-cross: useFunc .*Progress is a func, which gob cannot encode`
-	d   = deco.Concurrent(useNested, deco.Name("nested"))    // want `cannot-cross: useNested .*nested.Items\[i\] has an unexported field, hidden`
-	e   = deco.ConcurrentValue(resultMutex, deco.Name("mu")) // want `cannot-cross: resultMutex .*its result type \*sync.Mutex cannot travel there: \*sync.Mutex has an unexported field`
-	g   = deco.Concurrent(useClosure, deco.Name("closure"))  // want `cannot-cross: useClosure .*argument type func\(\) int cannot travel there: func\(\) int is a func`
+	a   = deco.Concurrent(useChan, deco.Name("chan"))        // want `cannot-cross: useChan is decorated with deco.Name, so its calls may run in another process, but its argument type withChan cannot cross to another process: withChan.Done is a chan, which cannot be sent to another process`
+	b   = deco.Concurrent(useHidden, deco.Name("hidden"))    // want `cannot-cross: useHidden .* argument type withHidden cannot cross to another process: field withHidden.hidden is unexported, and gob would drop it silently \(export it, or give withHidden a GobEncode method\)`
+	c   = deco.ConcurrentErr(useFunc, deco.Name("func"))     // want `cannot-cross: useFunc .*Progress is a func, which cannot be sent to another process`
+	d   = deco.Concurrent(useNested, deco.Name("nested"))    // want `cannot-cross: useNested .*field nested.Items\[i\].hidden is unexported`
+	e   = deco.ConcurrentValue(resultMutex, deco.Name("mu")) // want `cannot-cross: resultMutex .*its result type \*sync.Mutex cannot cross to another process: field \*sync.Mutex.\w+ is unexported`
+	g   = deco.Concurrent(useClosure, deco.Name("closure"))  // want `cannot-cross: useClosure .*argument type func\(\) int cannot cross to another process: func\(\) int is a func`
 	ok  = deco.ConcurrentValue(useGood, deco.Name("good"))
 	ok2 = deco.Concurrent(useHidden) // not named: never leaves the process
 )
