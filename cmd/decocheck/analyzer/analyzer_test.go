@@ -23,7 +23,7 @@ const testdata = "testdata"
 // files — and each test reports the problems found in its own directory:
 // an unexpected diagnostic, or a `// want` that matched none.
 var (
-	plainPkgs = []string{"./sharedwrite", "./droppederr", "./unwaited", "./unwaitedmain", "./cross/...", "./ignore", "./ignorereason", "./skiptests"}
+	plainPkgs = []string{"./sharedwrite", "./droppederr", "./unwaited", "./unwaitedmain", "./cross/...", "./ignore", "./ignorereason", "./skiptests", "./odd"}
 	fixedPkgs = []string{"./detached", "./fixes", "./mistakes/..."}
 )
 
@@ -130,3 +130,5 @@ func TestIgnoreNeedsAReason(t *testing.T) {
 		}
 	}
 }
+
+func TestOddForms(t *testing.T) { check(t, plain.get(false), "odd") }

@@ -144,7 +144,10 @@ func (c *checker) assignFix(t *task, as *ast.AssignStmt, ix *ast.IndexExpr, m *t
 	info := c.pass.TypesInfo
 	// The key is the call's argument itself.
 	key, ok := ast.Unparen(ix.Index).(*ast.Ident)
-	if !ok || !t.argVars[info.Uses[key].(*types.Var)] || !isLastParam(info, lit.Type, key) {
+	if !ok {
+		return nil
+	}
+	if kv, ok := info.Uses[key].(*types.Var); !ok || !t.argVars[kv] || !isLastParam(info, lit.Type, key) {
 		return nil
 	}
 	// The map appears nowhere else in the task, and nothing returns.
@@ -220,6 +223,9 @@ func (c *checker) assignFix(t *task, as *ast.AssignStmt, ix *ast.IndexExpr, m *t
 }
 
 func isLastParam(info *types.Info, ft *ast.FuncType, id *ast.Ident) bool {
+	if ft.Params == nil || len(ft.Params.List) == 0 {
+		return false
+	}
 	last := ft.Params.List[len(ft.Params.List)-1]
 	return len(last.Names) > 0 && info.Defs[last.Names[len(last.Names)-1]] == info.Uses[id]
 }

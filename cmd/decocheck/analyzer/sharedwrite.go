@@ -88,7 +88,16 @@ func (c *checker) sharedWrites() {
 					return
 				}
 				recv, ok := c.pass.TypesInfo.Defs[fd.Recv.List[0].Names[0]].(*types.Var)
-				if !ok || !holdsReferences(recv.Type()) {
+				if !ok {
+					return
+				}
+				if s, ok := c.pass.TypesInfo.Selections[sel]; ok && s.Kind() == types.MethodExpr {
+					t.argVars[recv] = true // (*T).M: the receiver is the call's argument
+					t.visited[f.Origin()] = true
+					c.walkTask(t, fd.Body)
+					return
+				}
+				if !holdsReferences(recv.Type()) {
 					return
 				}
 				t.shared[recv] = recv.Name()
