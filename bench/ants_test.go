@@ -8,13 +8,15 @@ package bench
 // so every batch waits with a sync.WaitGroup, as ants' own examples do.
 //
 // Per workload: run wraps the task once with wg.Done and submits that one
-// value n times; forEach submits a closure per index; gather writes the map
-// from inside the tasks under a sync.Mutex (gatherLocked), the pattern ants'
-// users are pointed to for results; nested submits inner tasks to the same
-// pool and waits with a WaitGroup. Submit blocks while every worker is busy
-// ("you will get blocked with the last Pool.Submit() call once the current
-// Pool runs out of its capacity", ants' doc comment), so with limit <= outer
-// it deadlocks.
+// value n times (shared form), or submits one closure per index that calls
+// the task and wg.Done (closure form); gather writes the map from inside the
+// tasks under a sync.Mutex (gatherLocked), the pattern ants' users are
+// pointed to for results; nested submits inner tasks to the same pool and
+// waits with a WaitGroup; spawn submits them without waiting, counting
+// every task on the batch's WaitGroup. Submit blocks while every worker is
+// busy ("you will get blocked with the last Pool.Submit() call once the
+// current Pool runs out of its capacity", ants' doc comment), so with limit
+// <= outer both deadlock.
 
 import (
 	"fmt"
@@ -25,7 +27,7 @@ import (
 )
 
 func init() {
-	register(library{name: "ants", rank: 13, open: func(limit int) executor {
+	register(library{name: "ants", rank: 14, open: func(limit int) executor {
 		p, err := ants.NewPool(limit)
 		if err != nil {
 			panic(fmt.Sprintf("ants.NewPool(%d): %v", limit, err))
@@ -42,51 +44,62 @@ func (a antsExec) submit(task func()) {
 	}
 }
 
-func (a antsExec) run(n int, task func()) {
-	var wg sync.WaitGroup
-	wg.Add(n)
-	f := func() {
-		defer wg.Done()
-		task()
+// each submits every task of w in [from, from+n), each calling wg.Done
+// when it returns; the caller has added n to wg.
+func (a antsExec) each(wg *sync.WaitGroup, w work, from, n int) {
+	if t := w.shared; t != nil {
+		f := func() {
+			defer wg.Done()
+			t()
+		}
+		for range n {
+			a.submit(f)
+		}
+		return
 	}
-	for range n {
-		a.submit(f)
-	}
-	wg.Wait()
-}
-
-func (a antsExec) forEach(n int, task func(int)) {
-	var wg sync.WaitGroup
-	wg.Add(n)
-	for i := range n {
+	t := w.indexed
+	for i := from; i < from+n; i++ {
 		a.submit(func() {
 			defer wg.Done()
-			task(i)
+			t(i)
 		})
 	}
+}
+
+func (a antsExec) run(n int, w work) {
+	var wg sync.WaitGroup
+	wg.Add(n)
+	a.each(&wg, w, 0, n)
 	wg.Wait()
 }
 
-func (a antsExec) gather(n int, f func(int) int) map[int]int { return gatherLocked(a, n, f) }
+func (a antsExec) gather(n int, f func(int) int) gathered { return gatherLocked(a, n, f) }
 
-func (a antsExec) nested(outer, inner int, task func()) {
+func (a antsExec) nested(outer, inner int, w work) {
 	var outers sync.WaitGroup
 	outers.Add(outer)
-	for range outer {
+	for o := range outer {
 		a.submit(func() {
 			defer outers.Done()
 			var inners sync.WaitGroup
 			inners.Add(inner)
-			for range inner {
-				a.submit(func() {
-					defer inners.Done()
-					task()
-				})
-			}
+			a.each(&inners, w, o*inner, inner)
 			inners.Wait()
 		})
 	}
 	outers.Wait()
+}
+
+func (a antsExec) spawn(outer, inner int, w work) {
+	var all sync.WaitGroup
+	all.Add(outer * (1 + inner))
+	for o := range outer {
+		a.submit(func() {
+			defer all.Done()
+			a.each(&all, w, o*inner, inner)
+		})
+	}
+	all.Wait()
 }
 
 func (a antsExec) close() { _ = a.pool.ReleaseTimeout(10 * time.Second) }
