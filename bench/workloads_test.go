@@ -194,7 +194,6 @@ func runSeed(ex executor, n int, store seedStore) {
 	forEach(ex, n, func(offset int) { store.put(offset, seedTask(offset)) })
 }
 
-
 // BenchmarkOverhead: b.N no-op tasks submitted from one goroutine, then one
 // wait, limit GOMAXPROCS. ns/op, B/op and allocs/op are per task. In the
 // shared form the task is one func value that costs nothing to submit, so
