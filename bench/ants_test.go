@@ -17,6 +17,14 @@ package bench
 // busy ("you will get blocked with the last Pool.Submit() call once the
 // current Pool runs out of its capacity", ants' doc comment), so with limit
 // <= outer both deadlock.
+//
+// ants.func (the closure form of Overhead, CPU, IO and the one-form Gather
+// and Seed) is ants' other documented way, a pool bound to one function
+// that takes the task's argument: ants.NewPoolWithFuncGeneric[int](limit,
+// fn) per batch, Invoke(i) per task, a WaitGroup, Release. Like deco's
+// Go(i), it passes the index instead of capturing it. Its function is
+// fixed when the pool is made, so it cannot run the shared form's func
+// value as is, nor outer and inner tasks on one pool: no nesting rows.
 
 import (
 	"fmt"
@@ -27,16 +35,22 @@ import (
 )
 
 func init() {
-	register(library{name: "ants", rank: 14, open: func(limit int) executor {
-		p, err := ants.NewPool(limit)
-		if err != nil {
-			panic(fmt.Sprintf("ants.NewPool(%d): %v", limit, err))
-		}
-		return antsExec{pool: p}
-	}})
+	register(library{name: "ants", rank: 14, open: func(limit int) executor { return antsOpen(limit) }})
+	register(library{name: "ants.func", rank: 15, forms: formClosure,
+		only: []string{"Overhead", "CPU", "IO", "Gather", "Seed"},
+		open: func(limit int) executor { return antsFunc{limit: limit} },
+	})
 }
 
 type antsExec struct{ pool *ants.Pool }
+
+func antsOpen(limit int) antsExec {
+	p, err := ants.NewPool(limit)
+	if err != nil {
+		panic(fmt.Sprintf("ants.NewPool(%d): %v", limit, err))
+	}
+	return antsExec{pool: p}
+}
 
 func (a antsExec) submit(task func()) {
 	if err := a.pool.Submit(task); err != nil {
@@ -103,3 +117,47 @@ func (a antsExec) spawn(outer, inner int, w work) {
 }
 
 func (a antsExec) close() { _ = a.pool.ReleaseTimeout(10 * time.Second) }
+
+// antsFunc runs each batch on a PoolWithFuncGeneric of its own.
+type antsFunc struct{ limit int }
+
+func (a antsFunc) run(n int, w work) {
+	if w.indexed == nil {
+		panic("ants.func: no shared form (its pool's function takes the index)")
+	}
+	t := w.indexed
+	var wg sync.WaitGroup
+	wg.Add(n)
+	p, err := ants.NewPoolWithFuncGeneric(a.limit, func(i int) {
+		defer wg.Done()
+		t(i)
+	})
+	if err != nil {
+		panic(fmt.Sprintf("ants.NewPoolWithFuncGeneric(%d): %v", a.limit, err))
+	}
+	for i := range n {
+		if err := p.Invoke(i); err != nil {
+			panic(fmt.Sprintf("ants: Invoke: %v", err))
+		}
+	}
+	wg.Wait()
+	p.Release()
+}
+
+func (a antsFunc) gather(n int, f func(int) int) gathered { return gatherSlice(a, n, f) }
+
+// nested and spawn are not rows of ants.func (see the file's comment); as
+// every executor must have them, they run on an antsExec of the limit.
+func (a antsFunc) nested(outer, inner int, w work) {
+	ex := antsOpen(a.limit)
+	defer ex.close()
+	ex.nested(outer, inner, w)
+}
+
+func (a antsFunc) spawn(outer, inner int, w work) {
+	ex := antsOpen(a.limit)
+	defer ex.close()
+	ex.spawn(outer, inner, w)
+}
+
+func (antsFunc) close() {}
