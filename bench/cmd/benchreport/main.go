@@ -777,6 +777,9 @@ func report(ts []*table, m meta) string {
 	if m.note != "" {
 		b.WriteString(m.note + "\n\n")
 	}
+	if m.count != "" {
+		b.WriteString("Reproduce the whole report from the repository root: `COUNT=" + m.count + " bench/run.sh`.\n\n")
+	}
 	if m.commands != "" {
 		b.WriteString("Commands of one round (from `bench/`; bench/run.sh runs the test binary they build, once per " +
 			"round, every workload in each round):\n\n```sh\n" + strings.TrimRight(m.commands, "\n") + "\n```\n\n")

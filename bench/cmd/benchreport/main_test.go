@@ -109,12 +109,13 @@ func TestReport(t *testing.T) {
 	if got := len(ts.byKey["Nested/shared"].row("handpool").runs); got != 2 {
 		t.Errorf("Nested/shared/handpool: %d runs, want 2 (the log line is not a result)", got)
 	}
-	out := report(ts.list, meta{cores: "2", cpu: "AMD EPYC", commands: "go test -bench .", note: "The machine was shared."})
+	out := report(ts.list, meta{cores: "2", cpu: "AMD EPYC", count: "6", commands: "go test -bench .", note: "The machine was shared."})
 	for _, want := range []string{
 		"| cores (nproc) | 2 |",
 		"| CPU | AMD EPYC |",
 		"The machine was shared.",
 		"go test -bench .",
+		"`COUNT=6 bench/run.sh`",
 		"### Overhead: no-op tasks, one wait — shared func",
 		"### Overhead: no-op tasks, one wait — closure per task",
 		// cells from benchstat, ratios per round: conc 300/40 = 7.5, 260/40 = 6.5
