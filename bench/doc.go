@@ -21,5 +21,5 @@
 // repository root), or a quick smoke run with bench/ci.sh; see README.md. A
 // single workload by hand:
 //
-//	cd bench && go test -run '^$' -bench '^BenchmarkOverhead$' -benchtime 2000000x -count 6
+//	cd bench && go test -run '^$' -bench '^BenchmarkOverhead$' -benchtime 1000000x -count 6
 package bench

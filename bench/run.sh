@@ -2,7 +2,7 @@
 # Runs the peer benchmarks (bench/*_test.go) and writes BENCHMARKS.md at the
 # repository root.
 #
-#   bench/run.sh                 # 6 rounds (~10 min on 2 cores)
+#   bench/run.sh                 # 6 rounds (~8 min on 2 idle cores, ~12 busy)
 #   COUNT=10 bench/run.sh        # more rounds, tighter ranges
 #   NOTE='The machine was shared with ...' bench/run.sh   # a paragraph for the report
 #
@@ -66,14 +66,14 @@ commands="$results/commands.txt"
 
 # The workloads of one round and their -benchtime.
 workloads=(
-	"Overhead 2000000x" # 2,000,000 tasks per row
-	"CPU 8x"            # 8 batches of 2,000 x 50 µs (~0.4 s) + 2 serial batches
-	"IO 20x"            # 20 batches of ~22 ms
-	"Gather 20x"        # 20 batches of 100,000 tasks
-	"Nested 50x"        # 50 batches of 100 x 100 tasks; each deadlock costs 1 s, once per round
-	"Spawn 50x"         # the same, spawn-only
-	"Seed 10x"          # 10 batches of 100,000 tasks
-	"SeedStore 10x"
+	"Overhead 1000000x" # 1,000,000 tasks per row
+	"CPU 4x"            # 4 batches of 2,000 x 50 µs (~0.2 s) + 1 serial batch
+	"IO 15x"            # 15 batches of ~22 ms
+	"Gather 10x"        # 10 batches of 100,000 tasks
+	"Nested 30x"        # 30 batches of 100 x 100 tasks; each deadlock costs 1 s, once per round
+	"Spawn 30x"         # the same, spawn-only
+	"Seed 5x"           # 5 batches of 100,000 tasks
+	"SeedStore 5x"
 )
 for w in "${workloads[@]}"; do
 	set -- $w
@@ -83,7 +83,7 @@ done
 for round in $(seq 1 "$count"); do
 	for w in "${workloads[@]}"; do
 		set -- $w
-		echo "== round $round/$count: Benchmark$1, -benchtime $2" >&2
+		echo "== $(date -u +%T) round $round/$count: Benchmark$1, -benchtime $2" >&2
 		(cd "$here" && "$tmp/bench.test" -test.run '^$' -test.bench "^Benchmark$1\$" \
 			-test.benchtime "$2" -test.count 1 -test.timeout 0) | tee -a "$raw"
 	done

@@ -217,7 +217,7 @@ func BenchmarkOverhead(b *testing.B) {
 //
 // speedup is serial time / parallel time of the same batch. The serial time
 // is measured inside the same benchmark function, right before b.ResetTimer,
-// as the mean of two serial batches on the benchmark goroutine: the ratio
+// as one serial batch on the benchmark goroutine: the ratio
 // then compares two measurements taken seconds apart under the same machine
 // state (frequency, other load), which a separate serial row could not
 // guarantee. It is timed afresh each time the framework calls the function,
@@ -236,7 +236,7 @@ func BenchmarkCPU(b *testing.B) {
 			})
 			eachLibrary(b, "CPU", fm.form, func(b *testing.B, lib library) {
 				ex := lib.open(cores())
-				serial := (serialWork(cpuTasks, w) + serialWork(cpuTasks, w)) / 2
+				serial := serialWork(cpuTasks, w)
 				b.ResetTimer()
 				for range b.N {
 					ex.run(cpuTasks, w)
