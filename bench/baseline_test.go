@@ -9,12 +9,15 @@ package bench
 //     semaphore, acquired by the submitter before each go statement and
 //     released by the goroutine when its task returns, plus a WaitGroup.
 //
-// Per workload: run and forEach are the loops above; gather writes a
-// preallocated slice by index (gatherSlice); nested starts the inner tasks
-// the same way from inside the outer task and waits for them with a
-// WaitGroup of its own. The semaphore's nested outer task holds its slot
-// while it acquires slots for its inner tasks, so with limit <= outer it
-// deadlocks; the unbounded two cannot.
+// Per workload: run is the loop above (shared form: the goroutine calls the
+// one task; closure form: the go statement's closure captures the index);
+// gather writes a preallocated slice by index (gatherSlice); nested starts
+// the inner tasks the same way from inside the outer task and waits for
+// them with a WaitGroup of its own; spawn does the same without the inner
+// wait, counting every task on the batch's WaitGroup (Add from inside a
+// task that is itself counted is allowed). The semaphore's outer task holds
+// its slot while it acquires slots for its inner tasks, so with limit <=
+// outer it deadlocks in both; the unbounded two cannot.
 
 import "sync"
 
@@ -26,47 +29,58 @@ func init() {
 
 type goroutines struct{}
 
-func (goroutines) run(n int, task func()) {
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
+// start runs task i of w on a new goroutine counted by wg.
+func (goroutines) start(wg *sync.WaitGroup, w work, i int) {
+	wg.Add(1)
+	if t := w.shared; t != nil {
 		go func() {
 			defer wg.Done()
-			task()
+			t()
 		}()
+		return
 	}
-	wg.Wait()
+	t := w.indexed
+	go func() {
+		defer wg.Done()
+		t(i)
+	}()
 }
 
-func (goroutines) forEach(n int, task func(int)) {
+func (g goroutines) run(n int, w work) {
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			task(i)
-		}()
+		g.start(&wg, w, i)
 	}
 	wg.Wait()
 }
 
-func (e goroutines) gather(n int, f func(int) int) map[int]int { return gatherSlice(e, n, f) }
+func (g goroutines) gather(n int, f func(int) int) gathered { return gatherSlice(g, n, f) }
 
-func (goroutines) nested(outer, inner int, task func()) {
+func (g goroutines) nested(outer, inner int, w work) {
 	var wg sync.WaitGroup
-	for range outer {
+	for o := range outer {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var inners sync.WaitGroup
-			for range inner {
-				inners.Add(1)
-				go func() {
-					defer inners.Done()
-					task()
-				}()
+			for j := range inner {
+				g.start(&inners, w, o*inner+j)
 			}
 			inners.Wait()
+		}()
+	}
+	wg.Wait()
+}
+
+func (g goroutines) spawn(outer, inner int, w work) {
+	var wg sync.WaitGroup
+	for o := range outer {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range inner {
+				g.start(&wg, w, o*inner+j)
+			}
 		}()
 	}
 	wg.Wait()
@@ -76,33 +90,47 @@ func (goroutines) close() {}
 
 type wgGo struct{}
 
-func (wgGo) run(n int, task func()) {
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(task)
+// start runs task i of w with wg.Go.
+func (wgGo) start(wg *sync.WaitGroup, w work, i int) {
+	if w.shared != nil {
+		wg.Go(w.shared)
+		return
 	}
-	wg.Wait()
+	t := w.indexed
+	wg.Go(func() { t(i) })
 }
 
-func (wgGo) forEach(n int, task func(int)) {
+func (g wgGo) run(n int, w work) {
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { task(i) })
+		g.start(&wg, w, i)
 	}
 	wg.Wait()
 }
 
-func (e wgGo) gather(n int, f func(int) int) map[int]int { return gatherSlice(e, n, f) }
+func (g wgGo) gather(n int, f func(int) int) gathered { return gatherSlice(g, n, f) }
 
-func (wgGo) nested(outer, inner int, task func()) {
+func (g wgGo) nested(outer, inner int, w work) {
 	var wg sync.WaitGroup
-	for range outer {
+	for o := range outer {
 		wg.Go(func() {
 			var inners sync.WaitGroup
-			for range inner {
-				inners.Go(task)
+			for j := range inner {
+				g.start(&inners, w, o*inner+j)
 			}
 			inners.Wait()
+		})
+	}
+	wg.Wait()
+}
+
+func (g wgGo) spawn(outer, inner int, w work) {
+	var wg sync.WaitGroup
+	for o := range outer {
+		wg.Go(func() {
+			for j := range inner {
+				g.start(&wg, w, o*inner+j)
+			}
 		})
 	}
 	wg.Wait()
@@ -112,55 +140,60 @@ func (wgGo) close() {}
 
 type semaphore struct{ limit int }
 
-func (s semaphore) run(n int, task func()) {
-	sem := make(chan struct{}, s.limit)
-	var wg sync.WaitGroup
-	for range n {
-		sem <- struct{}{} // acquire: blocks while limit tasks run
-		wg.Add(1)
+// start acquires a slot of sem (blocking while limit tasks run), then runs
+// task i of w on a new goroutine that releases it.
+func (semaphore) start(sem chan struct{}, wg *sync.WaitGroup, w work, i int) {
+	sem <- struct{}{}
+	wg.Add(1)
+	if t := w.shared; t != nil {
 		go func() {
-			defer func() { <-sem; wg.Done() }() // release
-			task()
+			defer func() { <-sem; wg.Done() }()
+			t()
 		}()
+		return
 	}
-	wg.Wait()
+	t := w.indexed
+	go func() {
+		defer func() { <-sem; wg.Done() }()
+		t(i)
+	}()
 }
 
-func (s semaphore) forEach(n int, task func(int)) {
+func (s semaphore) run(n int, w work) {
 	sem := make(chan struct{}, s.limit)
 	var wg sync.WaitGroup
 	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			task(i)
-		}()
+		s.start(sem, &wg, w, i)
 	}
 	wg.Wait()
 }
 
-func (s semaphore) gather(n int, f func(int) int) map[int]int { return gatherSlice(s, n, f) }
+func (s semaphore) gather(n int, f func(int) int) gathered { return gatherSlice(s, n, f) }
 
-func (s semaphore) nested(outer, inner int, task func()) {
+func (s semaphore) nested(outer, inner int, w work) {
 	sem := make(chan struct{}, s.limit)
 	var wg sync.WaitGroup
-	for range outer {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+	for o := range outer {
+		s.start(sem, &wg, work{shared: func() {
 			var inners sync.WaitGroup
-			for range inner {
-				sem <- struct{}{} // blocks for good once outer tasks hold every slot
-				inners.Add(1)
-				go func() {
-					defer func() { <-sem; inners.Done() }()
-					task()
-				}()
+			for j := range inner {
+				s.start(sem, &inners, w, o*inner+j) // blocks for good once outer tasks hold every slot
 			}
 			inners.Wait()
-		}()
+		}}, o)
+	}
+	wg.Wait()
+}
+
+func (s semaphore) spawn(outer, inner int, w work) {
+	sem := make(chan struct{}, s.limit)
+	var wg sync.WaitGroup
+	for o := range outer {
+		s.start(sem, &wg, work{shared: func() {
+			for j := range inner {
+				s.start(sem, &wg, w, o*inner+j) // blocks for good once outer tasks hold every slot
+			}
+		}}, o)
 	}
 	wg.Wait()
 }

@@ -2,20 +2,26 @@
 # Runs the peer benchmarks (bench/*_test.go) and writes BENCHMARKS.md at the
 # repository root.
 #
-#   bench/run.sh                 # 6 runs of every benchmark (~8 min on 2 cores)
-#   COUNT=10 bench/run.sh        # more runs, tighter intervals
+#   bench/run.sh                 # 6 rounds (~8 min on 2 idle cores, ~12 busy)
+#   COUNT=10 bench/run.sh        # more rounds, tighter ranges
+#   NOTE='The machine was shared with ...' bench/run.sh   # a paragraph for the report
 #
 # Outputs, all overwritten:
-#   bench/results/raw.txt        raw `go test -bench` output, every run
-#   bench/results/commands.txt   the exact commands that produced raw.txt
+#   bench/results/raw.txt        raw `go test -bench` output, every round
+#   bench/results/commands.txt   the commands of one round
 #   bench/results/benchstat.txt  benchstat's tables
 #   bench/results/benchstat.csv  the same as CSV, read by bench/cmd/benchreport
 #   BENCHMARKS.md                the report
 #
-# Each workload runs as its own `go test` command with a -benchtime that
-# suits it: a fixed number of batches (Nx) for the batch workloads, so the
-# whole script stays within ~15 minutes on 2 cores. Other processes running
-# at the same time skew the numbers: the load average before the run is
+# Rounds, not -count: the test binary is built once, then each round runs
+# every workload once (as `go test -count 1` would), COUNT rounds in a row.
+# Every ratio in the report divides a row's result by its reference row's
+# result of the same round, so the two were measured seconds apart, not the
+# minutes -count=6 would put between them (it repeats each benchmark six
+# times before the next one); the rounds give the min–max. Each workload
+# has a -benchtime that suits it: a fixed number of tasks (Overhead) or
+# batches (Nx), the same in every round. Other processes running at the same
+# time skew the numbers: the load average before and after the run is
 # printed and written into the report.
 set -euo pipefail
 
@@ -43,6 +49,10 @@ else
 	benchstat="$gobin/benchstat"
 fi
 
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+(cd "$here" && go test -c -o "$tmp/bench.test" .)
+
 load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "load average before the run: $load" >&2
 if awk -v l="${load%% *}" 'BEGIN { exit !(l > 0.5) }' 2>/dev/null; then
@@ -54,37 +64,49 @@ commands="$results/commands.txt"
 : >"$raw"
 : >"$commands"
 
-# bench WORKLOAD BENCHTIME: one go test run of Benchmark<WORKLOAD> and all
-# its rows, appended to raw.txt.
-bench() {
-	local cmd=(go test -run '^$' -bench "^Benchmark$1\$" -benchtime "$2" -count "$count" -timeout 0 .)
-	printf '%s\n' "${cmd[*]}" >>"$commands"
-	echo "== ${cmd[*]}" >&2
-	(cd "$here" && "${cmd[@]}") | tee -a "$raw"
-}
+# The workloads of one round and their -benchtime.
+workloads=(
+	"Overhead 1000000x" # 1,000,000 tasks per row
+	"CPU 4x"            # 4 batches of 2,000 x 50 µs (~0.2 s) + 1 serial batch
+	"IO 15x"            # 15 batches of ~22 ms
+	"Gather 10x"        # 10 batches of 100,000 tasks
+	"Nested 30x"        # 30 batches of 100 x 100 tasks; each deadlock costs 1 s, once per round
+	"Spawn 30x"         # the same, spawn-only
+	"Seed 5x"           # 5 batches of 100,000 tasks
+	"SeedStore 5x"
+)
+for w in "${workloads[@]}"; do
+	set -- $w
+	printf 'go test -run ^$ -bench ^Benchmark%s$ -benchtime %s -count 1 -timeout 0 .\n' "$1" "$2" >>"$commands"
+done
 
-bench Overhead 1s # b.N tasks: ~1 s of tasks per run
-bench CPU 20x     # 20 batches of 2,000 x 50 µs (~1 s) + 2 serial batches
-bench IO 40x      # 40 batches of ~22 ms
-bench Gather 20x  # 20 batches of 100,000 tasks
-bench Nested 20x  # 20 batches of 100 x 100 tasks; each deadlock costs 10 s, once
-bench Seed 20x    # 20 batches of 100,000 tasks
-bench SeedStore 20x
+for round in $(seq 1 "$count"); do
+	for w in "${workloads[@]}"; do
+		set -- $w
+		echo "== $(date -u +%T) round $round/$count: Benchmark$1, -benchtime $2" >&2
+		(cd "$here" && "$tmp/bench.test" -test.run '^$' -test.bench "^Benchmark$1\$" \
+			-test.benchtime "$2" -test.count 1 -test.timeout 0) | tee -a "$raw"
+	done
+done
 
 "$benchstat" "$raw" >"$results/benchstat.txt"
 "$benchstat" -format csv "$raw" >"$results/benchstat.csv" 2>/dev/null
 
 elapsed=$(($(date +%s) - start))
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
 (cd "$here" && go run ./cmd/benchreport \
 	-csv "$results/benchstat.csv" \
+	-raw "$raw" \
 	-commands "$commands" \
 	-cores "$(nproc)" \
 	-cpu "${cpu:-unknown}" \
 	-go "$(go version)" \
 	-date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
 	-load "$load" \
+	-load-after "$load_after" \
 	-count "$count" \
+	-note "${NOTE:-}" \
 	-elapsed "$((elapsed / 60)) min $((elapsed % 60)) s") >"$root/BENCHMARKS.md"
 
 echo "wrote $root/BENCHMARKS.md and $results/ in $((elapsed / 60)) min $((elapsed % 60)) s" >&2

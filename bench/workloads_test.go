@@ -1,98 +1,17 @@
 package bench
 
-// The workloads, the helpers they share, and every Benchmark function.
-//
-// Each library lives in its own file (baseline_test.go, handpool_test.go,
-// errgroup_test.go, conc_test.go, pond_test.go, ants_test.go) as a type that
-// implements executor, registered from that file's init. To add a library,
-// add one file like them; every workload and test below picks it up.
-//
-// Rules every executor follows, so the rows are comparable:
-//   - each method is written the way that library's documentation writes it,
-//     with no handicap: where a task needs no per-task data (overhead, cpu,
-//     io) the same func value is submitted n times, so no row pays for a
-//     closure that the workload itself does not need;
-//   - a library made for long-lived pools (ants) gets its pool from open and
-//     releases it in close, both outside the timer; the others create their
-//     pool or group per batch, inside the timed batch, as their documentation
-//     does (conc pools cannot be reused; pond's README creates a pool, submits
-//     and calls StopAndWait);
-//   - the limit is honoured (checked by TestExecutors), except by the two
-//     unbounded baselines, goroutines and wg.Go, which are there to show what
-//     no limit costs and gives.
+// The workloads, the helpers they share, and their Benchmark functions
+// (the nesting workloads are in nesting_test.go). What a row is, and the
+// two forms of a task, are in executor_test.go.
 
 import (
 	"math"
-	"os"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-// executor is one library's bounded executor, opened with one limit.
-type executor interface {
-	// run calls task n times, at most limit calls at once, and returns
-	// once every call has returned.
-	run(n int, task func())
-	// forEach calls task(i) for every i in [0, n), at most limit calls at
-	// once, and returns once every call has returned.
-	forEach(n int, task func(i int))
-	// gather runs n tasks, task i computing f(i), and returns the results
-	// as a map from i to f(i), collected the library's idiomatic way.
-	gather(n int, f func(i int) int) map[int]int
-	// nested runs outer tasks; each submits inner calls of task to this
-	// same executor and waits for its own inner tasks before it returns.
-	// With limit <= outer every bounded executor written the idiomatic
-	// way deadlocks here; see BenchmarkNested.
-	nested(outer, inner int, task func())
-	// close releases what open acquired. It is not called after a
-	// deadlock: see BenchmarkNested.
-	close()
-}
-
-// library is one row of every benchmark table.
-type library struct {
-	name      string // the sub-benchmark name: Benchmark<Workload>/<name>
-	rank      int    // table order: baselines, then peers, then deco
-	unbounded bool   // ignores the limit (the goroutines and wg.Go baselines)
-	open      func(limit int) executor
-}
-
-var registry []library
-
-// register adds a library; call it from an init function in the library's
-// own file.
-func register(l library) {
-	for _, r := range registry {
-		if r.name == l.name {
-			panic("bench: library registered twice: " + l.name)
-		}
-	}
-	registry = append(registry, l)
-}
-
-// libraries returns the registered libraries in table order.
-func libraries() []library {
-	ls := slices.Clone(registry)
-	slices.SortStableFunc(ls, func(a, b library) int {
-		if a.rank != b.rank {
-			return a.rank - b.rank
-		}
-		return strings.Compare(a.name, b.name)
-	})
-	return ls
-}
-
-// eachLibrary runs fn as the sub-benchmark b.Run(lib.name) for every library.
-func eachLibrary(b *testing.B, fn func(b *testing.B, lib library)) {
-	for _, lib := range libraries() {
-		b.Run(lib.name, func(b *testing.B) { fn(b, lib) })
-	}
-}
 
 // cores is the default limit: one running task per P.
 func cores() int { return runtime.GOMAXPROCS(0) }
@@ -111,8 +30,9 @@ const (
 
 	gatherTasks = 100_000 // tasks per gather batch
 
-	nestedOuter = 100 // outer tasks per nested batch
+	nestedOuter = 100 // outer tasks per nested or spawn batch
 	nestedInner = 100 // inner tasks started by each outer task
+	nestedLimit = 2   // the nesting workloads' limit
 
 	seedTasks = 100_000 // tasks per seed batch
 	seedWork  = 32      // spin rounds in one seed task (tens of ns)
@@ -151,18 +71,26 @@ var cpuRounds = sync.OnceValue(func() int {
 	return max(1, int(float64(probe)*float64(cpuTaskTime)/float64(best)))
 })
 
-// cpuTask returns the cpu workload's task: ~50 µs of spin on this machine.
-func cpuTask() func() {
+// cpuWork returns the cpu workload's task in form f: ~50 µs of spin on
+// this machine, seeded with the task's index in the closure form.
+func cpuWork(f form) work {
 	rounds := cpuRounds()
-	return func() { cpuSink.Add(spin(rounds, 1)) }
+	return f.work(
+		func() { cpuSink.Add(spin(rounds, 1)) },
+		func(i int) { cpuSink.Add(spin(rounds, uint64(i))) },
+	)
 }
 
-// serialBatch runs n calls of task on the calling goroutine and returns how
+// serialWork runs n tasks of w on the calling goroutine and returns how
 // long they took.
-func serialBatch(n int, task func()) time.Duration {
+func serialWork(n int, w work) time.Duration {
 	t0 := time.Now()
-	for range n {
-		task()
+	for i := range n {
+		if w.shared != nil {
+			w.shared()
+		} else {
+			w.indexed(i)
+		}
 	}
 	return time.Since(t0)
 }
@@ -190,10 +118,10 @@ func square(i int) int { return i * i }
 // element i of a preallocated slice (no lock: every task owns its element),
 // and the map is built after the wait. errgroup's documentation gathers this
 // way; the baselines and handpool do too.
-func gatherSlice(ex executor, n int, f func(int) int) map[int]int {
+func gatherSlice(ex executor, n int, f func(int) int) gathered {
 	results := make([]int, n)
-	ex.forEach(n, func(i int) { results[i] = f(i) })
-	m := make(map[int]int, n)
+	forEach(ex, n, func(i int) { results[i] = f(i) })
+	m := make(gatherMap, n)
 	for i, v := range results {
 		m[i] = v
 	}
@@ -202,10 +130,10 @@ func gatherSlice(ex executor, n int, f func(int) int) map[int]int {
 
 // gatherLocked is the other common way: every task writes the map itself,
 // under a mutex.
-func gatherLocked(ex executor, n int, f func(int) int) map[int]int {
+func gatherLocked(ex executor, n int, f func(int) int) gathered {
 	var mu sync.Mutex
-	m := make(map[int]int, n)
-	ex.forEach(n, func(i int) {
+	m := make(gatherMap, n)
+	forEach(ex, n, func(i int) {
 		v := f(i)
 		mu.Lock()
 		m[i] = v
@@ -263,34 +191,22 @@ func (s sliceStore) put(offset int, elapsed time.Duration) { s[offset] = elapsed
 
 // runSeed is one seed batch: n tasks, each recording its time in store.
 func runSeed(ex executor, n int, store seedStore) {
-	ex.forEach(n, func(offset int) { store.put(offset, seedTask(offset)) })
-}
-
-// nestedTimeout is how long a nested batch may make no progress before it
-// is declared deadlocked: $DECO_BENCH_NESTED_TIMEOUT (a Go duration, e.g.
-// 1s), or def.
-func nestedTimeout(tb testing.TB, def time.Duration) time.Duration {
-	s := os.Getenv("DECO_BENCH_NESTED_TIMEOUT")
-	if s == "" {
-		return def
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		tb.Fatalf("DECO_BENCH_NESTED_TIMEOUT=%q: want a positive Go duration such as 1s", s)
-	}
-	return d
+	forEach(ex, n, func(offset int) { store.put(offset, seedTask(offset)) })
 }
 
 // BenchmarkOverhead: b.N no-op tasks submitted from one goroutine, then one
-// wait. ns/op, B/op and allocs/op are per task: the executor's own cost,
-// since the task is one shared func value that costs nothing to submit.
+// wait, limit GOMAXPROCS. ns/op, B/op and allocs/op are per task. In the
+// shared form the task is one func value that costs nothing to submit, so
+// all of it is the executor's; in the closure form each task is a closure
+// capturing its index (24 B, one allocation, for the libraries that take
+// a func()), what a real loop submits.
 func BenchmarkOverhead(b *testing.B) {
-	noop := func() {}
-	eachLibrary(b, func(b *testing.B, lib library) {
+	eachForm(b, "Overhead", func(b *testing.B, lib library, f form) {
+		w := f.work(func() {}, func(int) {})
 		ex := lib.open(cores())
 		b.ReportAllocs()
 		b.ResetTimer()
-		ex.run(b.N, noop)
+		ex.run(b.N, w)
 		b.StopTimer()
 		ex.close()
 	})
@@ -301,87 +217,101 @@ func BenchmarkOverhead(b *testing.B) {
 //
 // speedup is serial time / parallel time of the same batch. The serial time
 // is measured inside the same benchmark function, right before b.ResetTimer,
-// as the mean of two serial batches on the benchmark goroutine: the ratio
+// as one serial batch on the benchmark goroutine: the ratio
 // then compares two measurements taken seconds apart under the same machine
 // state (frequency, other load), which a separate serial row could not
 // guarantee. It is timed afresh each time the framework calls the function,
-// so the reported value belongs to the final b.N run. The BenchmarkCPU/serial
-// row shows the serial batch itself (speedup 1 by definition); on an idle
-// machine the ideal speedup is GOMAXPROCS.
+// so the reported value belongs to the final b.N run. The serial rows show
+// the serial batch itself (speedup 1 by definition); on an idle machine the
+// ideal speedup is GOMAXPROCS.
 func BenchmarkCPU(b *testing.B) {
-	task := cpuTask()
-	b.Run("serial", func(b *testing.B) {
-		for range b.N {
-			serialBatch(cpuTasks, task)
-		}
-		b.ReportMetric(1, "speedup")
-	})
-	eachLibrary(b, func(b *testing.B, lib library) {
-		ex := lib.open(cores())
-		serial := (serialBatch(cpuTasks, task) + serialBatch(cpuTasks, task)) / 2
-		b.ResetTimer()
-		for range b.N {
-			ex.run(cpuTasks, task)
-		}
-		b.StopTimer()
-		ex.close()
-		perBatch := b.Elapsed() / time.Duration(b.N)
-		b.ReportMetric(float64(serial)/float64(perBatch), "speedup")
-	})
+	for _, fm := range forms {
+		b.Run(fm.name, func(b *testing.B) {
+			w := cpuWork(fm.form)
+			b.Run("serial", func(b *testing.B) {
+				for range b.N {
+					serialWork(cpuTasks, w)
+				}
+				b.ReportMetric(1, "speedup")
+			})
+			eachLibrary(b, "CPU", fm.form, func(b *testing.B, lib library) {
+				ex := lib.open(cores())
+				serial := serialWork(cpuTasks, w)
+				b.ResetTimer()
+				for range b.N {
+					ex.run(cpuTasks, w)
+				}
+				b.StopTimer()
+				ex.close()
+				perBatch := b.Elapsed() / time.Duration(b.N)
+				b.ReportMetric(float64(serial)/float64(perBatch), "speedup")
+			})
+		})
+	}
 }
 
 // BenchmarkIO: one iteration is a batch of ioTasks sleeps of 2 ms, limit
-// ioLimit (200), so ideally 10 rounds: 20 ms. ns/op is per batch.
+// ioLimit (200), so ideally 10 rounds: 20 ms. ns/op is per batch. The sleeps
+// are real (time.Sleep on the machine's timers): this is what the row
+// measures.
 //
 // x-ideal is wall / 20 ms. x-floor is wall / floor, where floor is 10 sleeps
 // of 2 ms in a row measured in the same benchmark function just before the
 // timer starts (timerFloor): what the batch would cost with a perfect
-// executor and this machine's real timers. The BenchmarkIO/timerfloor row
-// times the floor itself. The unbounded baselines ignore the limit and sleep
-// all 2000 at once, hence x-ideal near 0.1.
+// executor and this machine's real timers. The timerfloor rows time the
+// floor itself. The unbounded baselines ignore the limit and sleep all 2000
+// at once, hence x-ideal near 0.1.
 func BenchmarkIO(b *testing.B) {
-	sleep := func() { time.Sleep(ioSleep) }
 	report := func(b *testing.B, floor time.Duration) {
 		wall := float64(b.Elapsed()) / float64(b.N)
 		b.ReportMetric(wall/float64(ioIdeal), "x-ideal")
 		b.ReportMetric(wall/float64(floor), "x-floor")
 	}
-	b.Run("timerfloor", func(b *testing.B) {
-		floor := timerFloor()
-		b.ResetTimer()
-		for range b.N {
-			for range ioRounds {
-				time.Sleep(ioSleep)
-			}
-		}
-		b.StopTimer()
-		report(b, floor)
-	})
-	eachLibrary(b, func(b *testing.B, lib library) {
-		ex := lib.open(ioLimit)
-		floor := timerFloor()
-		b.ResetTimer()
-		for range b.N {
-			ex.run(ioTasks, sleep)
-		}
-		b.StopTimer()
-		ex.close()
-		report(b, floor)
-	})
+	for _, fm := range forms {
+		b.Run(fm.name, func(b *testing.B) {
+			w := fm.form.work(func() { time.Sleep(ioSleep) }, func(int) { time.Sleep(ioSleep) })
+			b.Run("timerfloor", func(b *testing.B) {
+				floor := timerFloor()
+				b.ResetTimer()
+				for range b.N {
+					for range ioRounds {
+						time.Sleep(ioSleep)
+					}
+				}
+				b.StopTimer()
+				report(b, floor)
+			})
+			eachLibrary(b, "IO", fm.form, func(b *testing.B, lib library) {
+				ex := lib.open(ioLimit)
+				floor := timerFloor()
+				b.ResetTimer()
+				for range b.N {
+					ex.run(ioTasks, w)
+				}
+				b.StopTimer()
+				ex.close()
+				report(b, floor)
+			})
+		})
+	}
 }
 
 // BenchmarkGather: one iteration is a batch of gatherTasks tasks, task i
-// returning i*i, limit GOMAXPROCS; the results end up in a map[int]int,
-// gathered each library's idiomatic way (see the library files). ns/op and
-// B/op are per batch; ns/task is ns/op / gatherTasks.
+// returning i*i, limit GOMAXPROCS; the results end up keyed by i, gathered
+// each library's idiomatic way (see the library files), or by hand with a
+// mutex-protected map (handpool.mutexmap), or through a deco.Map written
+// from the tasks (deco.Map). Every task needs its index, so the workload has
+// one form: a closure per task (deco: the index as the call's argument;
+// deco.closure: a closure, as the peers). ns/op and B/op are per batch;
+// ns/task is ns/op / gatherTasks.
 func BenchmarkGather(b *testing.B) {
-	eachLibrary(b, func(b *testing.B, lib library) {
+	eachLibrary(b, "Gather", 0, func(b *testing.B, lib library) {
 		ex := lib.open(cores())
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			if m := ex.gather(gatherTasks, square); len(m) != gatherTasks {
-				b.Fatalf("gathered %d results, want %d", len(m), gatherTasks)
+			if m := ex.gather(gatherTasks, square); m.Len() != gatherTasks {
+				b.Fatalf("gathered %d results, want %d", m.Len(), gatherTasks)
 			}
 		}
 		b.StopTimer()
@@ -397,9 +327,10 @@ func BenchmarkGather(b *testing.B) {
 // every library: the blog's times is a dict, so a map (presized, no
 // handicap) behind a sync.Mutex, the textbook fix for "concurrent map
 // writes". BenchmarkSeedStore shows what sync.Map or a preallocated slice
-// would change. ns/op and B/op are per batch; ns/task is ns/op / seedTasks.
+// would change. One form, a closure per task (every task needs its offset).
+// ns/op and B/op are per batch; ns/task is ns/op / seedTasks.
 func BenchmarkSeed(b *testing.B) {
-	eachLibrary(b, func(b *testing.B, lib library) {
+	eachLibrary(b, "Seed", 0, func(b *testing.B, lib library) {
 		ex := lib.open(cores())
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -432,235 +363,13 @@ func BenchmarkSeedStore(b *testing.B) {
 	}
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
-			ex := handpool{limit: cores()}
+			ex := handpool{limit: cores(), queue: handpoolQueue}
 			b.ReportAllocs()
 			for range b.N {
 				times := st.new(seedTasks)
 				runSeed(ex, seedTasks, times)
 			}
 			b.ReportMetric(float64(b.Elapsed())/float64(b.N)/seedTasks, "ns/task")
-		})
-	}
-}
-
-// nestedDeadlocked remembers, per library, that BenchmarkNested saw it
-// deadlock in this process.
-var nestedDeadlocked sync.Map
-
-// BenchmarkNested: one iteration is nestedOuter (100) outer tasks, each
-// starting nestedInner (100) inner tasks on the SAME executor, limit
-// GOMAXPROCS, and waiting for them inside the outer task. Once the outer
-// tasks hold every slot, their inner tasks can never start: every bounded
-// executor written the idiomatic way deadlocks, which is the point of the
-// row. The unbounded baselines cannot deadlock.
-//
-// Deadlock detection: the batches run on their own goroutine; if one makes
-// no progress for $DECO_BENCH_NESTED_TIMEOUT (default 10 s, far above the
-// milliseconds a batch takes) the library is reported with the metric
-// deadlocked=1 and ns/op overridden to 0 (there is no time to report), the
-// reason is logged, and the benchmark returns normally, so the run goes on
-// and benchstat still gets a row. deadlocked=0 rows report real ns/op.
-//
-// A deadlocked library leaks: the batch goroutine, the outer tasks and the
-// executor's workers stay blocked until the process exits, and nothing can
-// unblock them from outside. The executor is deliberately not closed (pond's
-// StopAndWait would wait for them forever). The process still exits, since
-// blocked goroutines do not keep a Go program alive. The leak is a handful
-// of parked goroutines per library, using no CPU, and this is the last
-// benchmark in the file, so it also runs last in a single `go test -bench .`
-// (bench/run.sh runs each workload in a process of its own anyway). To leak
-// once, not once per -count, a library that deadlocked is not run again in
-// the same process: its later runs report deadlocked=1 at once and say so in
-// the log.
-func BenchmarkNested(b *testing.B) {
-	timeout := nestedTimeout(b, 10*time.Second)
-	eachLibrary(b, func(b *testing.B, lib library) {
-		deadlocked := func() {
-			b.StopTimer()
-			b.ReportMetric(1, "deadlocked")
-			b.ReportMetric(0, "ns/op")
-		}
-		if _, ok := nestedDeadlocked.Load(lib.name); ok {
-			b.Logf("%s deadlocked earlier in this process; not run again (each run would leak more goroutines)", lib.name)
-			deadlocked()
-			return
-		}
-		ex := lib.open(cores())
-		var ran atomic.Int64
-		task := func() { ran.Add(1) }
-		progress := make(chan struct{})
-		b.ResetTimer()
-		go func() {
-			for range b.N {
-				ex.nested(nestedOuter, nestedInner, task)
-				progress <- struct{}{}
-			}
-		}()
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		for i := range b.N {
-			timer.Reset(timeout)
-			select {
-			case <-progress:
-			case <-timer.C:
-				deadlocked()
-				nestedDeadlocked.Store(lib.name, true)
-				b.Logf("%s: batch %d made no progress for %v (%d of %d inner tasks ran): deadlocked; its goroutines stay blocked until the process exits",
-					lib.name, i+1, timeout, ran.Load()-int64(i*nestedOuter*nestedInner), nestedOuter*nestedInner)
-				return
-			}
-		}
-		b.StopTimer()
-		ex.close()
-		if got, want := ran.Load(), int64(b.N*nestedOuter*nestedInner); got != want {
-			b.Fatalf("ran %d inner tasks, want %d", got, want)
-		}
-		b.ReportMetric(0, "deadlocked")
-	})
-}
-
-// TestExecutors checks every library's executor on small inputs: every task
-// runs exactly once, the limit is honoured, gather returns the right map,
-// and nested work completes when the limit leaves room for inner tasks.
-// Run it with -race: it is also the data-race check of every executor.
-func TestExecutors(t *testing.T) {
-	const limit, n = 3, 300
-	for _, lib := range libraries() {
-		t.Run(lib.name, func(t *testing.T) {
-			t.Parallel()
-			// inflight tracks the number of running tasks and its maximum.
-			var inflight, peak atomic.Int64
-			enter := func() {
-				v := inflight.Add(1)
-				for p := peak.Load(); v > p && !peak.CompareAndSwap(p, v); p = peak.Load() {
-				}
-				time.Sleep(20 * time.Microsecond) // let tasks overlap
-				inflight.Add(-1)
-			}
-			checkPeak := func(what string) {
-				t.Helper()
-				if p := peak.Load(); !lib.unbounded && p > limit {
-					t.Errorf("%s: %d tasks ran at once, limit %d", what, p, limit)
-				}
-				peak.Store(0)
-			}
-
-			ex := lib.open(limit)
-			var count atomic.Int64
-			ex.run(n, func() { enter(); count.Add(1) })
-			if got := count.Load(); got != n {
-				t.Errorf("run: %d calls, want %d", got, n)
-			}
-			checkPeak("run")
-
-			seen := make([]atomic.Int32, n)
-			ex.forEach(n, func(i int) { enter(); seen[i].Add(1) })
-			for i := range seen {
-				if c := seen[i].Load(); c != 1 {
-					t.Errorf("forEach: index %d ran %d times", i, c)
-					break
-				}
-			}
-			checkPeak("forEach")
-
-			m := ex.gather(n, func(i int) int { enter(); return square(i) })
-			if len(m) != n {
-				t.Errorf("gather: %d results, want %d", len(m), n)
-			}
-			for i := range n {
-				if m[i] != i*i {
-					t.Errorf("gather: m[%d] = %d, want %d", i, m[i], i*i)
-					break
-				}
-			}
-			checkPeak("gather")
-
-			times := newMutexMapStore(n)
-			runSeed(ex, n, times)
-			if times.len() != n {
-				t.Errorf("seed: %d times recorded, want %d", times.len(), n)
-			}
-
-			// limit > outer: every outer task holds a slot and inner tasks
-			// still find one, so no executor may deadlock here.
-			const outer, inner = limit - 1, 20
-			count.Store(0)
-			done := make(chan struct{})
-			go func() {
-				ex.nested(outer, inner, func() { count.Add(1) })
-				close(done)
-			}()
-			select {
-			case <-done:
-				if got := count.Load(); got != outer*inner {
-					t.Errorf("nested: %d inner calls, want %d", got, outer*inner)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatalf("nested with limit %d > %d outer tasks did not finish in 10s", limit, outer)
-			}
-			ex.close()
-		})
-	}
-}
-
-// TestNestedDeadlockReport is a report, not a check: it runs the nested
-// workload (smaller: 20 outer x 20 inner tasks, so that the unbounded
-// baselines stay under the race detector's goroutine limit) with limit 2 on
-// every library at once, and logs which ones deadlock. Read it with
-//
-//	go test -run TestNestedDeadlockReport -v
-//
-// A deadlock is logged, never a failure: that is how those libraries behave.
-// The test fails only if an unbounded baseline, which cannot deadlock, is
-// reported as deadlocked (the detector would then be wrong). Deadlocked
-// libraries leak their goroutines, as in BenchmarkNested; the test binary
-// exits all the same. All libraries start together and share one deadline,
-// so the test takes one timeout: $DECO_BENCH_NESTED_TIMEOUT, default 2s.
-func TestNestedDeadlockReport(t *testing.T) {
-	const limit, outer, inner = 2, 20, 20
-	timeout := nestedTimeout(t, 2*time.Second)
-	type outcome struct {
-		ran     atomic.Int64
-		done    chan struct{}
-		elapsed time.Duration
-	}
-	libs := libraries()
-	outcomes := make([]*outcome, len(libs))
-	start := time.Now()
-	for i, lib := range libs {
-		o := &outcome{done: make(chan struct{})}
-		outcomes[i] = o
-		go func() {
-			ex := lib.open(limit)
-			t0 := time.Now()
-			ex.nested(outer, inner, func() { o.ran.Add(1) })
-			o.elapsed = time.Since(t0)
-			ex.close()
-			close(o.done)
-		}()
-	}
-	deadline := time.NewTimer(time.Until(start.Add(timeout)))
-	defer deadline.Stop()
-	expired := false
-	for i, lib := range libs {
-		o := outcomes[i]
-		t.Run(lib.name, func(t *testing.T) {
-			if !expired {
-				select {
-				case <-o.done:
-				case <-deadline.C:
-					expired = true
-				}
-			}
-			select {
-			case <-o.done:
-				t.Logf("%-10s completed: %d inner tasks in %v", lib.name, o.ran.Load(), o.elapsed.Round(time.Microsecond))
-			default:
-				t.Logf("%-10s DEADLOCKED: %d of %d inner tasks ran, no progress for %v (goroutines leaked)", lib.name, o.ran.Load(), outer*inner, timeout)
-				if lib.unbounded {
-					t.Errorf("%s is unbounded and cannot deadlock: the detector is wrong", lib.name)
-				}
-			}
 		})
 	}
 }
@@ -673,7 +382,6 @@ func TestSpin(t *testing.T) {
 	if testing.Short() {
 		return
 	}
-	task := cpuTask()
-	d := serialBatch(100, task) / 100
+	d := serialWork(100, cpuWork(formShared)) / 100
 	t.Logf("cpu task: %d spin rounds, %v per task (target %v)", cpuRounds(), d, cpuTaskTime)
 }

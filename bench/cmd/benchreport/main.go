@@ -1,22 +1,33 @@
-// Command benchreport turns benchstat's CSV summary of the bench suite into
-// the Markdown of BENCHMARKS.md. bench/run.sh runs it; by hand:
+// Command benchreport turns a run of the bench suite into the Markdown of
+// BENCHMARKS.md. bench/run.sh runs it; by hand:
 //
 //	benchstat -format csv bench/results/raw.txt > bench/results/benchstat.csv
-//	go run ./bench/cmd/benchreport -csv bench/results/benchstat.csv > BENCHMARKS.md
+//	go run ./bench/cmd/benchreport -csv bench/results/benchstat.csv -raw bench/results/raw.txt > BENCHMARKS.md
 //
-// Every number it prints comes from benchstat: the median of the -count runs
-// of each benchmark and benchstat's confidence interval around it (as ±% of
-// the median). The only arithmetic done here is unit scaling (seconds to
-// ms or ns, per-batch bytes to per-task bytes) and the ratio of two medians
-// ("vs handpool"), so the tables agree with `benchstat raw.txt`.
+// Two sources, two kinds of number:
 //
-// Benchmarks are named Benchmark<Workload>/<row>; each workload becomes one
-// table, rows in benchstat's order. Workloads it has no layout for are
-// still printed, with every unit benchstat reported, so adding a workload or
-// a library needs no change here.
+//   - the cells of each table (time, bytes, allocations per task or batch)
+//     are benchstat's: the median of the runs of each benchmark and its
+//     confidence interval (as ±% of the median), from benchstat's CSV, so
+//     the tables agree with `benchstat raw.txt`;
+//   - the ratios ("vs handpool") and the metrics marked as ranges
+//     (x-floor, speedup) are computed here from the raw `go test` output,
+//     run by run: the k-th result of a row is divided by the k-th result of
+//     its reference row (bench/run.sh runs every workload once per round,
+//     so the k-th results of two rows come from the same round, minutes
+//     apart at most), and the report shows the median of those ratios and
+//     their min–max. A ratio within one round cancels what the machine was
+//     doing at the time; a range across rounds shows what it could not.
+//
+// Benchmarks are named Benchmark<Workload>/<row> or, for the workloads run
+// in two forms, Benchmark<Workload>/<form>/<row>; each workload and form
+// becomes one table, rows in benchstat's order. Workloads it has no layout
+// for are still printed, with every unit benchstat reported, so adding a
+// workload or a library needs no change here.
 package main
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -37,26 +48,79 @@ type cell struct {
 	ci     string
 }
 
-// row is one benchmark: a row of its workload's table.
+// row is one benchmark: a row of its table.
 type row struct {
 	name  string          // row name: the library, or serial/timerfloor/...
 	cells map[string]cell // by benchstat unit: sec/op, B/op, speedup, ...
 	units []string        // units in the order benchstat reported them
+	// runs are the raw results, in the order of the raw file (one per
+	// round), by go test unit: ns/op, B/op, x-floor, deadlocked, ...
+	runs []map[string]float64
 }
 
-// workload is one table: Benchmark<name>.
-type workload struct {
-	name string
-	rows []*row
+// table is one workload in one form: Benchmark<workload>[/<form>].
+type table struct {
+	workload, form string
+	rows           []*row
 }
 
-func (w *workload) row(name string) *row {
-	for _, r := range w.rows {
+func (t *table) key() string {
+	if t.form == "" {
+		return t.workload
+	}
+	return t.workload + "/" + t.form
+}
+
+func (t *table) row(name string) *row {
+	if t == nil {
+		return nil
+	}
+	for _, r := range t.rows {
 		if r.name == name {
 			return r
 		}
 	}
 	return nil
+}
+
+// tables holds every table of a run, in the order first seen.
+type tables struct {
+	list  []*table
+	byKey map[string]*table
+}
+
+// split parses a benchmark name without its "Benchmark" prefix and
+// -GOMAXPROCS suffix: workload/row or workload/form/row.
+func split(name string) (workload, form, rowName string) {
+	parts := strings.Split(name, "/")
+	switch len(parts) {
+	case 1:
+		return parts[0], "", "(whole)"
+	case 2:
+		return parts[0], "", parts[1]
+	default:
+		return parts[0], parts[1], strings.Join(parts[2:], "/")
+	}
+}
+
+// get returns the row for a benchmark name, adding its table and row.
+func (ts *tables) get(name string) *row {
+	w, f, rn := split(name)
+	t := ts.byKey[w+"/"+f]
+	if t == nil {
+		t = &table{workload: w, form: f}
+		if ts.byKey == nil {
+			ts.byKey = map[string]*table{}
+		}
+		ts.byKey[w+"/"+f] = t
+		ts.list = append(ts.list, t)
+	}
+	r := t.row(rn)
+	if r == nil {
+		r = &row{name: rn, cells: map[string]cell{}}
+		t.rows = append(t.rows, r)
+	}
+	return r
 }
 
 // procSuffix is the -GOMAXPROCS suffix go test appends to benchmark names.
@@ -65,22 +129,19 @@ var procSuffix = regexp.MustCompile(`-\d+$`)
 // parseCSV reads the output of `benchstat -format csv` for one input file:
 // blocks of ",<unit>,CI" followed by "<name>,<center>,<ci>" rows and a
 // geomean row. Lines that are not CSV tables (goos:, cpu:) are skipped.
-func parseCSV(r io.Reader) ([]*workload, error) {
+func parseCSV(ts *tables, r io.Reader) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
-	var (
-		workloads []*workload
-		byName    = map[string]*workload{}
-		unit      string
-	)
+	var unit string
+	found := false
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(rec) < 3 {
 			continue // a header line such as "goos: linux"
@@ -95,42 +156,65 @@ func parseCSV(r io.Reader) ([]*workload, error) {
 		}
 		center, err := strconv.ParseFloat(value, 64)
 		if err != nil {
-			return nil, fmt.Errorf("benchstat csv: %s %s: bad value %q", name, unit, value)
+			return fmt.Errorf("benchstat csv: %s %s: bad value %q", name, unit, value)
 		}
-		name = procSuffix.ReplaceAllString(name, "")
-		wname, rname, ok := strings.Cut(name, "/")
-		if !ok {
-			rname = "(whole)"
-		}
-		w := byName[wname]
-		if w == nil {
-			w = &workload{name: wname}
-			byName[wname] = w
-			workloads = append(workloads, w)
-		}
-		rw := w.row(rname)
-		if rw == nil {
-			rw = &row{name: rname, cells: map[string]cell{}}
-			w.rows = append(w.rows, rw)
-		}
+		rw := ts.get(procSuffix.ReplaceAllString(name, ""))
 		if _, dup := rw.cells[unit]; !dup {
 			rw.units = append(rw.units, unit)
 		}
 		rw.cells[unit] = cell{center: center, ci: ci}
+		found = true
 	}
-	if len(workloads) == 0 {
-		return nil, errors.New("benchstat csv: no benchmark rows found")
+	if !found {
+		return errors.New("benchstat csv: no benchmark rows found")
 	}
-	return workloads, nil
+	return nil
 }
 
-// column is one column of a table: a benchstat unit, scaled. benchstat
-// normalises units: a benchmark's ns/op and ns/task arrive as sec/op and
-// sec/task.
+// parseRaw reads `go test -bench` output: "BenchmarkName-2  N  v unit  v
+// unit ...". Every other line is skipped. Each result line appends one run
+// to its row.
+func parseRaw(ts *tables, r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	found := false
+	for line := 1; sc.Scan(); line++ {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue // not a result line ("BenchmarkX-2 deadlocked ..." in a log)
+		}
+		run := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return fmt.Errorf("raw line %d: %s: bad value %q", line, f[0], f[i])
+			}
+			run[f[i+1]] = v
+		}
+		name := procSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+		rw := ts.get(name)
+		rw.runs = append(rw.runs, run)
+		found = true
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if !found {
+		return errors.New("raw: no benchmark results found")
+	}
+	return nil
+}
+
+// column is one column of a table: a benchstat unit, scaled, or (ranged) a
+// go test unit shown as the median and min–max of its runs.
 type column struct {
-	unit   string  // benchstat unit
+	unit   string  // benchstat unit, or the go test unit when ranged
 	header string  // column header
 	scale  float64 // multiply the median by this
+	ranged bool    // from the raw runs: median (min–max)
 }
 
 // layout is how one workload is shown.
@@ -138,7 +222,10 @@ type layout struct {
 	title   string
 	about   string
 	columns []column
-	ratioTo string // row whose sec/op is the denominator of "vs <ratioTo>"; "" for none
+	ratioTo string // row whose ns/op is the denominator of "vs <ratioTo>"; "" for none
+	// headline is what the Headline table shows for this workload: "" for
+	// the ratio, or a ranged go test unit (x-floor).
+	headline string
 }
 
 const handpool = "handpool"
@@ -151,13 +238,15 @@ const (
 
 var layouts = map[string]layout{
 	"Overhead": {
-		title: "Overhead: b.N no-op tasks, one wait",
+		title: "Overhead: no-op tasks, one wait",
 		about: "Per-task cost of the executor itself: b.N no-op tasks submitted from one goroutine, then one wait; " +
-			"limit GOMAXPROCS. The task is one shared func value, so every byte and allocation is the executor's.",
+			"limit GOMAXPROCS. shared: one func value for every task, so every byte and allocation is the executor's; " +
+			"closure: a closure per task capturing its index (deco: the index as the call's argument; deco.closure: " +
+			"a closure, as the peers).",
 		columns: []column{
-			{"sec/op", "ns/task", 1e9},
-			{"B/op", "B/task", 1},
-			{"allocs/op", "allocs/task", 1},
+			{unit: "sec/op", header: "ns/task", scale: 1e9},
+			{unit: "B/op", header: "B/task", scale: 1},
+			{unit: "allocs/op", header: "allocs/task", scale: 1},
 		},
 		ratioTo: handpool,
 	},
@@ -167,49 +256,70 @@ var layouts = map[string]layout{
 			"speedup = serial time of the same batch, measured in the same benchmark function just before the timed " +
 			"batches, / parallel time; the ideal is the number of cores. The serial row is the batch run on one goroutine.",
 		columns: []column{
-			{"sec/op", "ms/batch", 1e3},
-			{"speedup", "speedup", 1},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "speedup", header: "speedup", scale: 1, ranged: true},
 		},
-		ratioTo: handpool,
+		ratioTo:  handpool,
+		headline: "speedup",
 	},
 	"IO": {
 		title: "IO: 2,000 sleeps of 2 ms, limit 200",
-		about: "One batch of 2,000 tasks of time.Sleep(2 ms), limit 200: ideally 10 rounds, 20 ms. " +
+		about: "One batch of 2,000 tasks of time.Sleep(2 ms) on the machine's real timers, limit 200: ideally 10 rounds, 20 ms. " +
 			"x-ideal = wall / 20 ms; x-floor = wall / floor, the floor being 10 sleeps of 2 ms in a row measured " +
 			"in the same benchmark function (what perfect scheduling costs with this machine's timers). " +
 			"The timerfloor row times that floor itself. goroutines and wg.Go ignore the limit (all 2,000 sleep at once).",
 		columns: []column{
-			{"sec/op", "ms/batch", 1e3},
-			{"x-ideal", "x-ideal", 1},
-			{"x-floor", "x-floor", 1},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "x-ideal", header: "x-ideal", scale: 1},
+			{unit: "x-floor", header: "x-floor", scale: 1, ranged: true},
 		},
-		ratioTo: handpool,
+		ratioTo:  handpool,
+		headline: "x-floor",
 	},
 	"Gather": {
 		title: "Gather: 100,000 results into a map",
-		about: "One batch of 100,000 tasks, task i returning i*i, results ending in a map[int]int gathered each " +
-			"library's idiomatic way (conc and pond: their result pools; ants: a mutex-protected map; the others: " +
-			"a preallocated slice), limit GOMAXPROCS. B and allocs are per task (per batch / 100,000).",
+		about: "One batch of 100,000 tasks, task i returning i*i, results ending keyed by i, gathered each " +
+			"library's idiomatic way (deco: deco.Assign into a plain map; conc and pond.group: their result pools; " +
+			"ants: a mutex-protected map; the others: a preallocated slice), or by hand under a mutex " +
+			"(handpool.mutexmap), or through a deco.Map written from the tasks (deco.Map); limit GOMAXPROCS. " +
+			"B and allocs are per task (per batch / 100,000).",
 		columns: []column{
-			{"sec/op", "ms/batch", 1e3},
-			{"sec/task", "ns/task", 1e9}, // benchstat turns ns/task into sec/task
-			{"B/op", "B/task", 1.0 / gatherTasks},
-			{"allocs/op", "allocs/task", 1.0 / gatherTasks},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "sec/task", header: "ns/task", scale: 1e9}, // benchstat turns ns/task into sec/task
+			{unit: "B/op", header: "B/task", scale: 1.0 / gatherTasks},
+			{unit: "allocs/op", header: "allocs/task", scale: 1.0 / gatherTasks},
 		},
 		ratioTo: handpool,
 	},
 	"Nested": {
-		title: "Nested: 100 outer tasks x 100 inner tasks on the same executor, limit GOMAXPROCS",
-		about: "Each outer task starts 100 inner tasks on the same executor and waits for them. With limit GOMAXPROCS " +
-			"the outer tasks hold every slot and the inner ones can never start: \"deadlocked\" means a batch made no " +
-			"progress for the timeout (10 s by default). A deadlocked library is run once per process and reported " +
-			"as deadlocked in every later -count run without being run again (each run would leak more goroutines); " +
-			"it has no time. goroutines and wg.Go are unbounded and cannot deadlock.",
+		title: "Nested: 100 × 100 fork-join on one executor, limit 2",
+		about: "Each of 100 outer tasks starts 100 inner tasks on the same executor and waits for them (deco: with " +
+			"Synchronized). With limit 2 the outer tasks hold both slots and the inner ones can never start: " +
+			"\"deadlocked\" means a batch made no progress for the timeout (1 s; a batch takes milliseconds). A " +
+			"library that deadlocked is not run again in the same process (each run would leak more goroutines): " +
+			"its other form is reported deadlocked too. goroutines (go + sync.WaitGroup) and wg.Go are unbounded, " +
+			"cannot deadlock, and are the reference. B and allocs are per batch.",
 		columns: []column{
-			{"deadlocked", "deadlocked", 1},
-			{"sec/op", "ms/batch", 1e3},
+			{unit: "deadlocked", header: "deadlocked", scale: 1},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "B/op", header: "KiB/batch", scale: 1.0 / 1024},
+			{unit: "allocs/op", header: "allocs/batch", scale: 1},
 		},
 		ratioTo: "goroutines", // the handpool deadlocks here
+	},
+	"Spawn": {
+		title: "Spawn: 100 × 100 spawn-only nesting on one executor, limit 2",
+		about: "Each of 100 outer tasks starts 100 inner tasks on the same executor and returns without waiting; the " +
+			"batch waits for all 10,100 tasks. Executors whose submit blocks while the limit is reached deadlock " +
+			"(both slots held by outer tasks blocked in submit; the hand pool once its 256-slot channel is full); " +
+			"the ones with an unbounded queue finish. Deadlock detection and the reference as in Nested.",
+		columns: []column{
+			{unit: "deadlocked", header: "deadlocked", scale: 1},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "B/op", header: "KiB/batch", scale: 1.0 / 1024},
+			{unit: "allocs/op", header: "allocs/batch", scale: 1},
+		},
+		ratioTo: "goroutines",
 	},
 	"Seed": {
 		title: "Seed: the blog's times[offset] = elapsed, 100,000 tiny tasks",
@@ -218,10 +328,10 @@ var layouts = map[string]layout{
 			"so every library uses the same safe store, a presized map behind a sync.Mutex (the blog's times is a dict). " +
 			"B and allocs are per task.",
 		columns: []column{
-			{"sec/op", "ms/batch", 1e3},
-			{"sec/task", "ns/task", 1e9}, // benchstat turns ns/task into sec/task
-			{"B/op", "B/task", 1.0 / seedTasks},
-			{"allocs/op", "allocs/task", 1.0 / seedTasks},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "sec/task", header: "ns/task", scale: 1e9},
+			{unit: "B/op", header: "B/task", scale: 1.0 / seedTasks},
+			{unit: "allocs/op", header: "allocs/task", scale: 1.0 / seedTasks},
 		},
 		ratioTo: handpool,
 	},
@@ -231,23 +341,36 @@ var layouts = map[string]layout{
 			"sync.Map, and a preallocated slice written by index (no lock; only for dense integer keys known up front). " +
 			"B and allocs are per task.",
 		columns: []column{
-			{"sec/op", "ms/batch", 1e3},
-			{"sec/task", "ns/task", 1e9}, // benchstat turns ns/task into sec/task
-			{"B/op", "B/task", 1.0 / seedTasks},
-			{"allocs/op", "allocs/task", 1.0 / seedTasks},
+			{unit: "sec/op", header: "ms/batch", scale: 1e3},
+			{unit: "sec/task", header: "ns/task", scale: 1e9},
+			{unit: "B/op", header: "B/task", scale: 1.0 / seedTasks},
+			{unit: "allocs/op", header: "allocs/task", scale: 1.0 / seedTasks},
 		},
 		ratioTo: "mutexmap",
 	},
+}
+
+// formTitles name the forms in table titles.
+var formTitles = map[string]string{
+	"shared":  "shared func",
+	"closure": "closure per task",
 }
 
 // referenceRows are rows that are not libraries (CPU's serial batch, IO's
 // timer floor): the summary leaves them out.
 var referenceRows = []string{"serial", "timerfloor"}
 
-// order is the order of the tables; unknown workloads follow, as found.
-var order = []string{"Overhead", "CPU", "IO", "Gather", "Nested", "Seed", "SeedStore"}
+// peers are the libraries the headline compares deco with: a row is a
+// peer's if its name, up to the first dot, is one of these.
+var peers = []string{"errgroup", "conc", "pond", "ants"}
 
-// num formats a median with three significant digits, without exponents.
+// order is the order of the tables; unknown workloads follow, as found.
+var order = []string{"Overhead", "CPU", "IO", "Gather", "Nested", "Spawn", "Seed", "SeedStore"}
+
+// formOrder is the order of a workload's forms.
+var formOrder = []string{"", "shared", "closure"}
+
+// num formats a value with three significant digits, without exponents.
 func num(v float64) string {
 	a := math.Abs(v)
 	switch {
@@ -276,92 +399,184 @@ func (c cell) format(scale float64) string {
 }
 
 func isDeadlocked(r *row) bool {
-	c, ok := r.cells["deadlocked"]
-	return ok && c.center > 0
+	if c, ok := r.cells["deadlocked"]; ok {
+		return c.center > 0
+	}
+	for _, run := range r.runs {
+		if run["deadlocked"] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
-// ratio is r's median sec/op over the reference row's, or "" if either is
-// missing.
-func ratio(r, ref *row) (float64, bool) {
-	if ref == nil || isDeadlocked(r) || isDeadlocked(ref) {
-		return 0, false
-	}
-	a, ok1 := r.cells["sec/op"]
-	b, ok2 := ref.cells["sec/op"]
-	if !ok1 || !ok2 || b.center == 0 {
-		return 0, false
-	}
-	return a.center / b.center, true
+// spread is the median and min–max of a set of values.
+type spread struct {
+	median, min, max float64
+	n                int
 }
 
-func ratioString(v float64, ok bool) string {
+func spreadOf(vs []float64) (spread, bool) {
+	if len(vs) == 0 {
+		return spread{}, false
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return spread{median: m, min: s[0], max: s[len(s)-1], n: len(s)}, true
+}
+
+// ratio is the spread of r's ns/op over ref's, run by run (the k-th run of
+// each), or false if either deadlocked or has no runs.
+func ratio(r, ref *row) (spread, bool) {
+	if r == nil || ref == nil || isDeadlocked(r) || isDeadlocked(ref) {
+		return spread{}, false
+	}
+	var vs []float64
+	for k := 0; k < len(r.runs) && k < len(ref.runs); k++ {
+		a, ok1 := r.runs[k]["ns/op"]
+		b, ok2 := ref.runs[k]["ns/op"]
+		if ok1 && ok2 && b > 0 {
+			vs = append(vs, a/b)
+		}
+	}
+	return spreadOf(vs)
+}
+
+// metric is the spread of a go test unit over r's runs.
+func metric(r *row, unit string) (spread, bool) {
+	if r == nil || isDeadlocked(r) {
+		return spread{}, false
+	}
+	var vs []float64
+	for _, run := range r.runs {
+		if v, ok := run[unit]; ok {
+			vs = append(vs, v)
+		}
+	}
+	return spreadOf(vs)
+}
+
+// times formats a ratio spread: "1.23× (1.10–1.41)".
+func (s spread) times() string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	if s.n == 1 {
+		return f(s.median) + "×"
+	}
+	return f(s.median) + "× (" + f(s.min) + "–" + f(s.max) + ")"
+}
+
+// plain formats a metric spread: "1.05 (1.03–1.08)".
+func (s spread) plain() string {
+	if s.n == 1 {
+		return num(s.median)
+	}
+	return num(s.median) + " (" + num(s.min) + "–" + num(s.max) + ")"
+}
+
+func timesOr(s spread, ok bool, none string) string {
 	if !ok {
-		return "—"
+		return none
 	}
-	return strconv.FormatFloat(v, 'f', 2, 64) + "×"
+	return s.times()
 }
 
 // meta is what the report says about the run.
 type meta struct {
-	cores, cpu, goVersion, date, load, elapsed, count string
-	commands                                          string
+	cores, cpu, goVersion, date, load, loadAfter, elapsed, count, note string
+	commands                                                           string
 }
 
-func sortedWorkloads(ws []*workload) []*workload {
-	out := slices.Clone(ws)
-	rank := func(name string) int {
-		if i := slices.Index(order, name); i >= 0 {
-			return i
+func sortedTables(ts []*table) []*table {
+	out := slices.Clone(ts)
+	rank := func(t *table) int {
+		w := slices.Index(order, t.workload)
+		if w < 0 {
+			w = len(order)
 		}
-		return len(order)
+		f := slices.Index(formOrder, t.form)
+		if f < 0 {
+			f = len(formOrder)
+		}
+		return w*(len(formOrder)+1) + f
 	}
-	slices.SortStableFunc(out, func(a, b *workload) int { return rank(a.name) - rank(b.name) })
+	slices.SortStableFunc(out, func(a, b *table) int { return rank(a) - rank(b) })
 	return out
 }
 
-func writeTable(b *strings.Builder, w *workload) {
-	lay, known := layouts[w.name]
-	if !known {
-		lay = layout{title: w.name, ratioTo: handpool}
-		seen := map[string]bool{}
-		for _, r := range w.rows {
-			for _, u := range r.units {
-				if !seen[u] {
-					seen[u] = true
-					lay.columns = append(lay.columns, column{u, u, 1})
-				}
+func layoutOf(t *table) layout {
+	lay, known := layouts[t.workload]
+	if known {
+		return lay
+	}
+	lay = layout{title: t.workload, ratioTo: handpool}
+	seen := map[string]bool{}
+	for _, r := range t.rows {
+		for _, u := range r.units {
+			if !seen[u] {
+				seen[u] = true
+				lay.columns = append(lay.columns, column{unit: u, header: u, scale: 1})
 			}
 		}
 	}
-	fmt.Fprintf(b, "## %s\n\n", lay.title)
-	if lay.about != "" {
+	return lay
+}
+
+func title(t *table, lay layout) string {
+	if t.form == "" {
+		return lay.title
+	}
+	ft := formTitles[t.form]
+	if ft == "" {
+		ft = t.form
+	}
+	return lay.title + " — " + ft
+}
+
+func writeTable(b *strings.Builder, t *table) {
+	lay := layoutOf(t)
+	fmt.Fprintf(b, "### %s\n\n", title(t, lay))
+	if lay.about != "" && t.form != "closure" {
 		fmt.Fprintf(b, "%s\n\n", lay.about)
 	}
-	ref := w.row(lay.ratioTo)
+	ref := t.row(lay.ratioTo)
 	b.WriteString("| library")
 	sep := "|---"
 	for _, c := range lay.columns {
-		b.WriteString(" | " + c.header)
+		h := c.header
+		if c.ranged {
+			h += " (min–max)"
+		}
+		b.WriteString(" | " + h)
 		sep += "|--:"
 	}
 	if ref != nil {
-		b.WriteString(" | vs " + lay.ratioTo)
+		b.WriteString(" | vs " + lay.ratioTo + " (min–max)")
 		sep += "|--:"
 	}
 	b.WriteString(" |\n" + sep + "|\n")
-	for _, r := range w.rows {
+	for _, r := range t.rows {
 		b.WriteString("| " + r.name)
 		for _, col := range lay.columns {
 			c, ok := r.cells[col.unit]
 			switch {
-			case col.unit == "deadlocked" && ok:
-				if c.center > 0 {
+			case col.unit == "deadlocked":
+				if isDeadlocked(r) {
 					b.WriteString(" | **yes**")
 				} else {
 					b.WriteString(" | no")
 				}
-			case col.unit == "sec/op" && isDeadlocked(r):
-				b.WriteString(" | deadlocked")
+			case isDeadlocked(r) && col.unit != "deadlocked":
+				b.WriteString(" | —")
+			case col.ranged:
+				if s, ok := metric(r, col.unit); ok {
+					b.WriteString(" | " + s.plain())
+				} else {
+					b.WriteString(" | —")
+				}
 			case !ok:
 				b.WriteString(" | —")
 			default:
@@ -369,25 +584,31 @@ func writeTable(b *strings.Builder, w *workload) {
 			}
 		}
 		if ref != nil {
-			b.WriteString(" | " + ratioString(ratio(r, ref)))
+			s, ok := ratio(r, ref)
+			none := "—"
+			if isDeadlocked(r) {
+				none = "deadlocked"
+			}
+			b.WriteString(" | " + timesOr(s, ok, none))
 		}
 		b.WriteString(" |\n")
 	}
 	b.WriteString("\n")
 }
 
-// writeSummary prints every library's time ratio to handpool, one column
-// per workload that has a handpool row.
-func writeSummary(b *strings.Builder, ws []*workload) {
-	var cols []*workload
-	for _, w := range ws {
-		if w.row(handpool) != nil {
-			cols = append(cols, w)
+// writeSummary prints every library's time ratio to the reference row of
+// each table, one column per table: one summary for the tables compared
+// with handpool, one for those compared with goroutines.
+func writeSummary(b *strings.Builder, ts []*table, ref, heading, about string) {
+	var cols []*table
+	for _, t := range ts {
+		if layoutOf(t).ratioTo == ref && t.row(ref) != nil {
+			cols = append(cols, t)
 		}
 	}
 	var libs []string
-	for _, w := range cols {
-		for _, r := range w.rows {
+	for _, t := range cols {
+		for _, r := range t.rows {
 			if !slices.Contains(libs, r.name) && !slices.Contains(referenceRows, r.name) {
 				libs = append(libs, r.name)
 			}
@@ -396,28 +617,26 @@ func writeSummary(b *strings.Builder, ws []*workload) {
 	if len(cols) == 0 || len(libs) == 0 {
 		return
 	}
-	b.WriteString("## Summary: time relative to handpool\n\n")
-	b.WriteString("Median time of each library / median time of the hand-written pool in the same run " +
-		"(lower is better; 1.00× = as fast as handpool; \"deadlocked\" = no time). " +
-		"goroutines and wg.Go are unbounded: they ignore the limit the others honour.\n\n")
+	b.WriteString("## " + heading + "\n\n" + about + "\n\n")
 	b.WriteString("| library")
 	sep := "|---"
-	for _, w := range cols {
-		b.WriteString(" | " + w.name)
+	for _, t := range cols {
+		b.WriteString(" | " + t.key())
 		sep += "|--:"
 	}
 	b.WriteString(" |\n" + sep + "|\n")
 	for _, n := range libs {
 		b.WriteString("| " + n)
-		for _, w := range cols {
-			r := w.row(n)
+		for _, t := range cols {
+			r := t.row(n)
 			switch {
 			case r == nil:
-				b.WriteString(" | —")
+				b.WriteString(" | ")
 			case isDeadlocked(r):
 				b.WriteString(" | deadlocked")
 			default:
-				b.WriteString(" | " + ratioString(ratio(r, w.row(handpool))))
+				s, ok := ratio(r, t.row(ref))
+				b.WriteString(" | " + timesOr(s, ok, "—"))
 			}
 		}
 		b.WriteString(" |\n")
@@ -425,21 +644,129 @@ func writeSummary(b *strings.Builder, ws []*workload) {
 	b.WriteString("\n")
 }
 
-func report(ws []*workload, m meta) string {
+func isPeer(name string) bool {
+	base, _, _ := strings.Cut(name, ".")
+	return slices.Contains(peers, base)
+}
+
+// writeHeadline prints, per table, deco's rows and the best peer's: the
+// figures the README quotes.
+func writeHeadline(b *strings.Builder, ts []*table) {
+	var decoRows []string
+	for _, t := range ts {
+		for _, r := range t.rows {
+			if (r.name == "deco" || strings.HasPrefix(r.name, "deco.")) && !slices.Contains(decoRows, r.name) {
+				decoRows = append(decoRows, r.name)
+			}
+		}
+	}
+	if len(decoRows) == 0 {
+		return
+	}
+	b.WriteString("## Headline: deco against the reference and the best peer\n\n")
+	b.WriteString("Per table: the median of the per-round ratios to the reference row of the same round, and their " +
+		"min–max over the rounds (IO: wall time over the timer floor measured in the same benchmark; CPU: speed-up " +
+		"over the serial batch of the same benchmark, higher is better). \"best peer\" is the errgroup, conc, pond " +
+		"or ants row with the best median that did not deadlock.\n\n")
+	b.WriteString("| table | measure |")
+	sep := "|---|---|"
+	for _, n := range decoRows {
+		b.WriteString(" " + n + " |")
+		sep += "--:|"
+	}
+	b.WriteString(" best peer |\n" + sep + "---|\n")
+	for _, t := range ts {
+		lay := layoutOf(t)
+		ref := t.row(lay.ratioTo)
+		value := func(r *row) (spread, bool) {
+			if lay.headline != "" {
+				return metric(r, lay.headline)
+			}
+			return ratio(r, ref)
+		}
+		measure := "× " + lay.ratioTo
+		better := func(a, b float64) bool { return a < b }
+		switch lay.headline {
+		case "x-floor":
+			measure = "× timer floor"
+		case "speedup":
+			measure = "speed-up"
+			better = func(a, b float64) bool { return a > b }
+		case "":
+			if ref == nil {
+				continue
+			}
+		}
+		hasDeco := false
+		for _, n := range decoRows {
+			if t.row(n) != nil {
+				hasDeco = true
+			}
+		}
+		if !hasDeco {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s |", t.key(), measure)
+		for _, n := range decoRows {
+			r := t.row(n)
+			switch {
+			case r == nil:
+				b.WriteString(" |")
+				continue
+			case isDeadlocked(r):
+				b.WriteString(" deadlocked |")
+				continue
+			}
+			s, ok := value(r)
+			b.WriteString(" " + fmtHeadline(s, ok, lay.headline) + " |")
+		}
+		var best *row
+		var bestS spread
+		for _, r := range t.rows {
+			if !isPeer(r.name) {
+				continue
+			}
+			if s, ok := value(r); ok && (best == nil || better(s.median, bestS.median)) {
+				best, bestS = r, s
+			}
+		}
+		if best == nil {
+			b.WriteString(" every peer deadlocked |\n")
+			continue
+		}
+		fmt.Fprintf(b, " %s %s |\n", best.name, fmtHeadline(bestS, true, lay.headline))
+	}
+	b.WriteString("\n")
+}
+
+func fmtHeadline(s spread, ok bool, unit string) string {
+	switch {
+	case !ok:
+		return "—"
+	case unit == "":
+		return s.times()
+	default:
+		return s.plain()
+	}
+}
+
+func report(ts []*table, m meta) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks: deco and its peers\n\n")
-	b.WriteString("Generated by `bench/run.sh` (tables by `bench/cmd/benchreport` from benchstat's summary); " +
-		"do not edit by hand, rerun the script. Raw `go test` output: `bench/results/raw.txt`; " +
+	b.WriteString("Generated by `bench/run.sh` (tables by `bench/cmd/benchreport` from the raw results and benchstat's " +
+		"summary of them); do not edit by hand, rerun the script. Raw `go test` output: `bench/results/raw.txt`; " +
 		"benchstat's own tables: `bench/results/benchstat.txt`. How each library is used in each workload " +
-		"is written next to its code, in `bench/<library>_test.go`.\n\n")
+		"is written next to its code, in `bench/<library>_test.go`; the two forms of a task are described in " +
+		"`bench/executor_test.go`.\n\n")
 	b.WriteString("## Machine and run\n\n| | |\n|---|---|\n")
 	for _, kv := range [][2]string{
 		{"cores (nproc)", m.cores},
 		{"CPU", m.cpu},
 		{"Go", m.goVersion},
 		{"date", m.date},
-		{"runs per benchmark (-count)", m.count},
+		{"rounds (runs per benchmark)", m.count},
 		{"load average before the run", m.load},
+		{"load average after the run", m.loadAfter},
 		{"duration of bench/run.sh", m.elapsed},
 	} {
 		if kv[1] != "" {
@@ -447,16 +774,33 @@ func report(ws []*workload, m meta) string {
 		}
 	}
 	b.WriteString("\n")
-	if m.commands != "" {
-		b.WriteString("Commands (from `bench/`):\n\n```sh\n" + strings.TrimRight(m.commands, "\n") + "\n```\n\n")
+	if m.note != "" {
+		b.WriteString(m.note + "\n\n")
 	}
-	b.WriteString("Each cell is benchstat's median over the runs, ± its 95% confidence interval as a percentage " +
+	if m.count != "" {
+		b.WriteString("Reproduce the whole report from the repository root: `COUNT=" + m.count + " bench/run.sh`.\n\n")
+	}
+	if m.commands != "" {
+		b.WriteString("Commands of one round (from `bench/`; bench/run.sh runs the test binary they build, once per " +
+			"round, every workload in each round):\n\n```sh\n" + strings.TrimRight(m.commands, "\n") + "\n```\n\n")
+	}
+	b.WriteString("Cells: benchstat's median over the rounds, ± its 95% confidence interval as a percentage " +
 		"of the median (\"∞\": too few runs for an interval; \"?\": not computable, e.g. all zero). " +
-		"\"vs\" columns divide two medians of sec/op from the same run. The limit is GOMAXPROCS unless a table says otherwise.\n\n")
-	ws = sortedWorkloads(ws)
-	writeSummary(&b, ws)
-	for _, w := range ws {
-		writeTable(&b, w)
+		"Ratios (\"vs\" columns, the summaries and the headline): each round's time divided by the reference " +
+		"row's time in the same round; shown as the median of those ratios and, in brackets, their min–max over " +
+		"the rounds. Absolute times on a shared machine drift by tens of percent; the ratios are the figures to " +
+		"quote. The limit is GOMAXPROCS unless a table says otherwise.\n\n")
+	ts = sortedTables(ts)
+	writeHeadline(&b, ts)
+	writeSummary(&b, ts, handpool, "Summary: time relative to handpool",
+		"Each library's time / the hand-written pool's (`handpool`) in the same round: median (min–max); lower is "+
+			"better, 1.00× = as fast as handpool. goroutines and wg.Go are unbounded: they ignore the limit the others honour.")
+	writeSummary(&b, ts, "goroutines", "Summary: nesting, time relative to go + WaitGroup",
+		"The nesting workloads at limit 2, where every bounded hand pool deadlocks: each library's time / unbounded "+
+			"`go` statements with a sync.WaitGroup (`goroutines`) in the same round: median (min–max).")
+	b.WriteString("## Tables\n\n")
+	for _, t := range ts {
+		writeTable(&b, t)
 	}
 	return b.String()
 }
@@ -464,7 +808,8 @@ func report(ws []*workload, m meta) string {
 func main() {
 	var (
 		csvPath  = flag.String("csv", "", "output of `benchstat -format csv raw.txt` (required)")
-		cmdsPath = flag.String("commands", "", "file with the commands that produced raw.txt, shown in the report")
+		rawPath  = flag.String("raw", "", "the raw `go test -bench` output benchstat read (required)")
+		cmdsPath = flag.String("commands", "", "file with the commands of one round, shown in the report")
 		m        meta
 	)
 	flag.StringVar(&m.cores, "cores", "", "number of cores (nproc)")
@@ -472,31 +817,44 @@ func main() {
 	flag.StringVar(&m.goVersion, "go", "", "Go version (go version)")
 	flag.StringVar(&m.date, "date", "", "date of the run")
 	flag.StringVar(&m.load, "load", "", "load average before the run")
+	flag.StringVar(&m.loadAfter, "load-after", "", "load average after the run")
 	flag.StringVar(&m.elapsed, "elapsed", "", "how long the run took")
-	flag.StringVar(&m.count, "count", "", "-count of the run")
+	flag.StringVar(&m.count, "count", "", "rounds of the run")
+	flag.StringVar(&m.note, "note", "", "a paragraph about the run (e.g. that the machine was shared)")
 	flag.Parse()
-	if *csvPath == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: benchreport -csv benchstat.csv [-commands file] [-cores N -cpu MODEL -go VERSION -date DATE ...]")
+	if *csvPath == "" || *rawPath == "" || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "usage: benchreport -csv benchstat.csv -raw raw.txt [-commands file] [-cores N -cpu MODEL -go VERSION -date DATE ...]")
 		os.Exit(2)
 	}
-	if *cmdsPath != "" {
-		data, err := os.ReadFile(*cmdsPath)
+	if err := run(*csvPath, *rawPath, *cmdsPath, m, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+func run(csvPath, rawPath, cmdsPath string, m meta, out io.Writer) error {
+	if cmdsPath != "" {
+		data, err := os.ReadFile(cmdsPath)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "benchreport:", err)
-			os.Exit(1)
+			return err
 		}
 		m.commands = string(data)
 	}
-	f, err := os.Open(*csvPath)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(1)
+	var ts tables
+	for _, in := range []struct {
+		path  string
+		parse func(*tables, io.Reader) error
+	}{{rawPath, parseRaw}, {csvPath, parseCSV}} {
+		f, err := os.Open(in.path)
+		if err != nil {
+			return err
+		}
+		err = in.parse(&ts, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.path, err)
+		}
 	}
-	defer f.Close()
-	ws, err := parseCSV(f)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(1)
-	}
-	fmt.Print(report(ws, m))
+	_, err := io.WriteString(out, report(ts.list, m))
+	return err
 }
