@@ -85,14 +85,16 @@ func (l *localWorkers) fail(err error) {
 	defer l.mu.Unlock()
 	if l.broken == nil {
 		l.broken = err
-		close(l.ready)
+		if l.nReady < l.n {
+			close(l.ready)
+		}
 		l.s.breakWith(err)
 	}
 }
 
 func (l *localWorkers) supervise(i int) {
 	defer l.wg.Done()
-	first := true
+	first, servedOnce := true, false
 	for {
 		l.mu.Lock()
 		stopped := l.stopped || l.broken != nil
@@ -104,19 +106,22 @@ func (l *localWorkers) supervise(i int) {
 			l.restarts.Add(1)
 		}
 		first = false
-		served, err := l.runOne(i)
+		served, err := l.runOne(i, servedOnce)
+		servedOnce = servedOnce || served
 		if err != nil {
 			l.fail(err)
 			return
 		}
 		if !served {
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond)
 		}
 	}
 }
 
 // runOne runs worker i until it exits; it reports whether it served.
-func (l *localWorkers) runOne(i int) (bool, error) {
+// A worker that served before and fails to start again (its server is
+// restarting) is started again; only one that never served is an error.
+func (l *localWorkers) runOne(i int, servedBefore bool) (bool, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return false, &StartError{Worker: i, Reason: fmt.Sprintf("cannot find the program's binary: %v", err)}
@@ -136,7 +141,7 @@ func (l *localWorkers) runOne(i int) (bool, error) {
 		envWorker+"="+l.s.url,
 		EnvToken+"="+l.s.emb.tokenOrEmpty(),
 		EnvSlots+"="+strconv.Itoa(l.slots),
-		envLocal+"=1")
+		envLocal+"="+l.mode())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{lifeR, readyW} // fds 3 and 4
 	cmd.SysProcAttr = sysProcAttr()
@@ -189,8 +194,8 @@ func (l *localWorkers) runOne(i int) (bool, error) {
 			if l.isStopped() {
 				return false, nil
 			}
-			if isSignal(err) {
-				return false, nil // killed before it served: start another
+			if isSignal(err) || servedBefore {
+				return false, nil // killed before it served, or transient: start another
 			}
 			return false, &StartError{Worker: i, Reason: fmt.Sprintf("exited before it served calls (%v): does main (or TestMain) call cluster.Main() first?", err)}
 		}
@@ -206,9 +211,11 @@ func (l *localWorkers) runOne(i int) (bool, error) {
 	}
 	l.mu.Lock()
 	l.live[i] = cmd
-	l.nReady++
-	if l.nReady == l.n && l.broken == nil {
-		close(l.ready)
+	if !servedBefore {
+		l.nReady++
+		if l.nReady == l.n && l.broken == nil {
+			close(l.ready)
+		}
 	}
 	l.mu.Unlock()
 	<-exited
@@ -253,4 +260,14 @@ func (l *localWorkers) stop() {
 		c.Process.Kill()
 	}
 	<-done
+}
+
+// mode tells a local worker whether its server is the embedded one, in
+// this process (it exits with the connection), or an external one (it
+// reconnects).
+func (l *localWorkers) mode() string {
+	if l.s.emb != nil {
+		return "embedded"
+	}
+	return "external"
 }

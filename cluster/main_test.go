@@ -59,6 +59,13 @@ func newLocal(t testing.TB, n int, opts ...cluster.Option) *cluster.Executor {
 // of the server or of nats.go is left.
 func closeAndCheck(t testing.TB, e *cluster.Executor) {
 	t.Helper()
+	closeAndCheckServer(t, e, true)
+}
+
+// closeAndCheckServer is closeAndCheck, for an executor of an external
+// server when server is false: the test's server still runs.
+func closeAndCheckServer(t testing.TB, e *cluster.Executor, server bool) {
+	t.Helper()
 	pids := e.PIDs()
 	e.Close()
 	for _, p := range pids {
@@ -66,21 +73,21 @@ func closeAndCheck(t testing.TB, e *cluster.Executor) {
 			t.Errorf("worker %d is alive after Close", p)
 		}
 	}
-	if g := leftGoroutines(); g != "" {
+	if g := leftGoroutines(server); g != "" {
 		t.Errorf("goroutines left after Close:\n%s", g)
 	}
 }
 
 // leftGoroutines returns the stacks of goroutines of nats-server, nats.go
 // or this package, after giving them a moment to end.
-func leftGoroutines() string {
+func leftGoroutines(server bool) string {
 	var left string
 	for range 100 {
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]
 		left = ""
 		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "nats-io/") || (strings.Contains(g, "deco/cluster.") && !strings.Contains(g, "cluster_test.")) {
+			if strings.Contains(g, "nats-io/nats.go") || (server && strings.Contains(g, "nats-io/nats-server")) || (strings.Contains(g, "deco/cluster.") && !strings.Contains(g, "cluster_test.")) {
 				left += g + "\n\n"
 			}
 		}

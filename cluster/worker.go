@@ -102,7 +102,8 @@ type presence struct {
 }
 
 func serveWorker(url string) int {
-	local := os.Getenv(envLocal) != ""
+	mode := os.Getenv(envLocal)
+	local := mode != ""
 	os.Unsetenv(envLocal)
 	slots := runtime.GOMAXPROCS(0)
 	if v := os.Getenv(EnvSlots); v != "" {
@@ -116,7 +117,7 @@ func serveWorker(url string) int {
 	opts := []nats.Option{nats.Name("deco worker")}
 	opts = append(opts, envNATSOptions()...)
 	os.Unsetenv(EnvToken) // not for the programs tasks start
-	if local {
+	if mode == "embedded" {
 		// The server is in the parent: when the connection goes, so has
 		// the parent.
 		opts = append(opts, nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { syscall.Exit(0) }))
