@@ -163,7 +163,7 @@ func TestBadServersFailClearlyAndQuickly(t *testing.T) {
 }
 
 func TestEveryCallHasOneResultWhileWorkersAreKilled(t *testing.T) {
-	const n, every = 3000, 300
+	const n, every = 10000, 500
 	dir := t.TempDir()
 	t.Setenv(envTestDir, dir)
 	e := newLocal(t, 2, cluster.AckWait(time.Second))

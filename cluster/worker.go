@@ -370,6 +370,9 @@ func (w *worker) write(key string, env *envelope, ttl time.Duration) bool {
 		if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
 			return true
 		}
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return false // the worker is ending
+		}
 		if !retryable(err) {
 			fmt.Fprintf(os.Stderr, "deco/cluster: worker %s: writing the outcome of %s: %v\n", w.id, key, err)
 			return false
