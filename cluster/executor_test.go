@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,4 +296,3 @@ func TestStartFailsClearlyWithoutMain(t *testing.T) {
 	}
 }
 
-var started atomic.Int64

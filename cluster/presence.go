@@ -128,3 +128,16 @@ func (e *Executor) List(ctx context.Context) (*Snapshot, error) {
 	}
 	return List(ctx, s.nc)
 }
+
+// Connect connects to the server at url as callers and workers do:
+// credentials and TLS from the environment ([EnvCreds] and the others),
+// opts after them, connecting bounded by timeout, with an error that
+// names what failed. For tools such as [List]; an [Executor] connects by
+// itself.
+func Connect(url string, timeout time.Duration, opts ...nats.Option) (*nats.Conn, error) {
+	if err := checkURL(url); err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	o := append([]nats.Option{nats.Name("deco tool"), nats.Timeout(timeout)}, envNATSOptions()...)
+	return connect(url, timeout, append(o, opts...))
+}
