@@ -295,4 +295,3 @@ func TestStartFailsClearlyWithoutMain(t *testing.T) {
 		t.Fatalf("a call: %v, want the StartError", err)
 	}
 }
-
