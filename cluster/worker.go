@@ -1,0 +1,490 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// isWorker is set by Main in a worker.
+var isWorker atomic.Bool
+
+// Main turns this process into a worker when DECO_WORKER holds a NATS
+// URL (nats://host:port, tls://host:port; comma-separated for a cluster),
+// as it does in the local workers an [Executor] starts, and otherwise
+// returns at once, having done nothing. Call it first thing in main —
+// before process.Main, if the program has both — and in TestMain before
+// m.Run:
+//
+//	func main() {
+//		cluster.Main()
+//		// the program, which workers never run
+//	}
+//
+// A worker pulls the calls of the functions this build registered (by
+// name, decorated at package level) from the server, runs up to
+// DECO_WORKER_SLOTS of them at once (default runtime.GOMAXPROCS(0)),
+// and never runs the rest of main. It reads credentials and TLS files
+// from the environment ([EnvCreds] and the others). A worker started by
+// hand reconnects for ever when the server goes away, and on SIGINT or
+// SIGTERM stops taking calls, finishes those it runs, and exits. A local
+// worker exits as soon as its parent closes it or dies.
+//
+// Cost in a process that is not a worker: one environment lookup.
+func Main() {
+	v, ok := os.LookupEnv(envWorker)
+	if !ok || !strings.Contains(v, "://") {
+		return
+	}
+	if err := checkURL(v); err != nil {
+		fmt.Fprintf(os.Stderr, "deco/cluster: %s=%q: %v\n", envWorker, v, err)
+		os.Exit(2)
+	}
+	os.Unsetenv(envWorker)
+	isWorker.Store(true)
+	markWorker()
+	os.Exit(serveWorker(v))
+}
+
+// worker is this process serving calls.
+type worker struct {
+	id      string // host:pid
+	key     string // its key in the workers bucket
+	build   string
+	slots   chan struct{}
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	tasks   jetstream.Stream
+	results jetstream.KeyValue
+	ctx     context.Context // ends when the worker stops
+	started time.Time
+
+	mu        sync.Mutex
+	running   map[string]*running
+	cancelled map[string]time.Time // keys cancelled before they ran here, for a minute
+	executed  atomic.Int64
+	wg        sync.WaitGroup
+}
+
+type running struct {
+	Func   string    `json:"func"`
+	Call   string    `json:"call"`
+	Key    string    `json:"key"`
+	Since  time.Time `json:"since"`
+	cancel context.CancelFunc
+}
+
+// presence is a worker's entry in the workers bucket.
+type presence struct {
+	ID       string     `json:"id"` // host:pid
+	Host     string     `json:"host"`
+	PID      int        `json:"pid"`
+	Build    string     `json:"build"`
+	Funcs    int        `json:"funcs"`
+	Slots    int        `json:"slots"`
+	Started  time.Time  `json:"started"`
+	Executed int64      `json:"executed"`
+	Running  []*running `json:"running"`
+}
+
+func serveWorker(url string) int {
+	mode := os.Getenv(envLocal)
+	local := mode != ""
+	os.Unsetenv(envLocal)
+	slots := runtime.GOMAXPROCS(0)
+	if v := os.Getenv(EnvSlots); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "deco/cluster: %s=%q is not a number of slots (at least 1)\n", EnvSlots, v)
+			return 2
+		}
+		slots = n
+	}
+	opts := []nats.Option{nats.Name("deco worker")}
+	opts = append(opts, envNATSOptions()...)
+	os.Unsetenv(EnvToken) // not for the programs tasks start
+	if mode == "embedded" {
+		// The server is in the parent: when the connection goes, so has
+		// the parent.
+		opts = append(opts, nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { syscall.Exit(0) }))
+	} else {
+		opts = append(opts, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true), nats.ReconnectWait(time.Second))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/cluster: worker: connecting to %s: %v\n", redact(url), err)
+		return 1
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	host, _ := os.Hostname()
+	w := &worker{
+		id:        fmt.Sprintf("%s:%d", host, os.Getpid()),
+		build:     fingerprint(),
+		slots:     make(chan struct{}, slots),
+		nc:        nc,
+		ctx:       ctx,
+		started:   time.Now(),
+		running:   map[string]*running{},
+		cancelled: map[string]time.Time{},
+	}
+	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
+	if local {
+		go func() {
+			// The lifeline: the parent holds its other end. EOF means
+			// the parent closed the executor or died.
+			f := os.NewFile(lifeline, "deco-lifeline")
+			io.Copy(io.Discard, f)
+			syscall.Exit(0)
+		}()
+	}
+	iters, err := w.setUp(slots)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/cluster: worker %s: %v\n", w.id, err)
+		return 1
+	}
+	if local {
+		f := os.NewFile(readyPipe, "deco-ready")
+		fmt.Fprintf(f, "%s %d\n", w.build, os.Getpid())
+		f.Close()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	// Stop taking calls, finish those running, say goodbye.
+	for _, it := range iters {
+		it.Stop()
+	}
+	w.wg.Wait()
+	dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if kv, err := w.js.KeyValue(dctx, workersBucket); err == nil {
+		kv.Delete(dctx, w.key)
+	}
+	nc.Drain()
+	return 0
+}
+
+// keyToken makes s usable in a KV key.
+func keyToken(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// setUp opens the layout (creating it with defaults if no caller has),
+// subscribes to cancels and MaxDeliver advisories, starts the presence
+// and one pulling goroutine per function.
+func (w *worker) setUp(slots int) ([]jetstream.MessagesContext, error) {
+	js, err := jetstream.New(w.nc)
+	if err != nil {
+		return nil, err
+	}
+	w.js = js
+	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
+	defer cancel()
+	def, _ := newConfig(nil)
+	if w.tasks, err = js.Stream(ctx, tasksStream); err == nil {
+		w.results, err = js.KeyValue(ctx, resultsBucket)
+	}
+	if err != nil {
+		if w.tasks, w.results, err = ensureLayout(ctx, js, &def); err != nil {
+			return nil, err
+		}
+	}
+	workers, err := js.KeyValue(ctx, workersBucket)
+	if err != nil {
+		if workers, err = ensureWorkersBucket(ctx, js, jetstream.FileStorage, 1); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := w.nc.Subscribe(cancelPrefix+w.build, w.onCancel); err != nil {
+		return nil, err
+	}
+	if _, err := w.nc.QueueSubscribe(maxDeliverSubj, "deco-maxdeliver", w.onMaxDeliver); err != nil {
+		return nil, err
+	}
+	fns := names()
+	var iters []jetstream.MessagesContext
+	for _, name := range fns {
+		cons, err := ensureConsumer(ctx, js, w.build, name, &def, false)
+		if err != nil {
+			return nil, err
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(slots))
+		if err != nil {
+			return nil, fmt.Errorf("pulling the calls of %s: %w", name, err)
+		}
+		iters = append(iters, it)
+		go w.pull(cons, it)
+	}
+	if err := w.nc.FlushWithContext(ctx); err != nil {
+		return nil, err
+	}
+	go w.announce(workers, len(fns), cap(w.slots))
+	return iters, nil
+}
+
+// pull takes the calls of one function as slots free up.
+func (w *worker) pull(cons jetstream.Consumer, it jetstream.MessagesContext) {
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			continue
+		}
+		beat := cons.CachedInfo().Config.AckWait / 3
+		if beat <= 0 {
+			beat = defaultAckWait / 3
+		}
+		w.wg.Add(1)
+		go w.run(msg, beat)
+	}
+}
+
+// run runs one call: heartbeats while it waits for a slot and while it
+// runs, writes its outcome with Create (the first outcome of a call wins),
+// then acks it.
+func (w *worker) run(msg jetstream.Msg, beat time.Duration) {
+	defer w.wg.Done()
+	h := msg.Headers()
+	key, name := h.Get(hdrKey), h.Get(hdrFunc)
+	if key == "" || name == "" {
+		msg.TermWithReason("deco: not a deco call")
+		return
+	}
+	stopBeat := make(chan struct{})
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		t := time.NewTicker(beat)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				msg.InProgress()
+			case <-stopBeat:
+				return
+			}
+		}
+	}()
+	defer func() { close(stopBeat); <-beatDone }()
+	w.slots <- struct{}{}
+	defer func() { <-w.slots }()
+
+	ctx, cancel := context.WithCancel(w.ctx)
+	defer cancel()
+	if !w.begin(key, name, h.Get(hdrCall), cancel) {
+		msg.Ack() // cancelled before it ran: nobody waits for it
+		return
+	}
+	defer w.end(key)
+	env := &envelope{worker: w.id, arg: h.Get(hdrArg)}
+	var timeout time.Duration
+	if v := h.Get(hdrTimeout); v != "" {
+		timeout, _ = time.ParseDuration(v)
+	}
+	type ran struct {
+		out    []byte
+		err    error
+		goexit bool
+	}
+	done := make(chan ran, 1)
+	w.executed.Add(1)
+	go func() {
+		returned := false
+		defer func() {
+			if !returned {
+				done <- ran{goexit: true}
+			}
+		}()
+		out, err := invoke(ctx, name, msg.Data())
+		returned = true
+		done <- ran{out: out, err: err}
+	}()
+	var timer <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case r := <-done:
+		switch {
+		case r.goexit:
+			env.kind = kindGoexit
+		case r.err != nil:
+			env.kind, env.msg = kindNotRun, r.err.Error()
+		default:
+			env.kind, env.outcome = kindOutcome, r.out
+		}
+	case <-timer:
+		cancel()
+		env.kind, env.timeout = kindTimedOut, timeout
+	}
+	ttl, err := time.ParseDuration(h.Get(hdrTTL))
+	if err != nil || ttl < time.Second {
+		ttl = ephemeralMaxTTL
+	}
+	if !w.write(key, env, ttl) {
+		return // the worker is stopping: the call goes to another one
+	}
+	actx, acancel := context.WithTimeout(w.ctx, 5*time.Second)
+	msg.DoubleAck(actx)
+	acancel()
+	if env.kind == kindTimedOut {
+		<-done // the task keeps its slot until it returns
+	}
+}
+
+// write stores env as key's outcome unless an outcome is there already,
+// retrying while the server is away. It reports false if the worker
+// stopped first.
+func (w *worker) write(key string, env *envelope, ttl time.Duration) bool {
+	v := env.encode()
+	wait := 50 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+		_, err := w.results.Create(ctx, key, v, jetstream.KeyTTL(ttl))
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
+			return true
+		}
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return false // the worker is ending
+		}
+		if !retryable(err) {
+			fmt.Fprintf(os.Stderr, "deco/cluster: worker %s: writing the outcome of %s: %v\n", w.id, key, err)
+			return false
+		}
+		select {
+		case <-w.ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// begin records a call as running; it reports false if the call was
+// cancelled before it started.
+func (w *worker) begin(key, name, call string, cancel context.CancelFunc) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.cancelled[key]; ok {
+		delete(w.cancelled, key)
+		return false
+	}
+	w.running[key] = &running{Func: name, Call: call, Key: key, Since: time.Now(), cancel: cancel}
+	return true
+}
+
+func (w *worker) end(key string) {
+	w.mu.Lock()
+	delete(w.running, key)
+	w.mu.Unlock()
+}
+
+// onCancel cancels a running call, or remembers the key for a minute in
+// case the call is about to start here.
+func (w *worker) onCancel(m *nats.Msg) {
+	key := string(m.Data)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r, ok := w.running[key]; ok {
+		r.cancel()
+		return
+	}
+	now := time.Now()
+	for k, t := range w.cancelled {
+		if now.Sub(t) > time.Minute {
+			delete(w.cancelled, k)
+		}
+	}
+	w.cancelled[key] = now
+}
+
+// maxDeliveries is the advisory JetStream sends when a call has been
+// delivered MaxDeliver times without an ack.
+type maxDeliveries struct {
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// onMaxDeliver answers a call that killed its workers MaxDeliver times
+// with an error outcome, and removes it from the stream (where a work
+// queue would keep it for ever). One worker of the queue group gets each
+// advisory.
+func (w *worker) onMaxDeliver(m *nats.Msg) {
+	var a maxDeliveries
+	if json.Unmarshal(m.Data, &a) != nil || a.Stream != tasksStream {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
+		defer cancel()
+		raw, err := w.tasks.GetMsg(ctx, a.StreamSeq)
+		if err != nil {
+			return // answered and removed already
+		}
+		key := raw.Header.Get(hdrKey)
+		if key == "" {
+			return
+		}
+		ttl, err := time.ParseDuration(raw.Header.Get(hdrTTL))
+		if err != nil || ttl < time.Second {
+			ttl = ephemeralMaxTTL
+		}
+		env := &envelope{kind: kindKilled, worker: w.id, arg: raw.Header.Get(hdrArg), deliveries: a.Deliveries}
+		if w.write(key, env, ttl) {
+			w.tasks.DeleteMsg(ctx, a.StreamSeq)
+		}
+	}()
+}
+
+// announce keeps the worker's entry in the workers bucket fresh.
+func (w *worker) announce(kv jetstream.KeyValue, funcs, slots int) {
+	host, _ := os.Hostname()
+	t := time.NewTicker(workersTTL / 3)
+	defer t.Stop()
+	for {
+		w.mu.Lock()
+		p := presence{ID: w.id, Host: host, PID: os.Getpid(), Build: w.build, Funcs: funcs, Slots: slots,
+			Started: w.started, Executed: w.executed.Load()}
+		for _, r := range w.running {
+			p.Running = append(p.Running, r)
+		}
+		w.mu.Unlock()
+		b, _ := json.Marshal(p)
+		ctx, cancel := context.WithTimeout(w.ctx, workersTTL/3)
+		kv.Put(ctx, w.key, b)
+		cancel()
+		select {
+		case <-t.C:
+		case <-w.ctx.Done():
+			return
+		}
+	}
+}
