@@ -37,6 +37,10 @@ import (
 // per type), and compiled once per type and receiver (a gob.Decoder kept
 // per type and definitions): a message carries them, but neither side pays
 // for them again, so every shape of call costs about what int→int does.
+// Types that hold interface values are the exception: gob sends the
+// definitions of a concrete type inside the value that first holds it,
+// once per encoder, so their messages stand alone only when each has an
+// encoder and a decoder of its own.
 const (
 	outResult  = 1 << 0
 	outOutcome = 1 << 1
@@ -190,6 +194,7 @@ func decodeOutcome[R any](out []byte, r *R) (*outcome, error) {
 // codec keeps gob's encoders and decoders of one type (see the format).
 type codec struct {
 	typ  reflect.Type
+	keep bool // kept encoders and decoders are safe: no interface values
 	mu   sync.Mutex
 	encs []*keptEncoder
 	decs map[string][]*keptDecoder // by the type definitions they have read
@@ -201,7 +206,7 @@ func codecOf(t reflect.Type) *codec {
 	if c, ok := codecs.Load(t); ok {
 		return c.(*codec)
 	}
-	c, _ := codecs.LoadOrStore(t, &codec{typ: t, decs: map[string][]*keptDecoder{}})
+	c, _ := codecs.LoadOrStore(t, &codec{typ: t, keep: !shapeOf(t).dynamic, decs: map[string][]*keptDecoder{}})
 	return c.(*codec)
 }
 
@@ -230,6 +235,11 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 // encode appends to b the type definitions of v and v itself, as a gob
 // stream that a fresh decoder reads.
 func (c *codec) encode(b []byte, v any) ([]byte, error) {
+	if !c.keep {
+		w := appendWriter{b: b}
+		err := gob.NewEncoder(&w).Encode(v)
+		return w.b, err
+	}
 	c.mu.Lock()
 	var e *keptEncoder
 	if n := len(c.encs); n > 0 {
@@ -272,6 +282,9 @@ type keptDecoder struct {
 
 // decode decodes the gob stream b (definitions, then one value) into p.
 func (c *codec) decode(b []byte, p any) error {
+	if !c.keep {
+		return gob.NewDecoder(&sliceReader{b: b}).Decode(p)
+	}
 	last := lastMessage(b)
 	if last < 0 {
 		return errors.New("malformed gob stream")
