@@ -121,3 +121,23 @@ func TestCallOfDescribesTheRunningCall(t *testing.T) {
 		t.Fatal("CallOf(Background) reported a call")
 	}
 }
+
+type privateJob struct {
+	Name   string
+	weight int
+}
+
+// A type that cannot cross fails the calls of a function DECO_EXECUTOR
+// moves, naming the field, instead of panicking while packages are
+// initialised.
+func TestAnEnvironmentExecutorRefusesTypesAtCallTime(t *testing.T) {
+	scheme := unique("test-types")
+	backend.RegisterExecutor(scheme, func(string) (backend.Executor, error) { return &countingExecutor{}, nil })
+	t.Setenv(EnvExecutor, scheme)
+	f := ConcurrentValue(func(j privateJob) int { return j.weight }, Name(unique("TestAnEnvironmentExecutorRefusesTypes")))
+	f.Go(privateJob{"a", 7})
+	_, err := f.Wait()
+	if err == nil || !strings.Contains(err.Error(), "field arg.weight is unexported") || !strings.Contains(err.Error(), EnvExecutor) {
+		t.Fatalf("err = %v, want the field and the variable named", err)
+	}
+}

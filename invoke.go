@@ -44,9 +44,13 @@ func invoke[A, R any](ctx context.Context, name string, fn func(context.Context,
 		}
 	}
 	if sh.mayAlias {
-		var orig A
-		if decodeValue(arg, &orig) == nil {
-			o.Lost = lostChange(reflect.ValueOf(&a).Elem(), reflect.ValueOf(&orig).Elem())
+		if len(arg) > 0 && arg[0] == valueRaw {
+			o.Lost = rawChange(reflect.ValueOf(&a).Elem(), arg)
+		} else {
+			var orig A
+			if decodeValue(arg, &orig) == nil {
+				o.Lost = lostChange(reflect.ValueOf(&a).Elem(), reflect.ValueOf(&orig).Elem())
+			}
 		}
 	}
 	for _, m := range recs {

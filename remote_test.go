@@ -178,3 +178,32 @@ func TestACallErrorKeepsItsFields(t *testing.T) {
 		t.Fatalf("err = %v (%#v)", err, ce)
 	}
 }
+
+var (
+	// changesSlice changes its argument in place, which the caller of a
+	// remote call cannot see.
+	changesSlice = deco.ConcurrentValue(func(xs []int64) int {
+		if len(xs) > 2 {
+			xs[2] = 7
+		}
+		return len(xs)
+	},
+		deco.Name("deco_test.changesSlice"), deco.On(viaBytes{}))
+	sumsText = deco.ConcurrentValue(func(s string) int { return len(s) },
+		deco.Name("deco_test.sumsText"), deco.On(viaBytes{}))
+)
+
+// Strings and slices of numbers cross in their raw form: the same values,
+// nil as nil, and in-place changes are still refused, naming the element.
+func TestFlatValuesCrossRawAndKeepTheirRules(t *testing.T) {
+	changesSlice.Go([]int64{1, 2, 3, 4})
+	changesSlice.Go(nil)
+	got, err := changesSlice.Wait()
+	if !errors.Is(err, deco.ErrLostMutation) || !strings.Contains(err.Error(), "arg[2]") || got[0] != 4 || got[1] != 0 {
+		t.Fatalf("got %v, %v; want call #0 refused for arg[2] and call #1 to see an empty slice", got, err)
+	}
+	sumsText.Go("héllo")
+	if got, err := sumsText.Wait(); err != nil || got[0] != len("héllo") {
+		t.Fatalf("a string: %v, %v", got, err)
+	}
+}

@@ -22,9 +22,10 @@ var ErrClosed = errors.New("process: the executor was closed")
 // WorkerError is the error of a call whose worker died while running it
 // — a panic that escaped the task (in a goroutine the task started),
 // os.Exit, a fatal runtime error such as concurrent map writes, a signal —
-// or was killed: by [Timeout] or by [Executor.Close]. The other calls are
+// or was ended: by [Timeout], by [Executor.Close], or for breaking the
+// protocol (Protocol says how). The other calls are
 // not affected, and a replacement worker starts (but not after Close).
-// [deco.Func.Wait] reports it inside a [deco.CallError].
+// [github.com/deco-go/deco.Func.Wait] reports it inside a [github.com/deco-go/deco.CallError].
 type WorkerError struct {
 	Func     string        // the function's name
 	Call     int           // the call's position in its batch or scope (backend.CallInfo.Index), or -1
@@ -45,7 +46,7 @@ func (e *WorkerError) Error() string {
 	fmt.Fprintf(&b, "process: %s call #%d", e.Func, e.Call)
 	switch {
 	case e.TimedOut:
-		fmt.Fprintf(&b, " ran past its %v timeout on worker %d (pid %d), which was killed", e.Timeout, e.Worker, e.PID)
+		fmt.Fprintf(&b, " ran past its %v timeout on worker %d (pid %d), which was ended", e.Timeout, e.Worker, e.PID)
 	case e.Closed:
 		fmt.Fprintf(&b, ": the executor was closed while worker %d (pid %d) ran the call", e.Worker, e.PID)
 	case e.Protocol != "":

@@ -66,11 +66,16 @@ func Retries(n int) Option {
 }
 
 // Timeout bounds how long a call may run on its worker, from when the
-// worker receives it (waiting for a free worker does not count). A call
-// past it fails with a *[WorkerError] whose TimedOut is set, which
-// [errors.Is] matches with [context.DeadlineExceeded]; its worker is
-// killed, and a replacement starts. Without it a call may run for ever.
-// Cost: a timer per call.
+// worker starts it (waiting for a free worker does not count). The
+// worker times each call itself: a call that runs past the timeout — that
+// call and no other — fails with a *[WorkerError] whose TimedOut is set,
+// which [errors.Is] matches with [context.DeadlineExceeded], and its
+// worker exits (the only way to stop the task); a replacement starts. A
+// worker that cannot report it (a stopped process) is killed by the
+// parent once the call has run for the timeout plus as much again (at
+// least 100 ms more). Calls that waited are never blamed. Without it a
+// call may run for ever. Cost: a timer per call, in the worker and in the
+// parent.
 func Timeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
