@@ -23,13 +23,13 @@ import (
 // belong to that scope instead.
 //
 // Memory. A call waiting in the queue takes about 120 bytes (the call and
-// its queue entry); once it has run, a batch keeps only its result slot
+// its queue entry); once it has run, a batch keeps only its result cell
 // (the size of R plus 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
 // million results until Wait, as they must for Wait to return them; with
-// [Queue] bounding the queue, that slot is all a batch holds per call. To
+// [Queue] bounding the queue, that cell is all a batch holds per call. To
 // run an unbounded producer in bounded memory, use [Func.Stream], which
-// keeps no slot per call.
+// keeps no cell per call.
 type Func[A, R any] struct {
 	fn   func(context.Context, A) (R, error)
 	core funcCore
@@ -82,28 +82,28 @@ func callOf[A, R any](c *callCore) *call[A, R] {
 }
 
 // funcBatch is the calls of a Func between two waits. It keeps what Wait
-// needs, not the calls: a slot per call for the result, and the keyed calls
+// needs, not the calls: a cell per call for the result, and the keyed calls
 // for their assignments. A call object is garbage as soon as it is done
 // (unless its Future is kept), which keeps the heap small and the garbage
 // collector idle during large batches.
 type funcBatch[A, R any] struct {
 	batch
 	n       int           // calls so far; guarded by the Func's mu
-	chunks  [][]slot[R]   // slot i is chunks[i/chunkSize][i%chunkSize]
+	chunks  [][]cell[R]   // cell i is chunks[i/chunkSize][i%chunkSize]
 	settled chan struct{} // closed when the wait that took the batch is over
 }
 
-// slot is where a call leaves its outcome for the batch. It holds no
+// cell is where a call leaves its result for the batch. It holds no
 // pointer of its own, so that the garbage collector need not scan the
-// slots of a large batch; a failed call is kept in batch.failures.
-type slot[R any] struct {
+// cells of a large batch; a failed call is kept in batch.failures.
+type cell[R any] struct {
 	value R
 	done  atomic.Bool // set after value and after the failure is recorded
 }
 
 const chunkSize = 256
 
-func (b *funcBatch[A, R]) slot(i int) *slot[R] { return &b.chunks[i/chunkSize][i%chunkSize] }
+func (b *funcBatch[A, R]) cell(i int) *cell[R] { return &b.chunks[i/chunkSize][i%chunkSize] }
 
 // call is one call of a Func: its argument, its result and its state, in
 // one allocation. *call is also the context.Context a ctx-shaped function
@@ -112,7 +112,7 @@ type call[A, R any] struct {
 	Future[R]
 	f    *Func[A, R]
 	arg  A
-	slot *slot[R] // nil inside a scope
+	cell *cell[R] // nil inside a scope or a stream
 }
 
 // Concurrent decorates fn, a function of one argument, so that its calls
@@ -370,9 +370,9 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		}
 		c.index = b.n
 		if b.n%chunkSize == 0 {
-			b.chunks = append(b.chunks, make([]slot[R], chunkSize))
+			b.chunks = append(b.chunks, make([]cell[R], chunkSize))
 		}
-		c.slot = b.slot(b.n)
+		c.cell = b.cell(b.n)
 		b.n++
 		if c.assign != nil {
 			b.assigns = append(b.assigns, &c.callCore)
@@ -532,7 +532,7 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 	}
 	var noArg A
 	c.arg = noArg // the call is over: let the argument go, though its slab lives on
-	if s := c.slot; s != nil {
+	if s := c.cell; s != nil {
 		s.value = c.value
 		s.done.Store(true)
 	}
@@ -731,7 +731,7 @@ func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
 	errs, firstPanic := b.settle(&f.core)
 	results := make([]R, b.n)
 	for i := range results {
-		results[i] = b.slot(i).value
+		results[i] = b.cell(i).value
 	}
 	f.release(b)
 	if firstPanic != nil {

@@ -34,7 +34,7 @@ type Future[R any] struct {
 // panics, since it would wait forever.
 func (f *Future[R]) Wait() (R, error) {
 	f.await()
-	err, pe := f.outcome()
+	err, pe := f.fault()
 	if pe != nil {
 		if !f.fn.panicAsError {
 			panic(pe)
@@ -95,8 +95,8 @@ func (c *callCore) parent() context.Context {
 	return nil
 }
 
-// outcome returns the call's error and panic; read them once it is done.
-func (c *callCore) outcome() (error, *PanicError) {
+// fault returns the call's error and panic; read them once it is done.
+func (c *callCore) fault() (error, *PanicError) {
 	if e := c.extra.Load(); e != nil {
 		return e.err, e.panicked
 	}
@@ -157,7 +157,7 @@ func (c *callCore) signalDone() {
 // failure reports the error a collector records for the call, or nil.
 func (c *callCore) failure() error {
 	var err error
-	cerr, pe := c.outcome()
+	cerr, pe := c.fault()
 	switch {
 	case pe != nil:
 		err = pe
