@@ -34,7 +34,6 @@ type Func[A, R any] struct {
 	fn   func(context.Context, A) (R, error)
 	core funcCore
 	orig func(context.Context, A) (R, error) // fn before an executor wraps it, for With
-	cfg  config
 
 	// mu guards cur. A function with a pool of its own uses the pool's
 	// mutex, so that starting a call takes one lock, not two.
@@ -49,17 +48,14 @@ type Func[A, R any] struct {
 // slabSize is how many calls one allocation holds.
 const slabSize = 64
 
-// funcCore is the part of a Func that does not depend on its types.
+// funcCore is the part of a Func that does not depend on its types: its
+// configuration, kept once (name, queue, failFast, panicError, progress,
+// recorder are the options' own), the pool its calls run in, its stats.
 type funcCore struct {
-	name         string
-	pool         *Pool
-	queue        int
-	failFast     bool
-	panicAsError bool
-	progress     func(Progress)
-	recorder     *Recorder
-	stats        counters
-	task         func(*callCore) task // the call a callCore of this function is part of
+	config       // as decorated; With starts from it
+	pool   *Pool // Shared's pool, or the function's own
+	stats  counters
+	task   func(*callCore) task // the call a callCore of this function is part of
 }
 
 // describe names the function in messages.
@@ -202,17 +198,8 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
-	f := &Func[A, R]{fn: fn, orig: fn, cfg: cfg}
-	f.core = funcCore{
-		task:         func(c *callCore) task { return callOf[A, R](c) },
-		name:         cfg.name,
-		pool:         cfg.pool,
-		queue:        cfg.queue,
-		failFast:     cfg.failFast,
-		panicAsError: cfg.panicError,
-		progress:     cfg.progress,
-		recorder:     cfg.recorder,
-	}
+	f := &Func[A, R]{fn: fn, orig: fn}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }}
 	if f.core.pool == nil {
 		limit := cfg.limit
 		if limit == 0 && cfg.executor != nil {
@@ -261,16 +248,16 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 // A [Name] among opts panics: the name is f's. Invalid options panic as in
 // [Concurrent]. Cost: one allocation, like decorating.
 func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
-	cfg := f.cfg
+	cfg := f.core.config
 	cfg.pool, cfg.limit = nil, 0 // a Limit or Shared in opts replaces f's
 	if err := cfg.apply(opts); err != nil {
 		panic("deco: With: " + strings.TrimPrefix(err.Error(), "deco: "))
 	}
-	if cfg.name != f.cfg.name {
-		panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, f.cfg.name))
+	if cfg.name != f.core.config.name {
+		panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, f.core.config.name))
 	}
 	if cfg.limit == 0 && cfg.pool == nil {
-		cfg.limit, cfg.pool = f.cfg.limit, f.cfg.pool
+		cfg.limit, cfg.pool = f.core.config.limit, f.core.config.pool
 	}
 	return build(f.orig, cfg)
 }

@@ -36,7 +36,7 @@ func (f *Future[R]) Wait() (R, error) {
 	f.await()
 	err, pe := f.fault()
 	if pe != nil {
-		if !f.fn.panicAsError {
+		if !f.fn.panicError {
 			panic(pe)
 		}
 		return f.value, pe

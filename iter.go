@@ -115,7 +115,7 @@ func (f *Func[A, R]) yieldSlot(b *funcBatch[A, R], i int, yield func(int, Result
 	s := b.cell(i)
 	var err error
 	if c := b.failure(i); c != nil {
-		if _, pe := c.fault(); pe != nil && !f.core.panicAsError {
+		if _, pe := c.fault(); pe != nil && !f.core.panicError {
 			panic(pe) // stream's deferred abandon ends the batch
 		}
 		err = c.failure()

@@ -86,7 +86,7 @@ func (f *Func[A, R]) Stream(args iter.Seq[A]) iter.Seq2[int, Result[R]] {
 			c := held[i]
 			delete(held, i)
 			err, pe := c.fault()
-			if pe != nil && !f.core.panicAsError {
+			if pe != nil && !f.core.panicError {
 				panic(pe) // the deferred stop waits for the running calls
 			}
 			if err != nil || pe != nil {
