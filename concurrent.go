@@ -31,8 +31,11 @@ type Func[A, R any] struct {
 	core funcCore
 	orig func(context.Context, A) (R, error) // fn before an executor wraps it, for With
 
-	// mu guards cur. A function with a pool of its own uses the pool's
-	// mutex, so that starting a call takes one lock, not two.
+	// mu guards cur and inflight. A private function — one with a pool of
+	// its own (no Shared) and an unbounded queue (no Queue), so that
+	// nothing else submits to its pool and submitting never blocks — uses
+	// the pool's mutex, so that starting a call takes one lock, not two:
+	// launch registers the call and pushes it under that one lock.
 	mu       *sync.Mutex
 	private  bool
 	cur      *funcBatch[A, R]
@@ -320,7 +323,8 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 			c.queued = nanotime()
 		}
 		if f.private && !b.stopped.Load() {
-			f.core.pool.pushLocked(c) // unlocks
+			f.core.pool.pushLocked(c) // f.mu is the pool's mutex
+			f.mu.Unlock()
 			return c
 		}
 		f.mu.Unlock()

@@ -67,11 +67,12 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 		p.mu.Lock()
 	}
 	p.pushLocked(t)
+	p.mu.Unlock()
 	return nil
 }
 
 // pushLocked queues t and makes sure a worker will run it. p.mu must be
-// held; pushLocked unlocks it.
+// held.
 func (p *Pool) pushLocked(t task) {
 	p.queue.push(t)
 	if p.spin > 0 {
@@ -80,7 +81,6 @@ func (p *Pool) pushLocked(t task) {
 		p.queued.Store(int64(p.queue.n))
 	}
 	p.dispatchLocked()
-	p.mu.Unlock()
 }
 
 // dispatchLocked makes sure someone will take the queued calls: a spinning
