@@ -269,6 +269,17 @@ func (c *callCore) panicError(r any) *PanicError {
 	return &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
 }
 
+// onAbort runs cleanup unless *returned is set: deferred, it cleans up
+// after code that never came back — it panicked past its frame, or its
+// goroutine called runtime.Goexit (t.FailNow). It is the one such handler
+// of the worker loop, the iterators, Stream and Synchronized; invoke, the
+// task boundary, recovers panics itself and turns a Goexit into errGoexit.
+func onAbort(returned *bool, cleanup func()) {
+	if !*returned {
+		cleanup()
+	}
+}
+
 var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goexit (t.FailNow or t.SkipNow in a task?)")
 
 // finish records the outcome and wakes whoever waits for the call. w is

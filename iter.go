@@ -45,13 +45,9 @@ func (f *Func[A, R]) stream(ordered bool, yield func(int, Result[R]) bool) {
 		return
 	}
 	over, looked := false, w != nil
-	defer func() {
-		if !over {
-			// The loop's body panicked (or called runtime.Goexit): end
-			// the batch as a break does, so that nothing stays parked.
-			f.abandon(b)
-		}
-	}()
+	// The loop's body panicked or called runtime.Goexit: end the batch as a
+	// break does, so that nothing stays parked.
+	defer onAbort(&over, func() { f.abandon(b) })
 	n := b.n
 	ch := make(chan int, n)
 	b.watch.Store(&ch)

@@ -129,19 +129,17 @@ func (p *Pool) popLocked() (task, bool) {
 func (p *Pool) work(w *worker) {
 	w.home = w
 	exited := false
-	defer func() {
-		unregisterWorker(w)
-		if !exited {
-			// A task called runtime.Goexit (invoke has failed its call):
-			// this goroutine is ending, so settle what it owes and hand
-			// the lane to a replacement that carries on with the queue.
-			w.settle()
-			p.mu.Lock()
-			p.busy--
-			p.mu.Unlock()
-			p.startWorker(&worker{pool: p, lane: w.lane})
-		}
-	}()
+	defer unregisterWorker(w)
+	defer onAbort(&exited, func() {
+		// A task called runtime.Goexit (invoke has failed its call):
+		// this goroutine is ending, so settle what it owes and hand the
+		// lane to a replacement that carries on with the queue.
+		w.settle()
+		p.mu.Lock()
+		p.busy--
+		p.mu.Unlock()
+		p.startWorker(&worker{pool: p, lane: w.lane})
+	})
 	p.mu.Lock()
 	for {
 		t, ok := p.popLocked()
