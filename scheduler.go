@@ -115,7 +115,11 @@ func (p *Pool) dispatchLocked() {
 func (p *Pool) popLocked() (task, bool) {
 	t, ok := p.queue.pop()
 	if ok {
-		p.queued.Store(int64(p.queue.n))
+		if p.spin > 0 {
+			// Only spinning workers read queued without the lock, and a
+			// worker sets it to 0 as it starts to spin.
+			p.queued.Store(int64(p.queue.n))
+		}
 		p.roomLocked()
 	}
 	return t, ok
@@ -129,8 +133,8 @@ func (p *Pool) popLocked() (task, bool) {
 func (p *Pool) work(w *worker) {
 	w.home = w
 	exited := false
-	defer unregisterWorker(w)
 	defer onAbort(&exited, func() {
+		unregisterWorker(w)
 		// A task called runtime.Goexit (invoke has failed its call):
 		// this goroutine is ending, so settle what it owes and hand the
 		// lane to a replacement that carries on with the queue.
@@ -186,6 +190,10 @@ func (p *Pool) work(w *worker) {
 		p.busy--
 	}
 	p.workers--
+	// Before quiet is closed: a wait that returns once the workers have
+	// left must find this goroutine on its very way out, blocked on
+	// nothing.
+	unregisterWorker(w)
 	// A worker that exits lends its lane to the next one, so lanes stay
 	// within [0, limit) and a timeline draws one row per slot.
 	p.lanes = append(p.lanes, w.lane)
