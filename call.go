@@ -218,9 +218,9 @@ func (c *call[A, R]) run(w *worker) {
 		stopCancel = c.mergeBatchContext()
 	}
 	h := w.home
-	h.stack = append(h.stack, frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
+	h.push(frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
 	err, pe := c.invoke()
-	h.stack = h.stack[:len(h.stack)-1]
+	h.depth--
 	if stopCancel != nil {
 		stopCancel()
 	}

@@ -67,7 +67,7 @@ func (f *Func[A, R]) checkSelfWait(op string) *worker {
 	if w == nil || b == nil {
 		return w
 	}
-	for _, fr := range w.stack {
+	for _, fr := range w.running() {
 		if fr.owner == uintptr(unsafe.Pointer(&b.batch)) {
 			panic(fmt.Sprintf("deco: Func.%s called from inside call #%d of %s, in the batch it would wait for: it would wait for itself; wait for the calls a call starts in a batch or scope of their own", op, fr.index, f.core.describe()))
 		}

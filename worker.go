@@ -12,7 +12,8 @@ type worker struct {
 	lane  int
 	id    int     // written into the goroutine's stack, see help.go
 	home  *worker // the goroutine's own worker; itself unless inline
-	stack []frame // calls running on this goroutine, innermost last; in home
+	stack []frame // calls running on this goroutine, innermost last, in stack[:depth]; in home
+	depth int
 	owner *batch
 	owed  int64
 	fc    *funcCore
@@ -29,6 +30,20 @@ type frame struct {
 	call, owner uintptr
 	index       int
 }
+
+// push records fr as running on w's goroutine. Growing aside, it writes
+// no pointer: a call pays no write barrier for it while the collector runs.
+func (w *worker) push(fr frame) {
+	if w.depth < len(w.stack) {
+		w.stack[w.depth] = fr
+	} else {
+		w.stack = append(w.stack, fr)
+	}
+	w.depth++
+}
+
+// running returns the calls running on w's goroutine, innermost last.
+func (w *worker) running() []frame { return w.stack[:w.depth] }
 
 // account counts a finished call of fc and owner; countDone is false when
 // the call was counted in fc's stats already.
