@@ -200,7 +200,7 @@ func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
 		fc.stats.addWall(b.last.Load() - b.first)
 	}
 	for _, c := range b.sortedFailures() {
-		if _, pe := c.outcome(); pe != nil && !b.panicAsError && !c.fn.panicAsError {
+		if _, pe := c.fault(); pe != nil && !b.panicAsError && !c.fn.panicError {
 			if firstPanic == nil {
 				firstPanic = pe
 			}
@@ -209,7 +209,7 @@ func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
 		errs = append(errs, c.failure())
 	}
 	for _, c := range b.assigns {
-		if err, pe := c.outcome(); c.state.Load() == stateDone && err == nil && pe == nil {
+		if err, pe := c.fault(); c.state.Load() == stateDone && err == nil && pe == nil {
 			c.assign.apply()
 		}
 	}

@@ -77,3 +77,35 @@ func TestFailFastCancelsTheRunningCallsContexts(t *testing.T) {
 		}
 	})
 }
+
+func TestFailFastStopsTheBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Int64
+		f := deco.ConcurrentErr(func(i int) error {
+			ran.Add(1)
+			time.Sleep(time.Millisecond)
+			if i == 0 {
+				return errOdd
+			}
+			return nil
+		}, deco.Limit(1), deco.FailFast())
+		for i := range 10 {
+			f.Go(i)
+		}
+		_, err := f.Wait()
+		if ran.Load() != 1 {
+			t.Fatalf("%d calls ran, want only the failing first one", ran.Load())
+		}
+		if !errors.Is(err, errOdd) || !errors.Is(err, deco.ErrCancelled) {
+			t.Fatalf("err = %v", err)
+		}
+		// The next batch starts afresh.
+		ran.Store(0)
+		for i := 1; i < 4; i++ {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil || ran.Load() != 3 {
+			t.Fatalf("next batch: %d ran, err %v", ran.Load(), err)
+		}
+	})
+}

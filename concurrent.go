@@ -2,14 +2,10 @@ package deco
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -25,21 +21,23 @@ import (
 // belong to that scope instead.
 //
 // Memory. A call waiting in the queue takes about 120 bytes (the call and
-// its queue entry); once it has run, a batch keeps only its result slot
+// its queue entry); once it has run, a batch keeps only its result cell
 // (the size of R plus 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
 // million results until Wait, as they must for Wait to return them; with
-// [Queue] bounding the queue, that slot is all a batch holds per call. To
+// [Queue] bounding the queue, that cell is all a batch holds per call. To
 // run an unbounded producer in bounded memory, use [Func.Stream], which
-// keeps no slot per call.
+// keeps no cell per call.
 type Func[A, R any] struct {
 	fn   func(context.Context, A) (R, error)
 	core funcCore
 	orig func(context.Context, A) (R, error) // fn before an executor wraps it, for With
-	cfg  config
 
-	// mu guards cur. A function with a pool of its own uses the pool's
-	// mutex, so that starting a call takes one lock, not two.
+	// mu guards cur and inflight. A private function — one with a pool of
+	// its own (no Shared) and an unbounded queue (no Queue), so that
+	// nothing else submits to its pool and submitting never blocks — uses
+	// the pool's mutex, so that starting a call takes one lock, not two:
+	// launch registers the call and pushes it under that one lock.
 	mu       *sync.Mutex
 	private  bool
 	cur      *funcBatch[A, R]
@@ -51,17 +49,14 @@ type Func[A, R any] struct {
 // slabSize is how many calls one allocation holds.
 const slabSize = 64
 
-// funcCore is the part of a Func that does not depend on its types.
+// funcCore is the part of a Func that does not depend on its types: its
+// configuration, kept once (name, queue, failFast, panicError, progress,
+// recorder are the options' own), the pool its calls run in, its stats.
 type funcCore struct {
-	name         string
-	pool         *Pool
-	queue        int
-	failFast     bool
-	panicAsError bool
-	progress     func(Progress)
-	recorder     *Recorder
-	stats        counters
-	task         func(*callCore) task // the call a callCore of this function is part of
+	config       // as decorated; With starts from it
+	pool   *Pool // Shared's pool, or the function's own
+	stats  counters
+	task   func(*callCore) task // the call a callCore of this function is part of
 }
 
 // describe names the function in messages.
@@ -70,51 +65,6 @@ func (fc *funcCore) describe() string {
 		return fmt.Sprintf("%q", fc.name)
 	}
 	return "an unnamed function"
-}
-
-// callOf returns the call that c is part of. Every callCore of a Func[A, R]
-// is the one in the Future of a call[A, R] (alone, or first in an
-// assignment), at a fixed offset: this finds the call from the core, so
-// that a waiter holding only the Future can run its call, without a
-// pointer back in every call.
-func callOf[A, R any](c *callCore) *call[A, R] {
-	var x call[A, R]
-	off := unsafe.Offsetof(x.Future) + unsafe.Offsetof(x.Future.callCore)
-	return (*call[A, R])(unsafe.Add(unsafe.Pointer(c), -int(off)))
-}
-
-// funcBatch is the calls of a Func between two waits. It keeps what Wait
-// needs, not the calls: a slot per call for the result, and the keyed calls
-// for their assignments. A call object is garbage as soon as it is done
-// (unless its Future is kept), which keeps the heap small and the garbage
-// collector idle during large batches.
-type funcBatch[A, R any] struct {
-	batch
-	n       int           // calls so far; guarded by the Func's mu
-	chunks  [][]slot[R]   // slot i is chunks[i/chunkSize][i%chunkSize]
-	settled chan struct{} // closed when the wait that took the batch is over
-}
-
-// slot is where a call leaves its outcome for the batch. It holds no
-// pointer of its own, so that the garbage collector need not scan the
-// slots of a large batch; a failed call is kept in batch.failures.
-type slot[R any] struct {
-	value R
-	done  atomic.Bool // set after value and after the failure is recorded
-}
-
-const chunkSize = 256
-
-func (b *funcBatch[A, R]) slot(i int) *slot[R] { return &b.chunks[i/chunkSize][i%chunkSize] }
-
-// call is one call of a Func: its argument, its result and its state, in
-// one allocation. *call is also the context.Context a ctx-shaped function
-// receives (see context.go).
-type call[A, R any] struct {
-	Future[R]
-	f    *Func[A, R]
-	arg  A
-	slot *slot[R] // nil inside a scope
 }
 
 // Concurrent decorates fn, a function of one argument, so that its calls
@@ -204,17 +154,8 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
-	f := &Func[A, R]{fn: fn, orig: fn, cfg: cfg}
-	f.core = funcCore{
-		task:         func(c *callCore) task { return callOf[A, R](c) },
-		name:         cfg.name,
-		pool:         cfg.pool,
-		queue:        cfg.queue,
-		failFast:     cfg.failFast,
-		panicAsError: cfg.panicError,
-		progress:     cfg.progress,
-		recorder:     cfg.recorder,
-	}
+	f := &Func[A, R]{fn: fn, orig: fn}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }}
 	if f.core.pool == nil {
 		limit := cfg.limit
 		if limit == 0 && cfg.executor != nil {
@@ -256,16 +197,16 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 // A [Name] among opts panics: the name is f's. Invalid options panic as in
 // [Concurrent]. Cost: one allocation, like decorating.
 func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
-	cfg := f.cfg
+	cfg := f.core.config
 	cfg.pool, cfg.limit = nil, 0 // a Limit or Shared in opts replaces f's
 	if err := cfg.apply(opts); err != nil {
 		panic("deco: With: " + strings.TrimPrefix(err.Error(), "deco: "))
 	}
-	if cfg.name != f.cfg.name {
-		panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, f.cfg.name))
+	if cfg.name != f.core.config.name {
+		panic(fmt.Sprintf("deco: With(Name(%q)): a function keeps its name (%q); decorate another function for another name", cfg.name, f.core.config.name))
 	}
 	if cfg.limit == 0 && cfg.pool == nil {
-		cfg.limit, cfg.pool = f.cfg.limit, f.cfg.pool
+		cfg.limit, cfg.pool = f.core.config.limit, f.core.config.pool
 	}
 	return build(f.orig, cfg)
 }
@@ -365,9 +306,9 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		}
 		c.index = b.n
 		if b.n%chunkSize == 0 {
-			b.chunks = append(b.chunks, make([]slot[R], chunkSize))
+			b.chunks = append(b.chunks, make([]cell[R], chunkSize))
 		}
-		c.slot = b.slot(b.n)
+		c.cell = b.cell(b.n)
 		b.n++
 		if c.assign != nil {
 			b.assigns = append(b.assigns, &c.callCore)
@@ -377,7 +318,8 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 			c.queued = nanotime()
 		}
 		if f.private && !b.stopped.Load() {
-			f.core.pool.pushLocked(c) // unlocks
+			f.core.pool.pushLocked(c) // f.mu is the pool's mutex
+			f.mu.Unlock()
 			return c
 		}
 		f.mu.Unlock()
@@ -396,198 +338,6 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 	}
 	return c
 }
-
-// newBatch opens a batch. f.mu must be held.
-func (f *Func[A, R]) newBatch() *funcBatch[A, R] {
-	b := &funcBatch[A, R]{}
-	b.failFast = f.core.failFast
-	if b.failFast {
-		b.ctx, b.cancel = context.WithCancelCause(context.Background())
-	}
-	b.first = nanotime()
-	if f.private {
-		f.core.pool.openBatchLocked()
-		b.pools = []*Pool{f.core.pool}
-	} else {
-		b.use(f.core.pool)
-	}
-	f.cur = b
-	active.add(f)
-	return b
-}
-
-func (c *call[A, R]) core() *callCore { return &c.callCore }
-
-// run executes the call on the current goroutine, which holds w's lane of
-// the call's pool, unless another goroutine has claimed it.
-func (c *call[A, R]) run(w *worker) {
-	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
-		return
-	}
-	c.lane = w.lane
-	if err := c.owner.startErr(c.parent()); err != nil {
-		c.finish(err, nil, nil, 0, 0)
-		return
-	}
-	fc := c.fn
-	if statsOn {
-		w.begin(fc, c.owner)
-	}
-	// The clock is read per call only for the sampled queue waits, a
-	// timeline and a scope's stats; a function's run times are summed per
-	// streak by the worker.
-	timing := c.owner.timing
-	var start, end int64
-	if c.queued != 0 || fc.recorder != nil || timing != nil {
-		start = nanotime()
-		if c.queued != 0 {
-			fc.stats.queueWait.add(start - c.queued)
-		}
-	}
-	if timing != nil {
-		timing.enter(start - c.queued)
-	}
-	var stopCancel func() bool
-	if c.owner.failFast && !c.owner.scoped {
-		stopCancel = c.mergeBatchContext()
-	}
-	h := w.home
-	h.stack = append(h.stack, frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
-	err, pe := c.invoke()
-	h.stack = h.stack[:len(h.stack)-1]
-	if stopCancel != nil {
-		stopCancel()
-	}
-	if fc.recorder != nil || timing != nil {
-		end = nanotime()
-	}
-	if timing != nil {
-		timing.leave(end - start)
-	}
-	c.finish(err, pe, w, start, end)
-}
-
-// invoke calls the function, turning a panic into a *PanicError carrying
-// the panicking goroutine's stack, and a runtime.Goexit (t.FailNow in a
-// task) into an error, so that neither escapes the worker.
-func (c *call[A, R]) invoke() (err error, pe *PanicError) {
-	normal := false
-	defer func() {
-		if normal {
-			return
-		}
-		if r := recover(); r != nil {
-			if remotePE, ok := r.(*PanicError); ok && remotePE.remote {
-				// A panic in another process, re-raised by remote: it
-				// carries the task's own stack already.
-				remotePE.Index = c.index
-				pe = remotePE
-				return
-			}
-			pe = c.panicError(r)
-			return
-		}
-		// runtime.Goexit: the goroutine is ending. Finish the call here
-		// and let the worker's own deferred recovery replace it.
-		c.finish(errGoexit, nil, nil, 0, 0)
-	}()
-	c.value, err = c.f.fn(c, c.arg)
-	normal = true
-	return err, nil
-}
-
-// panicError wraps r, recovered from a panic in the call's task or in a
-// callback about it, with the stack of the goroutine that panicked: call
-// it in the deferred function that recovered.
-func (c *callCore) panicError(r any) *PanicError {
-	return &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
-}
-
-var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goexit (t.FailNow or t.SkipNow in a task?)")
-
-// finish records the outcome and wakes whoever waits for the call. w is
-// the worker that ran it, which then owes the batch its count, or nil for
-// a call that did not run on a worker: it is counted at once. start and
-// end are the call's clock readings when it was timed, else 0.
-func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int64) {
-	if err != nil || pe != nil {
-		e := c.ext()
-		e.err, e.panicked = err, pe
-		c.owner.failed(&c.callCore)
-	}
-	fc := c.fn
-	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
-	if fc.progress != nil {
-		// Before the call is done, so that a panic in the callback is the
-		// call's outcome, reported like a task's panic.
-		c.reportProgress(err != nil || pe != nil)
-	}
-	if fc.recorder != nil {
-		fc.recorder.record(&c.callCore, start, end)
-	}
-	var noArg A
-	c.arg = noArg // the call is over: let the argument go, though its slab lives on
-	if s := c.slot; s != nil {
-		s.value = c.value
-		s.done.Store(true)
-	}
-	c.signalDone()
-	if ch := c.owner.watch.Load(); ch != nil {
-		*ch <- c.index
-	}
-	if w == nil {
-		c.owner.done()
-		return
-	}
-	w.account(fc, c.owner, fc.progress == nil)
-}
-
-// reportProgress calls the OnProgress callback. A panic in it fails the
-// call with a *PanicError, unless the call panicked already; failed tells
-// whether the call had failed before.
-func (c *call[A, R]) reportProgress(failed bool) {
-	fc := c.fn
-	defer func() {
-		r := recover()
-		if r == nil {
-			return
-		}
-		e := c.ext()
-		if e.panicked != nil {
-			return
-		}
-		e.panicked = c.panicError(r)
-		fc.stats.panicked.Add(1)
-		if !failed {
-			fc.stats.failed.Add(1)
-			c.owner.failed(&c.callCore)
-		}
-	}()
-	s := &fc.stats
-	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.f.startedCalls(), Failed: s.failed.Load()})
-}
-
-// mergeBatchContext makes the context the call sees while it runs done
-// when its FailFast batch fails, too, not only when the caller's context
-// is done (errgroup's WithContext). A call without a context of its own
-// sees the batch's context already. The returned function ends the merge.
-func (c *call[A, R]) mergeBatchContext() func() bool {
-	parent := c.parent()
-	if parent == nil || c.owner.ctx == nil {
-		return nil
-	}
-	ctx, cancel := context.WithCancelCause(parent)
-	batchCtx := c.owner.ctx
-	stop := context.AfterFunc(batchCtx, func() { cancel(context.Cause(batchCtx)) })
-	c.ext().running = ctx
-	return func() bool {
-		stop()
-		cancel(errCallReturned)
-		return true
-	}
-}
-
-var errCallReturned = errors.New("deco: the call has returned")
 
 // Wait blocks until every call of f's current batch is done, then returns
 // their results in call order — the order of the Go calls, whatever order
@@ -618,127 +368,6 @@ func (f *Func[A, R]) Wait() ([]R, error) {
 	}
 	b.waitAs(w)
 	return f.collect(b)
-}
-
-// checkSelfWait panics if the calling goroutine runs a call of f's current
-// batch, which a wait for that batch would wait for forever. It reads the
-// stack (see help.go) only when the batch has calls not done yet, which a
-// wait blocks for anyway, and returns the goroutine's worker, or nil.
-func (f *Func[A, R]) checkSelfWait(op string) *worker {
-	f.mu.Lock()
-	b := f.cur
-	unfinished := b != nil && int64(b.n)+b.pending.Load() > 0
-	f.mu.Unlock()
-	if !unfinished && len(f.waiting()) == 0 {
-		return nil
-	}
-	w := currentWorker()
-	if w == nil || b == nil {
-		return w
-	}
-	for _, fr := range w.stack {
-		if fr.owner == uintptr(unsafe.Pointer(&b.batch)) {
-			panic(fmt.Sprintf("deco: Func.%s called from inside call #%d of %s, in the batch it would wait for: it would wait for itself; wait for the calls a call starts in a batch or scope of their own", op, fr.index, f.core.describe()))
-		}
-	}
-	return w
-}
-
-// take detaches the current batch so that later calls start a new one.
-func (f *Func[A, R]) take() *funcBatch[A, R] {
-	f.mu.Lock()
-	b := f.cur
-	f.cur = nil
-	if b != nil {
-		f.core.stats.calls.Add(int64(b.n))
-		b.settled = make(chan struct{})
-		f.inflight = append(f.inflight, b)
-	}
-	f.mu.Unlock()
-	if b != nil {
-		active.remove(f)
-		b.seal(b.n)
-	}
-	return b
-}
-
-// waiting returns the channels of the batches other waits have taken and
-// not yet settled.
-func (f *Func[A, R]) waiting() []chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var chs []chan struct{}
-	for _, b := range f.inflight {
-		chs = append(chs, b.settled)
-	}
-	return chs
-}
-
-// awaitOthers blocks until the batches other waits have taken are over.
-func (f *Func[A, R]) awaitOthers(w *worker) {
-	for _, ch := range f.waiting() {
-		if w != nil {
-			helpWait(w, ch)
-		} else {
-			<-ch
-		}
-	}
-}
-
-// release ends b's wait: later waits no longer wait for it.
-func (f *Func[A, R]) release(b *funcBatch[A, R]) {
-	f.mu.Lock()
-	for i, x := range f.inflight {
-		if x == b {
-			f.inflight = append(f.inflight[:i], f.inflight[i+1:]...)
-			break
-		}
-	}
-	f.mu.Unlock()
-	close(b.settled)
-}
-
-// pendingCalls reports the calls of the open batch, for Stats.
-func (f *Func[A, R]) pendingCalls() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.cur == nil {
-		return 0
-	}
-	return int64(f.cur.n)
-}
-
-// startedCalls reports every call started so far, waited or not.
-func (f *Func[A, R]) startedCalls() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := f.core.stats.calls.Load()
-	if f.cur != nil {
-		n += int64(f.cur.n)
-	}
-	return n
-}
-
-// collect turns a finished batch into results, applies its assignments and
-// releases its pool. It re-panics with the first panic unless panics are
-// errors.
-func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
-	errs, firstPanic := b.settle(&f.core)
-	results := make([]R, b.n)
-	for i := range results {
-		results[i] = b.slot(i).value
-	}
-	f.release(b)
-	if firstPanic != nil {
-		panic(firstPanic)
-	}
-	return results, errors.Join(errs...)
-}
-
-// waitAny is Wait without the results, for WaitAll.
-func (f *Func[A, R]) waitAny() error {
-	_, err := f.Wait()
-	return err
 }
 
 // site is where a function is decorated: the first caller outside this

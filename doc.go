@@ -35,7 +35,7 @@
 // Limits. A function runs at most [Limit] calls at once, by default
 // runtime.GOMAXPROCS(0), one per core. [Shared] lets functions share one
 // [Pool] and its limit. Extra calls wait in an unbounded queue, so Go never
-// blocks, unless [Queue] bounds it. A batch keeps a result slot per call
+// blocks, unless [Queue] bounds it. A batch keeps a result cell per call
 // until it is waited (see [Func] for the bytes); [Func.Stream] runs an
 // unbounded producer in memory bounded by the limit.
 //

@@ -373,6 +373,26 @@ func ExampleNewPool() {
 	// Output: 2 true
 }
 
+// A call that waits for calls it started lends them its slot: at a limit
+// of one, fib's calls wait for their children's Futures without a
+// deadlock, one call running at a time.
+func ExamplePool_nestedWaits() {
+	var fib *deco.Func[int, int]
+	fib = deco.ConcurrentValue(func(n int) int {
+		if n < 2 {
+			return n
+		}
+		a, b := fib.Go(n-1), fib.Go(n-2)
+		x, _ := a.Wait()
+		y, _ := b.Wait()
+		return x + y
+	}, deco.Limit(1))
+	v, _ := fib.Go(10).Wait()
+	deco.WaitAll() // the children's batches
+	fmt.Println(v)
+	// Output: 55
+}
+
 func ExampleLimit() {
 	fetch := deco.Concurrent(func(string) {}, deco.Limit(20)) // deco's processes=20
 	fetch.Go("https://example.org")

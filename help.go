@@ -186,7 +186,7 @@ func currentWorker() *worker {
 
 // runs reports whether c is running on w's goroutine, beneath the caller.
 func (w *worker) runs(c *callCore) bool {
-	for _, fr := range w.stack {
+	for _, fr := range w.running() {
 		if fr.call == uintptr(unsafe.Pointer(c)) {
 			return true
 		}

@@ -45,13 +45,9 @@ func (f *Func[A, R]) stream(ordered bool, yield func(int, Result[R]) bool) {
 		return
 	}
 	over, looked := false, w != nil
-	defer func() {
-		if !over {
-			// The loop's body panicked (or called runtime.Goexit): end
-			// the batch as a break does, so that nothing stays parked.
-			f.abandon(b)
-		}
-	}()
+	// The loop's body panicked or called runtime.Goexit: end the batch as a
+	// break does, so that nothing stays parked.
+	defer onAbort(&over, func() { f.abandon(b) })
 	n := b.n
 	ch := make(chan int, n)
 	b.watch.Store(&ch)
@@ -81,7 +77,7 @@ func (f *Func[A, R]) stream(ordered bool, yield func(int, Result[R]) bool) {
 		f.abandon(b)
 	}
 	for i := range n {
-		if b.slot(i).done.Load() && !emit(i) {
+		if b.cell(i).done.Load() && !emit(i) {
 			stop()
 			return
 		}
@@ -112,10 +108,10 @@ func (f *Func[A, R]) stream(ordered bool, yield func(int, Result[R]) bool) {
 
 // yieldSlot yields call i of b, re-panicking for a panicked call.
 func (f *Func[A, R]) yieldSlot(b *funcBatch[A, R], i int, yield func(int, Result[R]) bool) bool {
-	s := b.slot(i)
+	s := b.cell(i)
 	var err error
 	if c := b.failure(i); c != nil {
-		if _, pe := c.outcome(); pe != nil && !f.core.panicAsError {
+		if _, pe := c.fault(); pe != nil && !f.core.panicError {
 			panic(pe) // stream's deferred abandon ends the batch
 		}
 		err = c.failure()

@@ -26,7 +26,7 @@ type span struct {
 }
 
 func (r *Recorder) record(c *callCore, start, end int64) {
-	err, pe := c.outcome()
+	err, pe := c.fault()
 	r.mu.Lock()
 	r.spans = append(r.spans, span{
 		name: c.fn.name, index: c.index, lane: c.lane,

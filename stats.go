@@ -98,7 +98,7 @@ type counters struct {
 // record counts a finished call: its failure at once, and, if countDone,
 // the call itself (otherwise its worker counts it when it settles).
 func (s *counters) record(c *callCore, countDone bool) {
-	if err, pe := c.outcome(); pe != nil {
+	if err, pe := c.fault(); pe != nil {
 		s.panicked.Add(1)
 		s.failed.Add(1)
 	} else if err != nil {
@@ -207,7 +207,7 @@ func (s *scope) stats(took int64) Stats {
 		if c.state.Load() == stateDone {
 			st.Done++
 		}
-		err, pe := c.outcome()
+		err, pe := c.fault()
 		if pe != nil {
 			st.Panicked++
 		}

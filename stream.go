@@ -43,12 +43,11 @@ func (f *Func[A, R]) Stream(args iter.Seq[A]) iter.Seq2[int, Result[R]] {
 		looked := false
 		over := false
 		defer func() {
-			if !over { // a break or a panic: stop, and wait for what runs
-				b.stop(errStopped)
-			}
 			b.waitAs(w)
 			b.settle(&f.core) // the stream has yielded the failures
 		}()
+		// A break, a panic or a Goexit: stop, and wait for what runs.
+		defer onAbort(&over, func() { b.stop(errStopped) })
 		n, exhausted := 0, false
 		for {
 			for !exhausted && len(held) < window && !b.stopped.Load() {
@@ -85,8 +84,8 @@ func (f *Func[A, R]) Stream(args iter.Seq[A]) iter.Seq2[int, Result[R]] {
 			}
 			c := held[i]
 			delete(held, i)
-			err, pe := c.outcome()
-			if pe != nil && !f.core.panicAsError {
+			err, pe := c.fault()
+			if pe != nil && !f.core.panicError {
 				panic(pe) // the deferred stop waits for the running calls
 			}
 			if err != nil || pe != nil {

@@ -19,7 +19,8 @@ import (
 // Synchronized, before it returns, so the later call wins a key. If a call
 // panicked, Synchronized re-panics with its *[PanicError] after every call
 // is done, unless [PanicAsError] is given; a panic in body itself is
-// re-raised after the calls are done too.
+// re-raised after the calls are done too, and a body that ends its
+// goroutine with runtime.Goexit (t.FailNow) still waits for them.
 //
 // The scope's context is cancelled when Synchronized returns, and, under
 // [FailFast], at the first failure: calls not yet started then never start.
@@ -55,6 +56,14 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	s.scoped = true
 	s.first = nanotime()
 
+	// A body that ends its goroutine (runtime.Goexit) still leaves no call
+	// unwaited and no pool open.
+	returned := false
+	defer onAbort(&returned, func() {
+		s.wait(currentWorker())
+		s.settle(nil)
+		s.cancel(errScopeDone)
+	})
 	var bodyPanic any
 	bodyErr := func() (err error) {
 		defer func() {
@@ -64,6 +73,7 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 		}()
 		return body(&scopeContext{Context: s.ctx, s: s})
 	}()
+	returned = true
 	var w *worker
 	if s.pending.Load() > 0 {
 		w = currentWorker() // only a wait that blocks reads the stack

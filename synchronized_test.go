@@ -3,6 +3,7 @@ package deco_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -264,4 +265,31 @@ func TestAContextKeptFromAFinishedScopeFailsClearly(t *testing.T) {
 	f.Go(2)
 	f.Wait()
 	checkNoWorkers(t, "after a call with a kept scope context")
+}
+
+// TestGoexitInASynchronizedBodyStillWaitsForItsCalls: a body that ends its
+// goroutine (t.FailNow in a test) leaves no call unwaited and no worker
+// parked.
+func TestGoexitInASynchronizedBodyStillWaitsForItsCalls(t *testing.T) {
+	var ran atomic.Int64
+	f := deco.ConcurrentCtx(func(context.Context, int) {
+		time.Sleep(time.Millisecond)
+		ran.Add(1)
+	}, deco.Limit(2))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		deco.Synchronized(context.Background(), func(ctx context.Context) error {
+			for i := range 4 {
+				f.GoContext(ctx, i)
+			}
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	<-done
+	if ran.Load() != 4 {
+		t.Fatalf("the goroutine ended with %d of 4 calls done", ran.Load())
+	}
+	checkNoWorkers(t, "after a Goexit in a scope's body")
 }

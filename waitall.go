@@ -48,7 +48,10 @@ func (a *activeSet) any() waiter {
 // calls may be left unwaited; afterwards no worker goroutine remains unless
 // new calls were started meanwhile. A call that panicked re-panics here,
 // as in [Func.Wait]. Calls inside [Synchronized] scopes are always waited
-// by their scope and are not WaitAll's concern.
+// by their scope and are not WaitAll's concern. Called from inside a
+// running call, WaitAll lends the call's slot as every wait does (see
+// [Pool]), and panics if it reaches the batch of that very call, which it
+// would wait for forever.
 func WaitAll() error {
 	var errs []error
 	for w := active.any(); w != nil; w = active.any() {

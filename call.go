@@ -1,0 +1,367 @@
+package deco
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Call states. A call is claimed (queued → running) exactly once, by a
+// worker or by a goroutine that runs it inline while waiting for it.
+const (
+	stateQueued uint32 = iota
+	stateRunning
+	stateDone
+)
+
+// callCore is the part of a call that does not depend on its types. It
+// holds what every call needs; what few calls need (a context, a failure,
+// a waiter) lives in callExtra, allocated on first use, which keeps a call
+// at 96 bytes: the allocation is the largest cost of starting a call.
+type callCore struct {
+	state  atomic.Uint32
+	index  int
+	lane   int
+	fn     *funcCore
+	owner  *batch
+	assign assigner // set by Assign and AssignTo, else nil
+	queued int64    // nanotime when submitted, for sampled calls; else 0
+	extra  atomic.Pointer[callExtra]
+}
+
+// callExtra is the rarely needed part of a call.
+type callExtra struct {
+	parent   context.Context // the context given to GoContext
+	running  context.Context // parent merged with a FailFast batch's, while the call runs
+	err      error
+	panicked *PanicError
+	waiter   atomic.Pointer[chan struct{}] // closed when the call is done
+}
+
+// ext returns the call's extra part, making it if needed.
+func (c *callCore) ext() *callExtra {
+	if e := c.extra.Load(); e != nil {
+		return e
+	}
+	e := new(callExtra)
+	if c.extra.CompareAndSwap(nil, e) {
+		return e
+	}
+	return c.extra.Load()
+}
+
+// parent returns the context given to GoContext, or nil.
+func (c *callCore) parent() context.Context {
+	if e := c.extra.Load(); e != nil {
+		return e.parent
+	}
+	return nil
+}
+
+// fault returns the call's error and panic; read them once it is done.
+func (c *callCore) fault() (error, *PanicError) {
+	if e := c.extra.Load(); e != nil {
+		return e.err, e.panicked
+	}
+	return nil, nil
+}
+
+// await blocks until the call is done. A waiter that holds a slot runs the
+// call itself if it is still queued in its pool, and helps its pool while
+// it waits (help.go); it finds that out only here, on the slow path.
+func (c *callCore) await() {
+	if c.state.Load() == stateDone {
+		return
+	}
+	w := currentWorker()
+	if w != nil && c.fn.pool == w.pool && c.state.Load() == stateQueued {
+		if t := c.fn.task(c); t != nil {
+			runInline(t, w)
+		}
+	}
+	c.awaitAs(w)
+}
+
+// awaitAs blocks until the call is done; w is the calling goroutine's
+// worker, or nil. A call running beneath the waiter on its own goroutine
+// can never finish first: that is a wait for oneself, and it panics.
+func (c *callCore) awaitAs(w *worker) {
+	if c.state.Load() == stateDone {
+		return
+	}
+	if w != nil && w.runs(c) {
+		panic(fmt.Sprintf("deco: Future.Wait inside its own call (call #%d of %s): it would wait forever", c.index, c.fn.describe()))
+	}
+	e := c.ext()
+	ch := make(chan struct{})
+	if !e.waiter.CompareAndSwap(nil, &ch) {
+		ch = *e.waiter.Load()
+	}
+	if c.state.Load() == stateDone {
+		return
+	}
+	if w != nil {
+		helpWait(w, ch)
+		return
+	}
+	<-ch
+}
+
+// signalDone publishes the finished state and wakes a Future waiter.
+func (c *callCore) signalDone() {
+	c.state.Store(stateDone)
+	if e := c.extra.Load(); e != nil {
+		if w := e.waiter.Load(); w != nil {
+			close(*w)
+		}
+	}
+}
+
+// failure reports the error a collector records for the call, or nil.
+func (c *callCore) failure() error {
+	var err error
+	cerr, pe := c.fault()
+	switch {
+	case pe != nil:
+		err = pe
+	case cerr != nil:
+		err = cerr
+	default:
+		return nil
+	}
+	var key any
+	if c.assign != nil {
+		key = c.assign.key()
+	}
+	return &CallError{Func: c.fn.name, Index: c.index, Key: key, Err: err}
+}
+
+type taskKey struct{}
+
+// runningCall returns the call whose task context ctx is or derives from.
+func runningCall(ctx context.Context) *callCore {
+	if ctx == nil {
+		return nil
+	}
+	c, _ := ctx.Value(taskKey{}).(*callCore)
+	if c != nil && c.state.Load() != stateRunning {
+		return nil // a context kept after its call finished
+	}
+	return c
+}
+
+// nanotime reads the clock in nanoseconds. It is the wall clock rather than
+// time.Since(a package-level origin) so that readings taken inside a
+// testing/synctest bubble, whose clock is fake, can be subtracted from each
+// other; every duration deco computes subtracts two readings taken in the
+// same place, and negative ones (a clock step) are dropped.
+func nanotime() int64 { return time.Now().UnixNano() }
+
+// callOf returns the call that c is part of. Every callCore of a Func[A, R]
+// is the one in the Future of a call[A, R] (alone, or first in an
+// assignment), at a fixed offset: this finds the call from the core, so
+// that a waiter holding only the Future can run its call, without a
+// pointer back in every call.
+func callOf[A, R any](c *callCore) *call[A, R] {
+	var x call[A, R]
+	off := unsafe.Offsetof(x.Future) + unsafe.Offsetof(x.Future.callCore)
+	return (*call[A, R])(unsafe.Add(unsafe.Pointer(c), -int(off)))
+}
+
+// call is one call of a Func: its argument, its result and its state, in
+// one allocation. *call is also the context.Context a ctx-shaped function
+// receives (see context.go).
+type call[A, R any] struct {
+	Future[R]
+	f    *Func[A, R]
+	arg  A
+	cell *cell[R] // nil inside a scope or a stream
+}
+
+func (c *call[A, R]) core() *callCore { return &c.callCore }
+
+// run executes the call on the current goroutine, which holds w's lane of
+// the call's pool, unless another goroutine has claimed it.
+func (c *call[A, R]) run(w *worker) {
+	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
+		return
+	}
+	c.lane = w.lane
+	if err := c.owner.startErr(c.parent()); err != nil {
+		c.finish(err, nil, nil, 0, 0)
+		return
+	}
+	fc := c.fn
+	if statsOn {
+		w.begin(fc, c.owner)
+	}
+	// The clock is read per call only for the sampled queue waits, a
+	// timeline and a scope's stats; a function's run times are summed per
+	// streak by the worker.
+	timing := c.owner.timing
+	var start, end int64
+	if c.queued != 0 || fc.recorder != nil || timing != nil {
+		start = nanotime()
+		if c.queued != 0 {
+			fc.stats.queueWait.add(start - c.queued)
+		}
+	}
+	if timing != nil {
+		timing.enter(start - c.queued)
+	}
+	var stopCancel func() bool
+	if c.owner.failFast && !c.owner.scoped {
+		stopCancel = c.mergeBatchContext()
+	}
+	h := w.home
+	h.push(frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
+	err, pe := c.invoke()
+	h.depth--
+	if stopCancel != nil {
+		stopCancel()
+	}
+	if fc.recorder != nil || timing != nil {
+		end = nanotime()
+	}
+	if timing != nil {
+		timing.leave(end - start)
+	}
+	c.finish(err, pe, w, start, end)
+}
+
+// invoke calls the function, turning a panic into a *PanicError carrying
+// the panicking goroutine's stack, and a runtime.Goexit (t.FailNow in a
+// task) into an error, so that neither escapes the worker.
+func (c *call[A, R]) invoke() (err error, pe *PanicError) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			if remotePE, ok := r.(*PanicError); ok && remotePE.remote {
+				// A panic in another process, re-raised by remote: it
+				// carries the task's own stack already.
+				remotePE.Index = c.index
+				pe = remotePE
+				return
+			}
+			pe = c.panicError(r)
+			return
+		}
+		// runtime.Goexit: the goroutine is ending. Finish the call here
+		// and let the worker's own deferred recovery replace it.
+		c.finish(errGoexit, nil, nil, 0, 0)
+	}()
+	c.value, err = c.f.fn(c, c.arg)
+	normal = true
+	return err, nil
+}
+
+// panicError wraps r, recovered from a panic in the call's task or in a
+// callback about it, with the stack of the goroutine that panicked: call
+// it in the deferred function that recovered.
+func (c *callCore) panicError(r any) *PanicError {
+	return &PanicError{Func: c.fn.name, Index: c.index, Value: r, Stack: debug.Stack()}
+}
+
+// onAbort runs cleanup unless *returned is set: deferred, it cleans up
+// after code that never came back — it panicked past its frame, or its
+// goroutine called runtime.Goexit (t.FailNow). It is the one such handler
+// of the worker loop, the iterators, Stream and Synchronized; invoke, the
+// task boundary, recovers panics itself and turns a Goexit into errGoexit.
+func onAbort(returned *bool, cleanup func()) {
+	if !*returned {
+		cleanup()
+	}
+}
+
+var errGoexit = errors.New("deco: the call ended its goroutine with runtime.Goexit (t.FailNow or t.SkipNow in a task?)")
+
+// finish records the outcome and wakes whoever waits for the call. w is
+// the worker that ran it, which then owes the batch its count, or nil for
+// a call that did not run on a worker: it is counted at once. start and
+// end are the call's clock readings when it was timed, else 0.
+func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int64) {
+	if err != nil || pe != nil {
+		e := c.ext()
+		e.err, e.panicked = err, pe
+		c.owner.failed(&c.callCore)
+	}
+	fc := c.fn
+	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
+	if fc.progress != nil {
+		// Before the call is done, so that a panic in the callback is the
+		// call's outcome, reported like a task's panic.
+		c.reportProgress(err != nil || pe != nil)
+	}
+	if fc.recorder != nil {
+		fc.recorder.record(&c.callCore, start, end)
+	}
+	var noArg A
+	c.arg = noArg // the call is over: let the argument go, though its slab lives on
+	if s := c.cell; s != nil {
+		s.value = c.value
+		s.done.Store(true)
+	}
+	c.signalDone()
+	if ch := c.owner.watch.Load(); ch != nil {
+		*ch <- c.index
+	}
+	if w == nil {
+		c.owner.done()
+		return
+	}
+	w.account(fc, c.owner, fc.progress == nil)
+}
+
+// reportProgress calls the OnProgress callback. A panic in it fails the
+// call with a *PanicError, unless the call panicked already; failed tells
+// whether the call had failed before.
+func (c *call[A, R]) reportProgress(failed bool) {
+	fc := c.fn
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		e := c.ext()
+		if e.panicked != nil {
+			return
+		}
+		e.panicked = c.panicError(r)
+		fc.stats.panicked.Add(1)
+		if !failed {
+			fc.stats.failed.Add(1)
+			c.owner.failed(&c.callCore)
+		}
+	}()
+	s := &fc.stats
+	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.f.startedCalls(), Failed: s.failed.Load()})
+}
+
+// mergeBatchContext makes the context the call sees while it runs done
+// when its FailFast batch fails, too, not only when the caller's context
+// is done (errgroup's WithContext). A call without a context of its own
+// sees the batch's context already. The returned function ends the merge.
+func (c *call[A, R]) mergeBatchContext() func() bool {
+	parent := c.parent()
+	if parent == nil || c.owner.ctx == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	batchCtx := c.owner.ctx
+	stop := context.AfterFunc(batchCtx, func() { cancel(context.Cause(batchCtx)) })
+	c.ext().running = ctx
+	return func() bool {
+		stop()
+		cancel(errCallReturned)
+		return true
+	}
+}
+
+var errCallReturned = errors.New("deco: the call has returned")

@@ -1,0 +1,114 @@
+package deco
+
+// worker is what one worker goroutine accumulates between two settles, so
+// that finishing a call costs no contended atomic add and no clock reading:
+// the calls a batch is owed (its pending count) and, for the function of
+// the current streak of calls, how many finished and the streak's start,
+// whose length is the calls' run time. A worker settles before it parks,
+// before it runs a call of another batch or function, and every
+// settleEvery calls.
+type worker struct {
+	pool  *Pool
+	lane  int
+	id    int     // written into the goroutine's stack, see help.go
+	home  *worker // the goroutine's own worker; itself unless inline
+	stack []frame // calls running on this goroutine, innermost last, in stack[:depth]; in home
+	depth int
+	owner *batch
+	owed  int64
+	fc    *funcCore
+	since int64 // nanotime the streak started, 0 if none
+	done  int64
+}
+
+const settleEvery = 64
+
+// frame is a call running on a worker's goroutine, for the self-wait
+// checks. It holds addresses, not pointers: the call is alive while it
+// runs, and writing addresses costs no write barrier per call.
+type frame struct {
+	call, owner uintptr
+	index       int
+}
+
+// push records fr as running on w's goroutine. Growing aside, it writes
+// no pointer: a call pays no write barrier for it while the collector runs.
+func (w *worker) push(fr frame) {
+	if w.depth < len(w.stack) {
+		w.stack[w.depth] = fr
+	} else {
+		w.stack = append(w.stack, fr)
+	}
+	w.depth++
+}
+
+// running returns the calls running on w's goroutine, innermost last.
+func (w *worker) running() []frame { return w.stack[:w.depth] }
+
+// account counts a finished call of fc and owner; countDone is false when
+// the call was counted in fc's stats already.
+func (w *worker) account(fc *funcCore, owner *batch, countDone bool) {
+	if w.owner != owner {
+		w.settleOwner()
+		w.owner = owner
+	}
+	w.owed++
+	if countDone {
+		w.done++
+		if w.done >= settleEvery {
+			w.settleStats(nanotime())
+		}
+	}
+}
+
+// begin is called before a call of fc runs.
+func (w *worker) begin(fc *funcCore, owner *batch) {
+	if w.owner != nil && w.owner != owner {
+		w.settleOwner()
+	}
+	if w.fc != fc {
+		now := nanotime()
+		w.settleStats(now)
+		w.fc = fc
+		w.since = now
+	} else if w.since == 0 {
+		w.since = nanotime()
+	}
+}
+
+func (w *worker) settleOwner() {
+	if w.owner != nil && w.owed > 0 {
+		w.owner.doneN(w.owed, 0)
+	}
+	w.owner, w.owed = nil, 0
+}
+
+// settleStats adds the streak so far to the function's stats.
+func (w *worker) settleStats(now int64) {
+	if w.fc != nil {
+		if w.since > 0 && now > w.since {
+			w.fc.stats.busy.Add(now - w.since)
+		}
+		if w.done > 0 {
+			w.fc.stats.done.Add(w.done)
+		}
+	}
+	w.done = 0
+	w.since = now
+}
+
+// settle pays everything owed and ends the streak, reading the clock once.
+func (w *worker) settle() {
+	if w.fc == nil && w.owed == 0 {
+		return
+	}
+	now := nanotime()
+	if w.fc != nil {
+		w.settleStats(now)
+	}
+	w.since = 0
+	if w.owner != nil && w.owed > 0 {
+		w.owner.doneN(w.owed, now)
+	}
+	w.owner, w.owed = nil, 0
+}
