@@ -24,7 +24,8 @@ import (
 // sync.Map), channel sends, the task's own locals, writes after a Lock of a
 // mutex and before its Unlock in the same block, and element writes indexed by
 // the call's argument, or by a variable computed from it (deco's rule: "all
-// mutations may only be index based").
+// mutations may only be index based"), and writes in a literal handed to
+// package sync (Once.Do, OnceFunc), which runs it once.
 
 // maxDepth bounds how many calls deep a task's shared data is followed.
 const maxDepth = 4
@@ -231,6 +232,14 @@ func (c *checker) walkTask(t *task, body *ast.BlockStmt) {
 			// A literal decorated inside a task is a task of its own.
 			if _, ok := constructors[c.decoFunc(n)]; ok {
 				return false
+			}
+			// sync.Once.Do, sync.OnceFunc and their kin run a literal once,
+			// whatever the number of calls: its writes do not race.
+			if fn, ok := typeutil.Callee(info, n).(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == "sync" {
+				switch fn.Name() {
+				case "Do", "OnceFunc", "OnceValue", "OnceValues":
+					return false
+				}
 			}
 			if b, ok := typeutil.Callee(info, n).(*types.Builtin); ok && (b.Name() == "delete" || b.Name() == "clear") && len(n.Args) > 0 {
 				if t.isLocked(n.Pos()) {

@@ -155,3 +155,19 @@ func valueReceiver() {
 	f.Go(1)
 	f.Wait()
 }
+
+// A literal run once by sync.Once or sync.OnceValue writes once, whatever
+// the number of calls.
+func onceOnly() {
+	var once sync.Once
+	var config map[string]string
+	var loaded int
+	load := sync.OnceValue(func() int { loaded++; return loaded })
+	f := deco.ConcurrentValue(func(k string) string {
+		once.Do(func() { config = map[string]string{"a": "b"} })
+		_ = load()
+		return config[k]
+	})
+	f.Go("a")
+	f.Wait()
+}

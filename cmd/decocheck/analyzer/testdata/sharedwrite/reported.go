@@ -172,3 +172,17 @@ func methodValue() {
 	f.Go(1)
 	f.Wait()
 }
+
+// WaitGroup.Go runs its literal in a goroutine of its own: not a once.
+func waitGroupGoInATask() {
+	m := map[int]int{}
+	f := deco.Concurrent(func(i int) {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			m[i] = i // want `shared-write: m\[i\] = i writes the map m`
+		})
+		wg.Wait()
+	})
+	f.Go(1)
+	f.Wait()
+}
