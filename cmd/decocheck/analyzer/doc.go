@@ -24,7 +24,10 @@
 // is checked in turn, as above), channel sends, the task's own locals,
 // writes after a mutex's Lock and before its Unlock in the same block, and
 // element writes indexed by the call's argument or a variable computed from
-// it (deco's rule: "all mutations may only be index based"). Fixes, for
+// it (deco's rule: "all mutations may only be index based"), writes in a
+// literal run once (sync.Once.Do, sync.OnceFunc), and every write of a
+// function decorated with deco.Limit(1), whose calls run one after the
+// other. Fixes, for
 // m[k] = v: to deco.Assign when the write is the task's last statement keyed
 // by its argument (the task returns v, each f.Go(x) becomes
 // deco.Assign(m, x, f, x)), otherwise to a *deco.Map when every use of the

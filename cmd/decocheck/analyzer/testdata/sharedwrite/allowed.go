@@ -171,3 +171,14 @@ func onceOnly() {
 	f.Go("a")
 	f.Wait()
 }
+
+// deco.Limit(1): one call at a time, in an order the pool makes safe.
+func oneAtATime() {
+	var last int
+	f := deco.Concurrent(func(i int) { last = i }, deco.Limit(1))
+	for i := range 3 {
+		f.Go(i)
+	}
+	f.Wait()
+	_ = last
+}

@@ -186,3 +186,14 @@ func waitGroupGoInATask() {
 	f.Go(1)
 	f.Wait()
 }
+
+// deco.Limit(2) still runs calls at once.
+func twoAtATime() {
+	var last int
+	f := deco.Concurrent(func(i int) {
+		last = i // want `shared-write: last = i assigns the captured variable last`
+	}, deco.Limit(2))
+	f.Go(1)
+	f.Wait()
+	_ = last
+}
