@@ -11,17 +11,23 @@
 // # Rules
 //
 // shared-write (rule 1). A task — the function passed to deco.Concurrent or
-// a sibling — runs in many goroutines at once. Reported: inside it, an index
+// a sibling: a literal, a variable set once to one, a function or a method
+// value — runs in many goroutines at once. Reported: inside it, an index
 // assignment, delete or clear on a plain map every call shares (captured from
-// outside a function literal, package-level, or passed by the task to a
-// function of the package, which is followed a few calls deep); an
+// outside a function literal, package-level, the receiver of a method value,
+// or passed by the task to a function of the package, which is followed a
+// few calls deep); an
 // assignment, append included, to such a variable or to a field reached
 // through it; a slice or array element written at an index that does not come
 // from the call's argument. Not reported: deco.Map's methods, sync/atomic and
-// every other method or function call, channel sends, the task's own locals,
+// other calls (a function of the package that the task passes shared data to
+// is checked in turn, as above), channel sends, the task's own locals,
 // writes after a mutex's Lock and before its Unlock in the same block, and
 // element writes indexed by the call's argument or a variable computed from
-// it (deco's rule: "all mutations may only be index based"). Fixes, for
+// it (deco's rule: "all mutations may only be index based"), writes in a
+// literal run once (sync.Once.Do, sync.OnceFunc), and every write of a
+// function decorated with deco.Limit(1), whose calls run one after the
+// other. Fixes, for
 // m[k] = v: to deco.Assign when the write is the task's last statement keyed
 // by its argument (the task returns v, each f.Go(x) becomes
 // deco.Assign(m, x, f, x)), otherwise to a *deco.Map when every use of the
@@ -30,7 +36,8 @@
 // detached-call (rule 2). Inside a deco.Synchronized body that names its
 // context, f.Go(x), deco.Assign(...), deco.AssignTo(...) or the call function
 // of Func.Split start calls that belong to f's batch, not to the scope:
-// Synchronized returns without waiting for them. Fixes: f.GoContext(ctx, x),
+// Synchronized returns without waiting for them. Not reported when the body
+// itself waits for f (f.Wait, Completed, InOrder). Fixes: f.GoContext(ctx, x),
 // deco.AssignContext(ctx, ...), deco.AssignToContext(ctx, ...).
 //
 // dropped-error (rule 3). Func.Wait, or the wait function of Split, deferred,
@@ -51,9 +58,9 @@
 // run in another process (On, or DECO_EXECUTOR for every named function),
 // its argument and result encoded with encoding/gob. Reported: argument or
 // result types holding a channel, a func or an unsafe.Pointer, or a struct
-// with an unexported field (gob drops it silently), unless the type encodes
-// itself (GobEncode, MarshalBinary, MarshalText: time.Time, *deco.Map);
-// interfaces are not looked into. Also reported: deco.On(e), with e of
+// with an unexported field (gob would drop it silently), unless the type
+// encodes itself (GobEncode, MarshalBinary, MarshalText: time.Time); a
+// deco.Map is looked into through its keys and values, interfaces are not. Also reported: deco.On(e), with e of
 // another package (such as process.New(4)), inside a function body, since
 // worker processes find functions by the name given at package level.
 //

@@ -24,7 +24,25 @@ import (
 // sync.Map), channel sends, the task's own locals, writes after a Lock of a
 // mutex and before its Unlock in the same block, and element writes indexed by
 // the call's argument, or by a variable computed from it (deco's rule: "all
-// mutations may only be index based").
+// mutations may only be index based"), and writes in a literal handed to
+// package sync (Once.Do, OnceFunc), which runs it once. A function decorated
+// with deco.Limit(1) runs its calls one after the other, so it is not
+// checked.
+
+// limitOne reports whether the decoration has deco.Limit(1), with the
+// constant 1: its calls then run one after the other.
+func (c *checker) limitOne(call *ast.CallExpr) bool {
+	for _, a := range call.Args[1:] {
+		oc, ok := ast.Unparen(a).(*ast.CallExpr)
+		if !ok || c.decoFunc(oc) != "Limit" || len(oc.Args) != 1 {
+			continue
+		}
+		if tv, ok := c.pass.TypesInfo.Types[oc.Args[0]]; ok && tv.Value != nil && tv.Value.String() == "1" {
+			return true
+		}
+	}
+	return false
+}
 
 // maxDepth bounds how many calls deep a task's shared data is followed.
 const maxDepth = 4
@@ -51,6 +69,9 @@ func (c *checker) sharedWrites() {
 		s, ok := constructors[name]
 		if !ok || len(call.Args) == 0 {
 			return
+		}
+		if c.limitOne(call) {
+			return // one call at a time: the pool orders them, no write races another
 		}
 		d := &decoration{call: call, name: name, shape: s}
 		t := &task{d: d, shared: map[*types.Var]string{}, argVars: map[*types.Var]bool{}, visited: map[*types.Func]bool{}}
@@ -231,6 +252,14 @@ func (c *checker) walkTask(t *task, body *ast.BlockStmt) {
 			// A literal decorated inside a task is a task of its own.
 			if _, ok := constructors[c.decoFunc(n)]; ok {
 				return false
+			}
+			// sync.Once.Do, sync.OnceFunc and their kin run a literal once,
+			// whatever the number of calls: its writes do not race.
+			if fn, ok := typeutil.Callee(info, n).(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == "sync" {
+				switch fn.Name() {
+				case "Do", "OnceFunc", "OnceValue", "OnceValues":
+					return false
+				}
 			}
 			if b, ok := typeutil.Callee(info, n).(*types.Builtin); ok && (b.Name() == "delete" || b.Name() == "clear") && len(n.Args) > 0 {
 				if t.isLocked(n.Pos()) {

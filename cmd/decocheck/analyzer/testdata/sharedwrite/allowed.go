@@ -155,3 +155,30 @@ func valueReceiver() {
 	f.Go(1)
 	f.Wait()
 }
+
+// A literal run once by sync.Once or sync.OnceValue writes once, whatever
+// the number of calls.
+func onceOnly() {
+	var once sync.Once
+	var config map[string]string
+	var loaded int
+	load := sync.OnceValue(func() int { loaded++; return loaded })
+	f := deco.ConcurrentValue(func(k string) string {
+		once.Do(func() { config = map[string]string{"a": "b"} })
+		_ = load()
+		return config[k]
+	})
+	f.Go("a")
+	f.Wait()
+}
+
+// deco.Limit(1): one call at a time, in an order the pool makes safe.
+func oneAtATime() {
+	var last int
+	f := deco.Concurrent(func(i int) { last = i }, deco.Limit(1))
+	for i := range 3 {
+		f.Go(i)
+	}
+	f.Wait()
+	_ = last
+}

@@ -172,3 +172,28 @@ func methodValue() {
 	f.Go(1)
 	f.Wait()
 }
+
+// WaitGroup.Go runs its literal in a goroutine of its own: not a once.
+func waitGroupGoInATask() {
+	m := map[int]int{}
+	f := deco.Concurrent(func(i int) {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			m[i] = i // want `shared-write: m\[i\] = i writes the map m`
+		})
+		wg.Wait()
+	})
+	f.Go(1)
+	f.Wait()
+}
+
+// deco.Limit(2) still runs calls at once.
+func twoAtATime() {
+	var last int
+	f := deco.Concurrent(func(i int) {
+		last = i // want `shared-write: last = i assigns the captured variable last`
+	}, deco.Limit(2))
+	f.Go(1)
+	f.Wait()
+	_ = last
+}
