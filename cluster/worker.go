@@ -239,7 +239,7 @@ func (w *worker) setUp(slots int) ([]jetstream.MessagesContext, error) {
 	if err := w.nc.FlushWithContext(ctx); err != nil {
 		return nil, err
 	}
-	go w.announce(workers, len(fns), cap(w.slots))
+	w.announce(workers, len(fns), cap(w.slots))
 	return iters, nil
 }
 
@@ -485,27 +485,36 @@ func (w *worker) onMaxDeliver(m *nats.Msg) {
 	}()
 }
 
-// announce keeps the worker's entry in the workers bucket fresh.
+// announce keeps the worker's entry in the workers bucket fresh. Its
+// first entry is written before it returns, so that a worker is listed
+// as soon as it serves.
 func (w *worker) announce(kv jetstream.KeyValue, funcs, slots int) {
+	w.announceOnce(kv, funcs, slots)
+	go func() {
+		t := time.NewTicker(workersTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				w.announceOnce(kv, funcs, slots)
+			case <-w.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+func (w *worker) announceOnce(kv jetstream.KeyValue, funcs, slots int) {
 	host, _ := os.Hostname()
-	t := time.NewTicker(workersTTL / 3)
-	defer t.Stop()
-	for {
-		w.mu.Lock()
-		p := presence{ID: w.id, Host: host, PID: os.Getpid(), Build: w.build, Funcs: funcs, Slots: slots,
-			Started: w.started, Executed: w.executed.Load()}
-		for _, r := range w.running {
-			p.Running = append(p.Running, r)
-		}
-		w.mu.Unlock()
-		b, _ := json.Marshal(p)
-		ctx, cancel := context.WithTimeout(w.ctx, workersTTL/3)
-		kv.Put(ctx, w.key, b)
-		cancel()
-		select {
-		case <-t.C:
-		case <-w.ctx.Done():
-			return
-		}
+	w.mu.Lock()
+	p := presence{ID: w.id, Host: host, PID: os.Getpid(), Build: w.build, Funcs: funcs, Slots: slots,
+		Started: w.started, Executed: w.executed.Load()}
+	for _, r := range w.running {
+		p.Running = append(p.Running, r)
 	}
+	w.mu.Unlock()
+	b, _ := json.Marshal(p)
+	ctx, cancel := context.WithTimeout(w.ctx, workersTTL/3)
+	kv.Put(ctx, w.key, b)
+	cancel()
 }
