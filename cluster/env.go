@@ -32,7 +32,7 @@ const (
 	EnvCert   = "DECO_NATS_CERT"  // a client certificate (PEM) ...
 	EnvKey    = "DECO_NATS_KEY"   // ... and its key: nats.ClientCert
 	EnvSlots  = "DECO_WORKER_SLOTS"
-	EnvDir    = "DECO_NATS_DIR" // the embedded server's folder for nats:local (see Dir)
+	EnvDir    = "DECO_NATS_DIR"      // the embedded server's folder for nats:local (see Dir)
 	envLocal  = "DECO_CLUSTER_LOCAL" // set in local workers: fds 3 and 4 are the lifeline and the ready pipe
 	lifeline  = 3
 	readyPipe = 4
