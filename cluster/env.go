@@ -17,6 +17,7 @@ import (
 //
 // The executor it makes is shared by every named function and never
 // closed: its workers and embedded server end with the program.
+// DECO_NATS_DIR sets the embedded server's folder ([Dir]).
 // Credentials and TLS come from the environment variables below, read by
 // callers and workers alike.
 const Scheme = "nats"
@@ -31,6 +32,7 @@ const (
 	EnvCert   = "DECO_NATS_CERT"  // a client certificate (PEM) ...
 	EnvKey    = "DECO_NATS_KEY"   // ... and its key: nats.ClientCert
 	EnvSlots  = "DECO_WORKER_SLOTS"
+	EnvDir    = "DECO_NATS_DIR"      // the embedded server's folder for nats:local (see Dir)
 	envLocal  = "DECO_CLUSTER_LOCAL" // set in local workers: fds 3 and 4 are the lifeline and the ready pipe
 	lifeline  = 3
 	readyPipe = 4
@@ -40,6 +42,9 @@ const (
 func fromEnv(arg string) (backend.Executor, error) {
 	if arg == "local" || strings.HasPrefix(arg, "local:") {
 		var opts []Option
+		if d := os.Getenv(EnvDir); d != "" {
+			opts = append(opts, Dir(d))
+		}
 		if n, ok := strings.CutPrefix(arg, "local:"); ok {
 			var w int
 			if _, err := fmt.Sscanf(n, "%d", &w); err != nil || w < 1 || fmt.Sprint(w) != n {

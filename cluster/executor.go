@@ -572,14 +572,14 @@ func (s *session) cancel(key string, seq uint64) {
 	s.e.stats.cancelled.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	// The notice first, also for a call that is removed next: a worker
+	// may hold it already, waiting for a slot.
+	s.nc.Publish(cancelPrefix+s.build, []byte(key))
 	if seq != 0 {
 		if err := s.tasks.DeleteMsg(ctx, seq); err == nil {
 			s.e.stats.removed.Add(1)
 		}
 	}
-	// Also when it was removed: a worker may hold it already, unstarted.
-	s.nc.Publish(cancelPrefix+s.build, []byte(key))
-	s.nc.FlushWithContext(ctx)
 }
 
 func (s *session) close() {

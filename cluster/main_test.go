@@ -111,6 +111,9 @@ func alive(pid int) bool {
 
 func TestCallsRunOnLocalWorkers(t *testing.T) {
 	e := newLocal(t, 2)
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
 	p := pid.With(deco.On(e))
 	for i := range 20 {
 		p.Go(i)

@@ -239,11 +239,13 @@ func (w *worker) setUp(slots int) ([]jetstream.MessagesContext, error) {
 	if err := w.nc.FlushWithContext(ctx); err != nil {
 		return nil, err
 	}
-	go w.announce(workers, len(fns), cap(w.slots))
+	w.announce(workers, len(fns), cap(w.slots))
 	return iters, nil
 }
 
-// pull takes the calls of one function as slots free up.
+// pull takes the calls of one function as slots free up: it holds at
+// most one call waiting for a slot (heartbeating it), and the iterator
+// at most PullMaxMessages more, so that free workers get the rest.
 func (w *worker) pull(cons jetstream.Consumer, it jetstream.MessagesContext) {
 	for {
 		msg, err := it.Next()
@@ -257,41 +259,56 @@ func (w *worker) pull(cons jetstream.Consumer, it jetstream.MessagesContext) {
 		if beat <= 0 {
 			beat = defaultAckWait / 3
 		}
+		stop := heartbeat(msg, beat)
+		w.slots <- struct{}{}
 		w.wg.Add(1)
-		go w.run(msg, beat)
+		go w.run(msg, stop)
 	}
 }
 
-// run runs one call: heartbeats while it waits for a slot and while it
-// runs, writes its outcome with Create (the first outcome of a call wins),
-// then acks it.
-func (w *worker) run(msg jetstream.Msg, beat time.Duration) {
-	defer w.wg.Done()
-	h := msg.Headers()
-	key, name := h.Get(hdrKey), h.Get(hdrFunc)
-	if key == "" || name == "" {
-		msg.TermWithReason("deco: not a deco call")
-		return
-	}
-	stopBeat := make(chan struct{})
-	beatDone := make(chan struct{})
+// heartbeat tells the server every beat that msg is in progress, until
+// the function it returns is called (which waits for it to stop).
+func heartbeat(msg jetstream.Msg, beat time.Duration) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		defer close(beatDone)
+		defer close(done)
 		t := time.NewTicker(beat)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
 				msg.InProgress()
-			case <-stopBeat:
+			case <-stop:
 				return
 			}
 		}
 	}()
-	defer func() { close(stopBeat); <-beatDone }()
-	w.slots <- struct{}{}
-	defer func() { <-w.slots }()
+	return func() { close(stop); <-done }
+}
 
+// run runs one call, holding a slot: it writes its outcome with Create
+// (the first outcome of a call wins), frees the slot, then acks the call.
+// A redelivered call whose outcome is there already runs again (the
+// worker cannot know without a read per call), and its outcome is
+// dropped: at-least-once execution, exactly-once results.
+func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
+	defer w.wg.Done()
+	slot := true
+	free := func() {
+		if slot {
+			slot = false
+			<-w.slots
+		}
+	}
+	defer free()
+	defer stopBeat()
+	h := msg.Headers()
+	key, name := h.Get(hdrKey), h.Get(hdrFunc)
+	if key == "" || name == "" {
+		msg.TermWithReason("deco: not a deco call")
+		return
+	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
 	if !w.begin(key, name, h.Get(hdrCall), cancel) {
@@ -328,6 +345,7 @@ func (w *worker) run(msg jetstream.Msg, beat time.Duration) {
 		defer t.Stop()
 		timer = t.C
 	}
+	timedOut := false
 	select {
 	case r := <-done:
 		switch {
@@ -340,6 +358,7 @@ func (w *worker) run(msg jetstream.Msg, beat time.Duration) {
 		}
 	case <-timer:
 		cancel()
+		timedOut = true
 		env.kind, env.timeout = kindTimedOut, timeout
 	}
 	ttl, err := time.ParseDuration(h.Get(hdrTTL))
@@ -349,12 +368,14 @@ func (w *worker) run(msg jetstream.Msg, beat time.Duration) {
 	if !w.write(key, env, ttl) {
 		return // the worker is stopping: the call goes to another one
 	}
-	actx, acancel := context.WithTimeout(w.ctx, 5*time.Second)
-	msg.DoubleAck(actx)
-	acancel()
-	if env.kind == kindTimedOut {
+	if timedOut {
 		<-done // the task keeps its slot until it returns
 	}
+	free()
+	// A plain ack, not DoubleAck: a lost ack redelivers the call, whose
+	// Create then finds the outcome there and acks again; waiting for
+	// the server's confirmation cost a round trip per call.
+	msg.Ack()
 }
 
 // write stores env as key's outcome unless an outcome is there already,
@@ -464,27 +485,36 @@ func (w *worker) onMaxDeliver(m *nats.Msg) {
 	}()
 }
 
-// announce keeps the worker's entry in the workers bucket fresh.
+// announce keeps the worker's entry in the workers bucket fresh. Its
+// first entry is written before it returns, so that a worker is listed
+// as soon as it serves.
 func (w *worker) announce(kv jetstream.KeyValue, funcs, slots int) {
+	w.announceOnce(kv, funcs, slots)
+	go func() {
+		t := time.NewTicker(workersTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				w.announceOnce(kv, funcs, slots)
+			case <-w.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+func (w *worker) announceOnce(kv jetstream.KeyValue, funcs, slots int) {
 	host, _ := os.Hostname()
-	t := time.NewTicker(workersTTL / 3)
-	defer t.Stop()
-	for {
-		w.mu.Lock()
-		p := presence{ID: w.id, Host: host, PID: os.Getpid(), Build: w.build, Funcs: funcs, Slots: slots,
-			Started: w.started, Executed: w.executed.Load()}
-		for _, r := range w.running {
-			p.Running = append(p.Running, r)
-		}
-		w.mu.Unlock()
-		b, _ := json.Marshal(p)
-		ctx, cancel := context.WithTimeout(w.ctx, workersTTL/3)
-		kv.Put(ctx, w.key, b)
-		cancel()
-		select {
-		case <-t.C:
-		case <-w.ctx.Done():
-			return
-		}
+	w.mu.Lock()
+	p := presence{ID: w.id, Host: host, PID: os.Getpid(), Build: w.build, Funcs: funcs, Slots: slots,
+		Started: w.started, Executed: w.executed.Load()}
+	for _, r := range w.running {
+		p.Running = append(p.Running, r)
 	}
+	w.mu.Unlock()
+	b, _ := json.Marshal(p)
+	ctx, cancel := context.WithTimeout(w.ctx, workersTTL/3)
+	kv.Put(ctx, w.key, b)
+	cancel()
 }

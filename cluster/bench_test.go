@@ -1,0 +1,263 @@
+package cluster_test
+
+// Benchmarks, in one run beside the raw JetStream pattern they ride on:
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./cluster/
+//
+// Storage is files in a test folder; the server is embedded, local
+// workers are processes (the raw pattern's are goroutines, each with a
+// TCP connection of its own, as the processes have).
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/cluster"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var (
+	noop = deco.ConcurrentValue(func(x int) int { return x }, deco.Name("bench.noop"))
+	spin = deco.ConcurrentValue(spin1ms, deco.Name("bench.spin1ms"))
+)
+
+// spin1ms is 1 ms of CPU.
+func spin1ms(x int) int {
+	start := time.Now()
+	for time.Since(start) < time.Millisecond {
+		x = x*31 + 7
+	}
+	return x
+}
+
+// rawPattern is the task pattern deco's executor uses, without deco:
+// publish with a message ID, pull, KV create of the result, ack, watch.
+type rawPattern struct {
+	caller  *nats.Conn
+	js      jetstream.JetStream
+	workers []*nats.Conn
+	ccs     []jetstream.ConsumeContext
+	watch   jetstream.ConsumeContext
+	mu      sync.Mutex
+	waiting map[string]chan struct{}
+}
+
+func newRawPattern(b *testing.B, workers int) *rawPattern {
+	b.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: b.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		b.Fatal("server not ready")
+	}
+	b.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	ctx := context.Background()
+	r := &rawPattern{waiting: map[string]chan struct{}{}}
+	r.caller, err = nats.Connect(s.ClientURL(), nats.InProcessServer(s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.caller.Close)
+	r.js, _ = jetstream.New(r.caller)
+	if _, err := r.js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.task"}, Retention: jetstream.WorkQueuePolicy}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "raw_results"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.js.CreateOrUpdateConsumer(ctx, "RAW", jetstream.ConsumerConfig{Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 10000}); err != nil {
+		b.Fatal(err)
+	}
+	oc, err := r.js.OrderedConsumer(ctx, "KV_raw_results", jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.watch, err = oc.Consume(func(m jetstream.Msg) {
+		key := m.Subject()[len("$KV.raw_results."):]
+		r.mu.Lock()
+		ch := r.waiting[key]
+		delete(r.waiting, key)
+		r.mu.Unlock()
+		if ch != nil {
+			close(ch)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.watch.Stop)
+	for range workers {
+		// Workers are processes, as deco's are: the test binary run as
+		// the helper rawWorker.
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), envHelper+"=rawWorker", "DECO_RAW_URL="+s.ClientURL())
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	}
+	// Wait until both pull.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		ci, err := r.js.Consumer(ctx, "RAW", "raw")
+		if err == nil {
+			info, err := ci.Info(ctx)
+			if err == nil && info.NumWaiting >= workers {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the raw workers did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return r
+}
+
+func init() {
+	// A worker of the raw pattern: pull, KV create of the result, ack.
+	helpers["rawWorker"] = func() int {
+		ctx := context.Background()
+		nc, err := nats.Connect(os.Getenv("DECO_RAW_URL"))
+		if err != nil {
+			return 1
+		}
+		js, _ := jetstream.New(nc)
+		kv, _ := js.KeyValue(ctx, "raw_results")
+		cons, _ := js.Consumer(ctx, "RAW", "raw")
+		if _, err := cons.Consume(func(m jetstream.Msg) {
+			kv.Create(ctx, m.Headers().Get("K"), m.Data())
+			m.Ack()
+		}, jetstream.PullMaxMessages(4)); err != nil {
+			return 1
+		}
+		select {}
+	}
+}
+
+// call publishes task i and returns a channel closed when its result is
+// in.
+func (r *rawPattern) call(ctx context.Context, i int) chan struct{} {
+	key := "k" + strconv.Itoa(i)
+	ch := make(chan struct{})
+	r.mu.Lock()
+	r.waiting[key] = ch
+	r.mu.Unlock()
+	m := nats.NewMsg("raw.task")
+	m.Header.Set("K", key)
+	m.Data = []byte{byte(i)}
+	if _, err := r.js.PublishMsg(ctx, m, jetstream.WithMsgID(key)); err != nil {
+		panic(err)
+	}
+	return ch
+}
+
+// BenchmarkRoundTrip is one call at a time: the raw pattern against
+// deco's cluster executor for a no-op function, 2 workers each.
+func BenchmarkRoundTrip(b *testing.B) {
+	b.Run("raw-jetstream", func(b *testing.B) {
+		r := newRawPattern(b, 2)
+		ctx := context.Background()
+		b.ResetTimer()
+		for i := range b.N {
+			<-r.call(ctx, i)
+		}
+	})
+	b.Run("deco-cluster", func(b *testing.B) {
+		e := newLocal(b, 2)
+		if err := e.Start(); err != nil {
+			b.Fatal(err)
+		}
+		f := noop.With(deco.On(e))
+		b.ResetTimer()
+		for i := range b.N {
+			f.Go(i)
+			f.Wait()
+		}
+	})
+}
+
+// BenchmarkPipelined is many calls in flight with 2 workers: ns/op is
+// the time per call, so calls/s = 1e9 / ns/op.
+func BenchmarkPipelined(b *testing.B) {
+	const inFlight = 256
+	b.Run("raw-jetstream", func(b *testing.B) {
+		r := newRawPattern(b, 2)
+		ctx := context.Background()
+		sem := make(chan struct{}, inFlight)
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		for i := range b.N {
+			sem <- struct{}{}
+			ch := r.call(ctx, i)
+			wg.Add(1)
+			go func() { <-ch; <-sem; wg.Done() }()
+		}
+		wg.Wait()
+	})
+	for _, slots := range []int{2, 8} {
+		b.Run(fmt.Sprintf("deco-cluster-%dslots", slots), func(b *testing.B) {
+			e := newLocal(b, 2, cluster.Slots(slots))
+			if err := e.Start(); err != nil {
+				b.Fatal(err)
+			}
+			f := noop.With(deco.On(e), deco.Limit(inFlight))
+			b.ResetTimer()
+			for i := range b.N {
+				f.Go(i)
+			}
+			if _, err := f.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkCPU is 100 calls of 1 ms of CPU per op: serial, on two
+// goroutines (in-process), and on 2 local cluster workers.
+func BenchmarkCPU(b *testing.B) {
+	const calls = 100
+	b.Run("serial", func(b *testing.B) {
+		for range b.N {
+			for i := range calls {
+				spin1ms(i)
+			}
+		}
+	})
+	b.Run("in-process", func(b *testing.B) {
+		f := spin.With(deco.Limit(2))
+		for range b.N {
+			for i := range calls {
+				f.Go(i)
+			}
+			f.Wait()
+		}
+	})
+	b.Run("deco-cluster", func(b *testing.B) {
+		e := newLocal(b, 2)
+		if err := e.Start(); err != nil {
+			b.Fatal(err)
+		}
+		f := spin.With(deco.On(e))
+		b.ResetTimer()
+		for range b.N {
+			for i := range calls {
+				f.Go(i)
+			}
+			if _, err := f.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
