@@ -219,7 +219,7 @@ func (c *call[A, R]) run(w *worker) {
 	}
 	h := w.home
 	h.push(frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
-	err, pe := c.invoke()
+	err, pe := c.callFunc()
 	h.depth--
 	if stopCancel != nil {
 		stopCancel()
@@ -233,10 +233,10 @@ func (c *call[A, R]) run(w *worker) {
 	c.finish(err, pe, w, start, end)
 }
 
-// invoke calls the function, turning a panic into a *PanicError carrying
+// callFunc calls the function, turning a panic into a *PanicError carrying
 // the panicking goroutine's stack, and a runtime.Goexit (t.FailNow in a
 // task) into an error, so that neither escapes the worker.
-func (c *call[A, R]) invoke() (err error, pe *PanicError) {
+func (c *call[A, R]) callFunc() (err error, pe *PanicError) {
 	normal := false
 	defer func() {
 		if normal {
@@ -272,7 +272,7 @@ func (c *callCore) panicError(r any) *PanicError {
 // onAbort runs cleanup unless *returned is set: deferred, it cleans up
 // after code that never came back — it panicked past its frame, or its
 // goroutine called runtime.Goexit (t.FailNow). It is the one such handler
-// of the worker loop, the iterators, Stream and Synchronized; invoke, the
+// of the worker loop, the iterators, Stream and Synchronized; callFunc, the
 // task boundary, recovers panics itself and turns a Goexit into errGoexit.
 func onAbort(returned *bool, cleanup func()) {
 	if !*returned {

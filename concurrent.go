@@ -105,9 +105,11 @@ func ConcurrentResult[A, R any](fn func(A) (R, error), opts ...Option) *Func[A, 
 }
 
 // ConcurrentCtx decorates fn, a function of a context and one argument. The
-// context fn receives is done when the caller's context is, and it carries
-// the running call, so that calls and scopes started with it from inside fn
-// nest in fn's slot without deadlock.
+// context fn receives is done when the caller's context is (and, under
+// [FailFast], when the batch fails); it carries the caller's values, its
+// [Synchronized] scope included, so that calls started with it from inside
+// fn join that scope. Nested calls and waits never deadlock, with this
+// context or without (see [Pool]).
 func ConcurrentCtx[A any](fn func(context.Context, A), opts ...Option) *Func[A, struct{}] {
 	return decorate(fn != nil, func(ctx context.Context, a A) (struct{}, error) {
 		fn(ctx, a)

@@ -7,9 +7,10 @@ import (
 
 // A running call is itself the context its ctx-shaped function receives:
 // the caller's context (or the batch's, or Background) plus the call, so
-// that calls and scopes started with it know they run inside a slot of the
-// call's pool and nest without deadlock. Being the call, it costs no
-// allocation.
+// that calls started with it belong to the caller's scope, if any, and an
+// executor can tell which call runs ([CallOf]). (Nested waits do not need
+// it: a waiter finds its slot from its goroutine, see help.go.) Being the
+// call, it costs no allocation.
 
 func (c *call[A, R]) parentContext() context.Context {
 	if e := c.extra.Load(); e != nil {

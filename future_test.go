@@ -1,12 +1,10 @@
 package deco_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/deco-go/deco"
 )
@@ -26,27 +24,6 @@ func TestFutureDoneAndIndex(t *testing.T) {
 		if !a.Done() || !b.Done() || a.Index() != 0 || b.Index() != 1 {
 			t.Fatalf("Done %v %v, Index %d %d", a.Done(), b.Done(), a.Index(), b.Index())
 		}
-		f.Wait()
-	})
-}
-
-type ctxKey struct{}
-
-// The context a task receives is the caller's: its values, deadline and
-// cancellation reach the task.
-func TestTaskContextCarriesTheCallersContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		deadline := time.Now().Add(time.Hour)
-		ctx, cancel := context.WithDeadline(context.WithValue(t.Context(), ctxKey{}, "v"), deadline)
-		defer cancel()
-		f := deco.ConcurrentCtxErr(func(ctx context.Context, _ int) error {
-			d, ok := ctx.Deadline()
-			if !ok || !d.Equal(deadline) || ctx.Value(ctxKey{}) != "v" || ctx.Err() != nil {
-				t.Errorf("task context: deadline %v %v, value %v, err %v", d, ok, ctx.Value(ctxKey{}), ctx.Err())
-			}
-			return nil
-		})
-		f.GoContext(ctx, 1)
 		f.Wait()
 	})
 }

@@ -135,7 +135,7 @@ func (p *Pool) work(w *worker) {
 	exited := false
 	defer onAbort(&exited, func() {
 		unregisterWorker(w)
-		// A task called runtime.Goexit (invoke has failed its call):
+		// A task called runtime.Goexit (callFunc has failed its call):
 		// this goroutine is ending, so settle what it owes and hand the
 		// lane to a replacement that carries on with the queue.
 		w.settle()
