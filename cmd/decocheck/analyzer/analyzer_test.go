@@ -64,19 +64,24 @@ func check(t *testing.T, r *run, dir string) {
 	if len(r.results) == 0 {
 		t.Fatalf("the run analysed no package: %q", r.rec.errs)
 	}
-	abs, err := filepath.Abs(filepath.Join(testdata, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Diagnostics name files by absolute path, golden-file mismatches by
+	// the path relative to this package.
+	rel := filepath.Join(testdata, dir) + string(filepath.Separator)
 	for _, e := range r.rec.errs {
-		if strings.Contains(e, abs+string(filepath.Separator)) {
+		if strings.Contains(e, rel) {
 			t.Error(e)
 		}
 	}
 }
 
-func TestSharedWrite(t *testing.T)  { check(t, plain.get(false), "sharedwrite") }
-func TestDetachedCall(t *testing.T) { check(t, fixed.get(true), "detached") }
+func TestSharedWrite(t *testing.T) { check(t, plain.get(false), "sharedwrite") }
+func TestDetachedCall(t *testing.T) {
+	check(t, fixed.get(true), "detached")
+	// Four fixes; the shadowed context and the Split call get none.
+	if n := countFixes(fixed.get(true), "detached"); n != 4 {
+		t.Errorf("%d diagnostics with a suggested fix, want 4", n)
+	}
+}
 func TestDroppedError(t *testing.T) { check(t, plain.get(false), "droppederr") }
 func TestNeverWaited(t *testing.T) {
 	check(t, plain.get(false), "unwaited")
@@ -84,7 +89,6 @@ func TestNeverWaited(t *testing.T) {
 }
 func TestCannotCross(t *testing.T)           { check(t, plain.get(false), "cross") }
 func TestIgnore(t *testing.T)                { check(t, plain.get(false), "ignore") }
-func TestSharedWriteFixes(t *testing.T)      { check(t, fixed.get(true), "fixes") }
 func TestSkipTestsOffByDefault(t *testing.T) { check(t, plain.get(false), "skiptests") }
 
 // Problems that name no testdata directory (a package that failed to load)
@@ -92,7 +96,7 @@ func TestSkipTestsOffByDefault(t *testing.T) { check(t, plain.get(false), "skipt
 func TestTestdataLoads(t *testing.T) {
 	for _, r := range []*run{plain.get(false), fixed.get(true)} {
 		for _, e := range r.rec.errs {
-			if !strings.Contains(e, string(filepath.Separator)+"testdata"+string(filepath.Separator)) {
+			if !strings.Contains(e, testdata+string(filepath.Separator)) {
 				t.Error(e)
 			}
 		}
@@ -103,9 +107,34 @@ func TestTestdataLoads(t *testing.T) {
 // concurrent: each gets exactly its diagnostic (the want comments are
 // anchored), and the fixes give the programs of the golden files.
 func TestExampleMistakes(t *testing.T) {
-	for _, example := range []string{"sleep", "order", "thumbnails", "downloads"} {
-		t.Run(example, func(t *testing.T) { check(t, fixed.get(true), filepath.Join("mistakes", example)) })
+	// The fixes each example's diagnostic offers: RunWithSuggestedFixes
+	// compares a golden file only when a fix touches it, so their number
+	// is checked too.
+	for example, fixes := range map[string]int{"sleep": 1, "order": 0, "thumbnails": 1, "downloads": 1} {
+		t.Run(example, func(t *testing.T) {
+			check(t, fixed.get(true), filepath.Join("mistakes", example))
+			if n := countFixes(fixed.get(true), "mistakes/"+example); n != fixes {
+				t.Errorf("%d diagnostics with a suggested fix, want %d", n, fixes)
+			}
+		})
 	}
+}
+
+// countFixes counts the diagnostics with a suggested fix in the testdata
+// package dir.
+func countFixes(r *run, dir string) int {
+	n := 0
+	for _, res := range r.results {
+		if res.Pass == nil || res.Pass.Pkg.Path() != "example.com/decocheck/"+dir {
+			continue
+		}
+		for _, d := range res.Diagnostics {
+			if len(d.SuggestedFixes) > 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // An ignore directive without a reason still silences the shared write and
@@ -132,3 +161,11 @@ func TestIgnoreNeedsAReason(t *testing.T) {
 }
 
 func TestOddForms(t *testing.T) { check(t, plain.get(false), "odd") }
+
+func TestSharedWriteFixes(t *testing.T) {
+	check(t, fixed.get(true), "fixes")
+	// One to deco.AssignContext, one to a *deco.Map; the other three refused.
+	if n := countFixes(fixed.get(true), "fixes"); n != 2 {
+		t.Errorf("%d diagnostics with a suggested fix, want 2", n)
+	}
+}
