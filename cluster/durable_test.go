@@ -121,13 +121,14 @@ func TestADurableBatchSurvivesItsCallersDeath(t *testing.T) {
 			again++
 		}
 	}
-	// Calls that were running when the caller died may run again (their
-	// workers died before writing the result): at most the 4 slots of
-	// the 2 workers. Calls done before are collected, not run again.
-	if again > 4 {
+	// Calls that were running when the caller died may run again: their
+	// workers died before writing the result, or before the server had
+	// their ack (a worker frees a slot before it acks). At most twice the
+	// 4 slots of the 2 workers; the calls done before are collected.
+	if again > 8 {
 		t.Fatalf("%d calls that had run before the restart ran again; collected %d", again, collected)
 	}
-	if collected < len(before)-4 {
+	if collected < len(before)-8 || collected == 0 {
 		t.Fatalf("the restarted caller collected %d results; %d calls had run before", collected, len(before))
 	}
 	t.Logf("%d calls: %d had run when the caller was SIGKILLed; after its restart %d were collected without running, %d re-submissions were dropped as duplicates, %d ran again", durableN, len(before), collected, dups, again)

@@ -144,7 +144,6 @@ func (l *localWorkers) runOne(i int, servedBefore bool) (bool, error) {
 		envLocal+"="+l.mode())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{lifeR, readyW} // fds 3 and 4
-	cmd.SysProcAttr = sysProcAttr()
 	l.mu.Lock()
 	if l.stopped {
 		l.mu.Unlock()

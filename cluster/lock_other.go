@@ -2,10 +2,13 @@
 
 package cluster
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+)
 
 // lockDir does not lock on this system: do not point two embedded servers
 // at one folder.
 func lockDir(dir string) (*os.File, error) {
-	return os.CreateTemp(dir, "deco.lock")
+	return os.OpenFile(filepath.Join(dir, "deco.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 }

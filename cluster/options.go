@@ -204,7 +204,10 @@ func AckWait(d time.Duration) Option {
 // worker running it died: a call delivered Retries+1 times without an
 // answer fails with a *[WorkerError] saying it killed its workers that
 // many times (JetStream's MaxDeliver). The default is 2. A task's error
-// or panic is an answer: it is never retried.
+// or panic is an answer: it is never retried. A worker holds, besides the
+// calls it runs, one call waiting for a slot and a few pulled ahead; when
+// it dies, those count a delivery too, so leave room for workers dying
+// for other reasons than the call.
 func Retries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
