@@ -15,6 +15,37 @@ import (
 // in the function's pool and returns a [Future] at once. [Func.Wait] waits
 // for the calls and returns their results in call order.
 //
+// # Shapes
+//
+// One constructor per shape of function, so that the function itself is
+// passed as it is, unwrapped, and type inference finds A and R:
+//
+//	function                                   constructor           Func
+//	func(A)                                    Concurrent            Func[A, struct{}]
+//	func(A) error                              ConcurrentErr         Func[A, struct{}]
+//	func(A) R                                  ConcurrentValue       Func[A, R]
+//	func(A) (R, error)                         ConcurrentResult      Func[A, R]
+//	func(context.Context, A)                   ConcurrentCtx         Func[A, struct{}]
+//	func(context.Context, A) error             ConcurrentCtxErr      Func[A, struct{}]
+//	func(context.Context, A) R                 ConcurrentCtxValue    Func[A, R]
+//	func(context.Context, A) (R, error)        ConcurrentCtxResult   Func[A, R]
+//
+// All eight make the same Func: the shape decides only what the function
+// can report (an error, a result) and whether it sees the call's context.
+// Eight, where conc has six, because Go has no overloading and deco's
+// promise is the two-line change: a serial function of any of these shapes
+// is decorated without a wrapper closure at the call site, and the
+// ctx-shaped ones are where nesting, cancellation and [FailFast]'s cancel
+// reach the task. More arguments travel in a struct or a closure.
+//
+// Which method to call: [Func.Go] for a call whose result the batch
+// gathers; [Func.GoContext] inside a [Synchronized] body or a task (pass
+// the context you were given); [Assign] and [AssignTo] for
+// results[key] = f(x); [Func.Wait] for every result at once, in call order;
+// [Func.Completed] or [Func.InOrder] to handle results as they come;
+// [Func.Stream] for an unbounded producer in bounded memory; [Func.Split]
+// to keep a serial loop's call sites untouched.
+//
 // A Func is safe for concurrent use. Its calls outside any [Synchronized]
 // scope form a batch that the next Wait (or [Func.Completed],
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope

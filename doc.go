@@ -49,6 +49,26 @@
 // goroutine: by default the waiting goroutine re-panics with a *[PanicError]
 // carrying the task's own stack; with [PanicAsError] the panic is returned
 // as an error instead. [runtime.Goexit] in a task fails that call only.
+// errgroup decided against carrying panics to Wait (it tried, in Go issue
+// 53757, and reverted it), because a panic then surfaces only when Wait is
+// called, which may be far later or never. deco carries them anyway: its
+// promise is that the decorated loop behaves like the serial one, where a
+// panic is recoverable by the caller, and its waits are not optional —
+// every call belongs to a batch or scope that Wait, [Synchronized] or
+// [WaitAll] ends, and the decocheck analyzer reports calls that nothing
+// waits for. The panic is re-raised once the batch's other calls are done
+// (or stopped, under [FailFast]), so no call is left running behind it.
+//
+// Memory model. Everything a goroutine does before it starts a call (Go,
+// GoContext, Assign, Stream) synchronizes before the call runs; the end
+// of a call synchronizes before the return of every wait that reports it:
+// [Future.Wait] and [Future.Done] returning true, [Func.Wait],
+// [Synchronized], [WaitAll], and each yield of [Func.Completed],
+// [Func.InOrder] and [Func.Stream]. So a task may read what the caller
+// wrote before Go without a lock, and the caller may read what a task
+// wrote (its result, or data it owns) after the wait, as with
+// sync.WaitGroup. Two calls running at once are not ordered: that is what
+// [Map], [Assign] and index-based writes are for.
 //
 // Cancellation. A call whose context is done before it starts never runs;
 // with a bounded [Queue], a caller blocked on a full pool returns when its

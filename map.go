@@ -12,7 +12,7 @@ import (
 )
 
 // Map is a keyed collection that concurrent calls may write into directly,
-// as the seed's tasks do with times[offset] = elapsed. It is safe for
+// as the tasks of Python deco's blog post do with times[offset] = elapsed. It is safe for
 // concurrent use; the zero Map is empty and ready to use. A Map must not be
 // copied after first use.
 //

@@ -1,4 +1,4 @@
-// Command downloads is the seed's download loop with deco: the 100 pages
+// Command downloads is Python deco's blog post's download loop with deco: the 100 pages
 // are fetched 20 at a time (deco's processes=20) and data[url] =
 // download(url) becomes deco.Assign, which fills data when the batch is
 // waited, in this goroutine, so no lock is needed. Compare it with

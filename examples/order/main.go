@@ -1,4 +1,4 @@
-// Command order shows the seed's point about the order of execution: with
+// Command order shows Python deco's blog post's point about the order of execution: with
 // deco the calls finish in any order ("done with" lines), yet Wait returns
 // their results in call order, so results[i] is still slow(i).
 package main

@@ -1,4 +1,4 @@
-// Command sleep is the seed's after.py: the three slow calls of
+// Command sleep is Python deco's after.py: the three slow calls of
 // ./serial run at once. Two lines are added to run, and the import;
 // slow and its call site are untouched.
 package main

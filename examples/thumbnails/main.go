@@ -1,4 +1,4 @@
-// Command thumbnails is the seed's thumbnail loop with deco: the 100
+// Command thumbnails is Python deco's blog post's thumbnail loop with deco: the 100
 // thumbnails run on every core, and each task still records its own time
 // in times[offset], now a deco.Map that tasks may write into. Compare it
 // with ./serial: the map's type, two lines in run and the import change.

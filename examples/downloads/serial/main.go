@@ -1,4 +1,4 @@
-// Command serial is the seed's download loop without deco: it fetches 100
+// Command serial is Python deco's blog post's download loop without deco: it fetches 100
 // pages one after the other and records how long each took in data[url].
 // The pages come from a local server (no network needed) that answers
 // each one after a fixed, pseudo-random delay. Compare it with ../main.go.

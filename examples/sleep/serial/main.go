@@ -1,4 +1,4 @@
-// Command serial is the seed's before.py: three slow calls, one after the
+// Command serial is Python deco's before.py: three slow calls, one after the
 // other. Compare it with ../main.go, the same program with deco.
 package main
 

@@ -1,4 +1,4 @@
-// Command serial is the seed's thumbnail loop without deco: it makes 100
+// Command serial is Python deco's blog post's thumbnail loop without deco: it makes 100
 // thumbnails of growing sizes of one large photo, one after the other, and
 // records how long each took in times[offset]. Compare it with ../main.go.
 package main
