@@ -182,13 +182,17 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 		progress:     cfg.progress,
 		recorder:     cfg.recorder,
 	}
+	exec := cfg.executor
+	if exec == nil && cfg.name != "" {
+		exec = executorFromEnv()
+	}
 	if f.core.pool == nil {
 		limit := cfg.limit
-		if limit == 0 && cfg.executor != nil {
+		if limit == 0 && exec != nil {
 			// An executor that knows its size (worker processes) sets
-			// the default limit: one call in flight per worker, so
-			// lanes and workers match.
-			if sized, ok := cfg.executor.(backend.Sized); ok && sized.Workers() > 0 {
+			// the default limit, also when DECO_EXECUTOR chose it: one
+			// call in flight per worker, so lanes and workers match.
+			if sized, ok := exec.(backend.Sized); ok && sized.Workers() > 0 {
 				limit = sized.Workers()
 			}
 		}
@@ -198,10 +202,6 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	f.mu = new(sync.Mutex)
 	if f.private {
 		f.mu = &f.core.pool.mu
-	}
-	exec := cfg.executor
-	if exec == nil && cfg.name != "" {
-		exec = executorFromEnv()
 	}
 	if exec != nil {
 		f.fn = remoteFunc[A, R](exec, cfg)
