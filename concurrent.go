@@ -189,13 +189,17 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
 	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }}
+	exec := cfg.executor
+	if exec == nil && cfg.name != "" {
+		exec = executorFromEnv()
+	}
 	if f.core.pool == nil {
 		limit := cfg.limit
-		if limit == 0 && cfg.executor != nil {
+		if limit == 0 && exec != nil {
 			// An executor that knows its size (worker processes) sets
-			// the default limit: one call in flight per worker, so
-			// lanes and workers match.
-			if sized, ok := cfg.executor.(backend.Sized); ok && sized.Workers() > 0 {
+			// the default limit, also when DECO_EXECUTOR chose it: one
+			// call in flight per worker, so lanes and workers match.
+			if sized, ok := exec.(backend.Sized); ok && sized.Workers() > 0 {
 				limit = sized.Workers()
 			}
 		}
@@ -205,10 +209,6 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	f.mu = new(sync.Mutex)
 	if f.private {
 		f.mu = &f.core.pool.mu
-	}
-	exec := cfg.executor
-	if exec == nil && cfg.name != "" {
-		exec = executorFromEnv()
 	}
 	if exec != nil {
 		f.fn = remoteFunc[A, R](exec, cfg)
