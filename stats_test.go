@@ -75,8 +75,8 @@ func TestOnProgressReportsEveryCall(t *testing.T) {
 	for i := range 10 {
 		f.Go(i)
 	}
-	if _, err := f.Wait(); err != nil {
-		t.Fatal(err)
+	if _, err := f.Wait(); !errors.Is(err, errOdd) {
+		t.Fatalf("Wait: %v, want call 5's errOdd", err)
 	}
 	close(done)
 	for p := range done {
