@@ -59,6 +59,31 @@ func (s *mapKeys[K, R]) set(i int, key K) {
 	chunk[i%chunkSize] = key
 }
 
+// ptrKeys is the destinations of a batch's AssignTo calls, as mapKeys is
+// for Assign: no allocation per call.
+type ptrKeys[R any] struct {
+	dsts  [][]*R // destination of call i at dsts[i/chunkSize][i%chunkSize]
+	cells *[][]cell[R]
+}
+
+func (s *ptrKeys[R]) apply(c *callCore) {
+	i := c.index
+	*s.dsts[i/chunkSize][i%chunkSize] = (*s.cells)[i/chunkSize][i%chunkSize].value
+}
+
+func (s *ptrKeys[R]) key(*callCore) any { return nil }
+
+// set records dst as call i's. Called under the Func's lock.
+func (s *ptrKeys[R]) set(i int, dst *R) {
+	for len(s.dsts) <= i/chunkSize {
+		s.dsts = append(s.dsts, nil)
+	}
+	if s.dsts[i/chunkSize] == nil {
+		s.dsts[i/chunkSize] = make([]*R, chunkSize)
+	}
+	s.dsts[i/chunkSize][i%chunkSize] = dst
+}
+
 // oneKey is the assignment of one call of a batch that has mapKeys for
 // maxMapKeys other maps already.
 type oneKey[K comparable, R any] struct {
@@ -133,6 +158,8 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 // AssignTo is deco's results[i] = f(arg) for any destination that has an
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
+// Cost: that of [Func.Go] plus the destination's place, kept until the
+// wait, outside a [Synchronized] scope; in one, one allocation per call.
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	return assignPtr("AssignTo", nil, dst, f, arg)
 }
@@ -172,6 +199,16 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 func assignPtr[A, R any](op string, ctx context.Context, dst *R, f *Func[A, R], arg A) *Future[R] {
 	if dst == nil {
 		panic("deco: " + op + " to a nil pointer")
+	}
+	if ctx == nil || scopeOf(ctx) == nil {
+		c := f.launch(ctx, nil, arg, func(b *funcBatch[A, R], c *call[A, R]) {
+			if b.dsts == nil {
+				b.dsts = &ptrKeys[R]{cells: &b.chunks}
+			}
+			b.dsts.set(c.index, dst)
+			c.assign = b.dsts
+		})
+		return &c.Future
 	}
 	c := &ptrAssign[A, R]{dst: dst}
 	c.assign = c

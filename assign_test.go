@@ -90,6 +90,28 @@ func TestAssignAllocatesNoObjectPerCall(t *testing.T) {
 	}
 }
 
+func TestAssignToAllocatesNoObjectPerCall(t *testing.T) {
+	f := deco.ConcurrentValue(func(i int) int { return 2 * i })
+	const n = 1000
+	out := make([]int, n+1) // AllocsPerRun runs once more to warm up
+	i := 0
+	allocs := testing.AllocsPerRun(n, func() {
+		deco.AssignTo(&out[i], f, i)
+		i++
+	})
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if allocs >= 1 {
+		t.Fatalf("AssignTo: %v allocations per call, want < 1", allocs)
+	}
+	for k := range i {
+		if out[k] != 2*k {
+			t.Fatalf("out[%d] = %d, want %d", k, out[k], 2*k)
+		}
+	}
+}
+
 func TestAssignIntoManyMapsOfOneBatch(t *testing.T) {
 	// More maps than a batch keeps keys for, of two key types: every
 	// assignment lands in its own map, the later call winning a key.

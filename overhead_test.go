@@ -58,8 +58,8 @@ func BenchmarkOverhead(b *testing.B) {
 }
 
 // BenchmarkAssign measures results[i] = f(i) with deco.Assign of a no-op
-// function, per call, into a map sized beforehand, beside the same calls
-// through Go.
+// function, per call, into a map sized beforehand, and with deco.AssignTo
+// into a slice, beside the same calls through Go.
 func BenchmarkAssign(b *testing.B) {
 	b.Run("assign", func(b *testing.B) {
 		b.ReportAllocs()
@@ -68,6 +68,18 @@ func BenchmarkAssign(b *testing.B) {
 		b.ResetTimer()
 		for i := range b.N {
 			deco.Assign(m, i, f, i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("assign-to", func(b *testing.B) {
+		b.ReportAllocs()
+		f := deco.ConcurrentValue(func(i int) int { return i })
+		out := make([]int, b.N)
+		b.ResetTimer()
+		for i := range b.N {
+			deco.AssignTo(&out[i], f, i)
 		}
 		if _, err := f.Wait(); err != nil {
 			b.Fatal(err)
