@@ -275,7 +275,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // allocated 64 at a time, and a Future that is kept keeps its 64-call slab
 // (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	return &f.launch(nil, nil, arg).Future
+	return &f.launch(nil, nil, arg, nil).Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -289,12 +289,14 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
-	return &f.launch(ctx, nil, arg).Future
+	return &f.launch(ctx, nil, arg, nil).Future
 }
 
 // launch registers a call of arg with its batch or scope and queues it.
-// c is the call when the caller made it (a keyed call), or nil.
-func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, R] {
+// c is the call when the caller made it (a keyed call), or nil. keyed, if
+// not nil, is called with f.mu held once a call outside a scope has its
+// batch and index, before it is queued: Assign sets the call's assignment.
+func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed func(*funcBatch[A, R], *call[A, R])) *call[A, R] {
 	var s *scope
 	if ctx != nil {
 		s = scopeOf(ctx)
@@ -343,6 +345,9 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		}
 		c.cell = b.cell(b.n)
 		b.n++
+		if keyed != nil {
+			keyed(b, c)
+		}
 		if c.assign != nil {
 			b.assigns = append(b.assigns, &c.callCore)
 		}
