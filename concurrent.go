@@ -182,13 +182,17 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 		progress:     cfg.progress,
 		recorder:     cfg.recorder,
 	}
+	exec := cfg.executor
+	if exec == nil && cfg.name != "" {
+		exec = executorFromEnv()
+	}
 	if f.core.pool == nil {
 		limit := cfg.limit
-		if limit == 0 && cfg.executor != nil {
+		if limit == 0 && exec != nil {
 			// An executor that knows its size (worker processes) sets
-			// the default limit: one call in flight per worker, so
-			// lanes and workers match.
-			if sized, ok := cfg.executor.(backend.Sized); ok && sized.Workers() > 0 {
+			// the default limit, also when DECO_EXECUTOR chose it: one
+			// call in flight per worker, so lanes and workers match.
+			if sized, ok := exec.(backend.Sized); ok && sized.Workers() > 0 {
 				limit = sized.Workers()
 			}
 		}
@@ -199,15 +203,8 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	if f.private {
 		f.mu = &f.core.pool.mu
 	}
-	exec := cfg.executor
-	if exec == nil && cfg.name != "" {
-		exec = executorFromEnv()
-	}
 	if exec != nil {
-		if cfg.name == "" {
-			panic("deco: On: only a named function can run on an executor; add deco.Name")
-		}
-		f.fn = remote[A, R](exec, cfg.name)
+		f.fn = remoteFunc[A, R](exec, cfg)
 	}
 	return f
 }
@@ -586,21 +583,42 @@ func (f *Func[A, R]) waitAny() error {
 	return err
 }
 
-// callerOutside reports the first caller outside this package, as
-// "file:line", for duplicate-name messages.
-func callerOutside() string {
-	pcs := make([]uintptr, 16)
+// site is where a function is decorated: the first caller outside this
+// package, for messages, and the whole stack of callers outside it, which
+// tells two decorations through one helper function apart.
+type site struct {
+	where  string // "file:line"
+	stack  string // the program counters of every caller outside deco
+	atInit bool   // the decoration runs while packages are initialised
+}
+
+// callerOutside reports the site of the decoration in progress.
+func callerOutside() site {
+	pcs := make([]uintptr, 64)
 	n := runtime.Callers(2, pcs)
 	frames := runtime.CallersFrames(pcs[:n])
+	var s site
+	var stack []byte
 	for {
 		fr, more := frames.Next()
+		if fr.Function == "runtime.doInit1" || fr.Function == "runtime.doInit" {
+			s.atInit = true
+		}
 		if !isDecoFrame(fr.Function) {
-			return fmt.Sprintf("%s:%d", fr.File, fr.Line)
+			if s.where == "" {
+				s.where = fmt.Sprintf("%s:%d", fr.File, fr.Line)
+			}
+			stack = fmt.Appendf(stack, "%x ", fr.PC)
 		}
 		if !more {
-			return "unknown"
+			break
 		}
 	}
+	if s.where == "" {
+		s.where = "unknown"
+	}
+	s.stack = string(stack)
+	return s
 }
 
 func isDecoFrame(fn string) bool {

@@ -3,6 +3,7 @@ package deco
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -51,10 +52,16 @@ func (e *CallError) Unwrap() error { return e.Err }
 // report shows both the waiter's stack and, in the message, the task's
 // original stack. With [PanicAsError] it is returned inside a [CallError]
 // instead.
+//
+// For a panic in another process (a function on an executor), Value is
+// the panic value's text, as fmt's %v printed it there — or, when the
+// task panicked with an error, that error as it crossed (see
+// [RegisterError]), so errors.Is and errors.As still see through it — and
+// Stack is the task's stack in that process.
 type PanicError struct {
 	Func  string // the function's name, or ""
 	Index int    // the call's position in call order
-	Value any    // the value passed to panic
+	Value any    // the value passed to panic; its text, or the error, for a panic in another process
 	Stack []byte // the panicking goroutine's stack, as printed by runtime/debug.Stack
 
 	remote bool // raised again in this process for a panic in another
@@ -74,3 +81,44 @@ func (p *PanicError) Unwrap() error {
 	err, _ := p.Value.(error)
 	return err
 }
+
+// RegisterError makes the sentinel errors errs keep their identity when
+// they cross to or from another process (an executor's worker, another
+// machine): errors.Is(err, ErrNotFound) is then true on the caller's side
+// for a task that returned ErrNotFound, or an error wrapping it, as it is
+// in this process. Without registration an error crosses as its text and
+// the tree of errors it wraps, which errors.Is cannot match to a value of
+// this process. [context.Canceled], [context.DeadlineExceeded] and
+// [ErrCancelled] are registered already.
+//
+// A sentinel is known by its text, which must be unique among the
+// registered ones: call RegisterError at package level (in a var
+// declaration or init), so that every process of the program registers the
+// same errors. A second registration of the same error is a no-op; a
+// different error with the same text panics, naming it.
+func RegisterError(errs ...error) {
+	errorKinds.mu.Lock()
+	defer errorKinds.mu.Unlock()
+	for _, err := range errs {
+		if err == nil || !reflect.TypeOf(err).Comparable() {
+			panic(fmt.Sprintf("deco: RegisterError(%v): a sentinel error must be a non-nil comparable value", err))
+		}
+		key := err.Error()
+		if old, ok := errorKinds.sentinels[key]; ok {
+			if old == err {
+				continue
+			}
+			panic(fmt.Sprintf("deco: RegisterError: another error with the text %q is registered already", key))
+		}
+		errorKinds.sentinels[key] = err
+	}
+}
+
+// RegisterErrorType makes errors of type E cross to and from another
+// process as values of E, gob-encoded, so that errors.As(err, &target)
+// with a target of type E finds them on the caller's side, with their
+// exported fields; the errors an E wraps do not cross (its fields do). E is
+// typically a pointer to a struct with exported fields. Register at
+// package level, so that every process of the program has E; registering
+// E twice is a no-op. An E that gob cannot encode crosses as its text.
+func RegisterErrorType[E error]() { registerErrorType[E]() }

@@ -69,10 +69,13 @@ func ExampleNames() {
 }
 
 func ExampleFingerprint() {
+	// A worker reports its fingerprint; the parent compares it with its
+	// own before it sends a call. Functions decorated after package
+	// initialisation, like this one, do not change it.
 	before := backend.Fingerprint()
-	deco.Concurrent(func(int) {}, deco.Name("ExampleFingerprint/new"))
-	fmt.Println(before != backend.Fingerprint())
-	// Output: true
+	deco.Concurrent(func(int) {}, deco.Name("ExampleFingerprint/late"))
+	fmt.Println(before == backend.Fingerprint(), len(before))
+	// Output: true 24
 }
 
 // lanes reports the call's lane and index through CallOf.

@@ -31,11 +31,13 @@ func Invoke(ctx context.Context, name string, arg []byte) ([]byte, error) {
 // Names lists the names of all named functions of this program, sorted.
 func Names() []string { return registry.Names() }
 
-// Fingerprint summarises the named functions of this program, with the
-// types of their arguments and results, as a short string. Two processes
-// with equal fingerprints have the same functions under the same names; a
-// worker whose fingerprint differs from its parent's (another build of
-// the program) must refuse to serve, since a call by name could run
-// another function there. Call it after package initialisation (in main),
-// when every package-level function is decorated.
+// Fingerprint summarises the named functions decorated while this
+// program's packages were initialised — the ones every process of the
+// program has, workers included — with the types of their arguments and
+// results, as a short string. Two processes with equal fingerprints have
+// the same such functions under the same names; a worker whose
+// fingerprint differs from its parent's (another build of the program)
+// must not serve it, since a call by name could run another function
+// there. Functions decorated later (inside main, in a test) do not count:
+// workers never have them. Cost: a hash of every name, under a lock.
 func Fingerprint() string { return registry.Fingerprint() }

@@ -18,11 +18,22 @@ var (
 	noopProc2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc2"), deco.On(bench2), deco.Limit(2))
 	noopLocal = deco.ConcurrentValue(noop, deco.Limit(2))
 
+	structProc2   = deco.ConcurrentValue(movePoint, deco.Name("bench.struct.proc2"), deco.On(bench2), deco.Limit(2))
+	noResultProc2 = deco.Concurrent(func(int) {}, deco.Name("bench.noresult.proc2"), deco.On(bench2), deco.Limit(2))
+
 	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2), deco.Limit(2))
 	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
 )
 
 func noop(i int) int { return i }
+
+// point is the struct shape of BenchmarkRoundTrip.
+type point struct {
+	X, Y int
+	Tag  string
+}
+
+func movePoint(p point) point { return point{p.X + 1, p.Y + 1, p.Tag} }
 
 // sink keeps the serial loop's calls of spin from being optimised away.
 var sink int
@@ -44,13 +55,16 @@ func spin(seed int) int {
 	return int(x & 0xffff)
 }
 
-// BenchmarkRoundTrip measures the cost per call of a no-op call (an int
-// in, an int out) including its share of one Wait: on one worker process
-// with a limit of 1 (each call's full round trip, one at a time), on two
-// workers with a limit of 2, and in this process with a limit of 2, the
-// baseline, in the same run. Workers are started before the timer.
+// BenchmarkRoundTrip measures the cost per call of a no-op call,
+// including its share of one Wait, for each shape of function on two
+// workers with a limit of 2: int (an int in, an int out), struct (a
+// struct of two ints and a string in and out) and noresult (Concurrent:
+// an int in, nothing out); then int on one worker with a limit of 1 (each
+// call's full round trip, one at a time) and in this process with a limit
+// of 2, the baseline, in the same run. Workers are started before the
+// timer.
 func BenchmarkRoundTrip(b *testing.B) {
-	run := func(b *testing.B, f *deco.Func[int, int], e *process.Executor) {
+	run := func(b *testing.B, e *process.Executor, call func(i int), wait func() error) {
 		if e != nil {
 			if err := e.Start(); err != nil {
 				b.Fatal(err)
@@ -60,15 +74,27 @@ func BenchmarkRoundTrip(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := range b.N {
-			f.Go(i)
+			call(i)
 		}
-		if _, err := f.Wait(); err != nil {
+		if err := wait(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.Run("process-1", func(b *testing.B) { run(b, noopProc1, bench1) })
-	b.Run("process-2", func(b *testing.B) { run(b, noopProc2, bench2) })
-	b.Run("inprocess-2", func(b *testing.B) { run(b, noopLocal, nil) })
+	b.Run("int", func(b *testing.B) {
+		run(b, bench2, func(i int) { noopProc2.Go(i) }, func() error { _, err := noopProc2.Wait(); return err })
+	})
+	b.Run("struct", func(b *testing.B) {
+		run(b, bench2, func(i int) { structProc2.Go(point{i, i, "p"}) }, func() error { _, err := structProc2.Wait(); return err })
+	})
+	b.Run("noresult", func(b *testing.B) {
+		run(b, bench2, func(i int) { noResultProc2.Go(i) }, func() error { _, err := noResultProc2.Wait(); return err })
+	})
+	b.Run("int-1worker", func(b *testing.B) {
+		run(b, bench1, func(i int) { noopProc1.Go(i) }, func() error { _, err := noopProc1.Wait(); return err })
+	})
+	b.Run("inprocess", func(b *testing.B) {
+		run(b, nil, func(i int) { noopLocal.Go(i) }, func() error { _, err := noopLocal.Wait(); return err })
+	})
 }
 
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per

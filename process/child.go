@@ -2,11 +2,14 @@ package process
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -25,11 +28,19 @@ type child struct {
 	ready   chan struct{} // closed when the worker said hello, or died
 	dead    chan struct{} // closed when the worker has been reaped
 
-	mu     sync.Mutex
-	hello  bool // the worker is serving
-	state  *os.ProcessState
-	reason string // why the parent ended it: "", "timeout", "closed", "idle"
+	mu       sync.Mutex
+	hello    bool // the worker is serving
+	state    *os.ProcessState
+	ended    string // why the parent ended it: "", "timeout", "closed", "idle", "protocol"
+	protocol string // the protocol violation, when reason is "protocol"
+	running  uint64 // the call the worker runs, or 0
+	startErr error  // why the worker never served, set before dead is closed
+	started  []byte // the started word (see newStartedWord), mapped until the worker is reaped
+	lastRun  uint64 // the call the worker had started when it died
 }
+
+// startedID reads the started word.
+func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[0]))) }
 
 // waitDelay bounds how long reaping a worker waits for its output pipes to
 // close once it has exited: a process the task started may hold them.
@@ -42,11 +53,7 @@ func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
 		return os.Pipe()
 	}
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return nil, nil, os.NewSyscallError("pipe2", err)
-	}
-	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
+	return blockingPipe()
 }
 
 // spawn starts worker num. It returns once the process runs, without
@@ -77,31 +84,40 @@ func (e *Executor) spawn(num int) (*child, error) {
 			ends[i] = [2]*os.File{r, w}
 		}
 	}
+	word, mem, err := newStartedWord()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	max := e.cfg.maxMessage
 	c := &child{
-		e: e, num: num,
-		calls:   newSender(ends[0][1]),
-		results: newReceiver(ends[1][1]),
-		cancels: newSender(ends[2][1]),
+		started: mem,
+		e:       e, num: num,
+		calls:   newSender(ends[0][1], max),
+		results: newReceiver(ends[1][1], max),
+		cancels: newSender(ends[2][1], max),
 		files:   []*os.File{ends[0][1], ends[1][1], ends[2][1]},
 		stderr:  newLineWriter(e.stderr, e.cfg.prefix, num),
 		ready:   make(chan struct{}), dead: make(chan struct{}),
 	}
 	cmd := exec.Command(e.exe)
-	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion)
-	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0]} // fds 3, 4, 5: see protocol.go
-	cmd.Stdout = e.stdout                                           // not an *os.File: a copying goroutine, which Wait waits for
+	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion, envMaxMessage+"="+strconv.Itoa(max))
+	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0], word} // fds 3, 4, 5, 6: see protocol.go
+	cmd.Stdout = e.stdout                                                 // not an *os.File: a copying goroutine, which Wait waits for
 	cmd.Stderr = c.stderr
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = waitDelay
 	c.cmd = cmd
-	err := e.spawner.start(cmd)
+	err = e.spawner.start(cmd)
 	for _, p := range ends {
 		p[0].Close()
 	}
+	word.Close()
 	if err != nil {
 		for _, p := range ends {
 			p[1].Close()
 		}
+		unmap(mem)
 		return nil, err
 	}
 	c.pid = cmd.Process.Pid
@@ -115,16 +131,27 @@ func (e *Executor) spawn(num int) (*child, error) {
 func (c *child) watch() {
 	defer c.e.wg.Done()
 	var f frame
-	if err := c.results.receive(&f); err == nil && f.Kind == kindHello {
+	err := c.results.receive(&f)
+	switch {
+	case err == nil && f.Kind == kindHello && f.Name == c.e.fingerprint():
 		c.mu.Lock()
 		c.hello = true
 		c.mu.Unlock()
 		c.e.ready(c)
-	} else if err == nil {
-		c.kill("") // not a worker of ours
+	case err == nil && f.Kind == kindHello:
+		c.mu.Lock()
+		c.startErr = &StartError{Worker: c.num, Err: fmt.Errorf("%w: the worker has other functions than this program (fingerprint %s, this program's %s): is it another build of the program?", ErrMismatch, f.Name, c.e.fingerprint())}
+		c.mu.Unlock()
+		c.kill("mismatch")
+	default:
+		c.kill("") // not a worker of ours, or a broken one
 	}
 	close(c.ready)
 	c.cmd.Wait()
+	c.mu.Lock()
+	c.lastRun = startedID(c.started)
+	c.mu.Unlock()
+	unmap(c.started)
 	for _, f := range c.files {
 		f.Close()
 	}
@@ -132,48 +159,107 @@ func (c *child) watch() {
 	c.e.spawner.release()
 	c.mu.Lock()
 	c.state = c.cmd.ProcessState
+	if !c.hello && c.startErr == nil && c.ended == "" {
+		tail, _ := c.stderr.last()
+		c.startErr = &StartError{Worker: c.num, Status: c.state.String(), Stderr: tail}
+	}
 	c.mu.Unlock()
-	close(c.dead)
+	// The executor learns of the end before the goroutines waiting on
+	// dead do, so that they find the slot's StartError, if any.
 	c.e.exited(c)
+	close(c.dead)
 }
 
-// errDied is returned by call when the worker died before it replied.
-var errDied = errors.New("process: the worker died")
+// The ways a call can fail on its worker, besides its own outcome.
+var (
+	// errDied: the worker died (or broke the protocol) while it had the
+	// call.
+	errDied = errors.New("process: the worker died")
+	// errNotRun: the worker was dead before it read the call: the call
+	// never ran, and goes to another worker.
+	errNotRun = errors.New("process: the worker was dead before the call reached it")
+)
 
 // call runs one call on the worker, which must be serving and idle, and
-// returns its outcome. It serves the worker's requests for Static values
-// meanwhile. When the worker dies or breaks the protocol, it returns
-// errDied once the worker has been reaped.
-func (c *child) call(id uint64, name string, arg []byte) (out []byte, errText string, err error) {
-	if err := c.calls.send(&frame{Kind: kindCall, ID: id, Name: name, Data: arg}); err != nil {
+// returns its result frame. It serves the worker's requests for Static
+// values meanwhile. When the worker dies or breaks the protocol, it
+// returns once the worker has been reaped: errNotRun if the worker never
+// read the call, else errDied.
+func (c *child) call(f *frame) (*frame, error) {
+	c.mu.Lock()
+	c.running = f.ID
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running = 0
+		c.mu.Unlock()
+	}()
+	if err := c.calls.send(f); err != nil {
+		if tl, ok := err.(errTooLarge); ok {
+			return nil, tl
+		}
 		c.kill("")
 		<-c.dead
-		return nil, "", errDied
+		return nil, errNotRun // the pipe is broken: the worker is gone
 	}
-	var f frame
+	r := new(frame)
 	for {
-		if err := c.results.receive(&f); err != nil {
+		err := c.results.receive(r)
+		if err == nil && r.Kind == kindResult && r.ID == f.ID {
+			return r, nil
+		}
+		if err == nil && r.Kind == kindNeed {
+			c.e.sendStatic(c, r.Name)
+			continue
+		}
+		if err == nil {
+			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d ran", errProtocol, r.Kind, r.ID, f.ID)
+		}
+		if errors.Is(err, errProtocol) {
+			c.mu.Lock()
+			c.protocol = err.Error()
+			c.mu.Unlock()
+			c.kill("protocol")
+		} else {
 			c.kill("")
-			<-c.dead
-			return nil, "", errDied
 		}
-		switch {
-		case f.Kind == kindResult && f.ID == id:
-			return f.Data, f.Err, nil
-		case f.Kind == kindNeed:
-			c.e.sendStatic(c, f.Name)
-		default:
-			c.kill("") // a broken protocol
+		<-c.dead
+		if c.reason() == "" && c.lastStarted() != f.ID {
+			return nil, errNotRun // it died before it started the call
 		}
+		return nil, errDied
 	}
+}
+
+// timeout kills the worker for call id, if it still runs it: the backstop
+// for a worker that cannot report its own timeout (see Timeout).
+func (c *child) timeout(id uint64) {
+	c.mu.Lock()
+	mine := c.running == id
+	c.mu.Unlock()
+	if mine {
+		c.kill("timeout")
+	}
+}
+
+func (c *child) lastStarted() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastRun
+}
+
+func (c *child) reason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
 }
 
 // kill kills the worker, for reason ("" when it broke the protocol or its
 // pipes broke).
 func (c *child) kill(reason string) {
 	c.mu.Lock()
-	if c.reason == "" {
-		c.reason = reason
+	if c.ended == "" {
+		c.ended = reason
 	}
 	c.mu.Unlock()
 	c.cmd.Process.Kill()
@@ -183,8 +269,8 @@ func (c *child) kill(reason string) {
 // pipes and exits.
 func (c *child) stop(reason string) {
 	c.mu.Lock()
-	if c.reason == "" {
-		c.reason = reason
+	if c.ended == "" {
+		c.ended = reason
 	}
 	c.mu.Unlock()
 	c.calls.close()
@@ -198,7 +284,20 @@ func (c *child) why() (reason, status string) {
 	if c.state != nil {
 		status = c.state.String()
 	}
-	return c.reason, status
+	return c.ended, status
+}
+
+func (c *child) protocolError() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.protocol
+}
+
+// startError reports why the worker, which is dead, never served, or nil.
+func (c *child) startError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.startErr
 }
 
 // serving reports whether the worker said hello.

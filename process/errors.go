@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// ErrMismatch is matched, through [errors.Is], by the *[StartError] of a
+// worker whose program has other named functions than its parent's (names
+// and argument and result types, compared by backend.Fingerprint): another
+// build of the program. Such a worker could run another function under a
+// name, so it is never used.
+var ErrMismatch = errors.New("process: the worker's functions differ from its parent's")
+
 // ErrClosed is matched, through [errors.Is], by the error of a call that
 // was running on a worker when [Executor.Close] stopped it.
 var ErrClosed = errors.New("process: the executor was closed")
@@ -15,9 +22,10 @@ var ErrClosed = errors.New("process: the executor was closed")
 // WorkerError is the error of a call whose worker died while running it
 // — a panic that escaped the task (in a goroutine the task started),
 // os.Exit, a fatal runtime error such as concurrent map writes, a signal —
-// or was killed: by [Timeout] or by [Executor.Close]. The other calls are
+// or was ended: by [Timeout], by [Executor.Close], or for breaking the
+// protocol (Protocol says how). The other calls are
 // not affected, and a replacement worker starts (but not after Close).
-// [deco.Func.Wait] reports it inside a [deco.CallError].
+// [github.com/deco-go/deco.Func.Wait] reports it inside a [github.com/deco-go/deco.CallError].
 type WorkerError struct {
 	Func     string        // the function's name
 	Call     int           // the call's position in its batch or scope (backend.CallInfo.Index), or -1
@@ -30,6 +38,7 @@ type WorkerError struct {
 	TimedOut bool          // killed because the call ran past Timeout
 	Timeout  time.Duration // the timeout, when TimedOut
 	Closed   bool          // killed by Close
+	Protocol string        // the protocol violation for which it was killed, if any
 }
 
 func (e *WorkerError) Error() string {
@@ -37,9 +46,11 @@ func (e *WorkerError) Error() string {
 	fmt.Fprintf(&b, "process: %s call #%d", e.Func, e.Call)
 	switch {
 	case e.TimedOut:
-		fmt.Fprintf(&b, " ran past its %v timeout on worker %d (pid %d), which was killed", e.Timeout, e.Worker, e.PID)
+		fmt.Fprintf(&b, " ran past its %v timeout on worker %d (pid %d), which was ended", e.Timeout, e.Worker, e.PID)
 	case e.Closed:
 		fmt.Fprintf(&b, ": the executor was closed while worker %d (pid %d) ran the call", e.Worker, e.PID)
+	case e.Protocol != "":
+		fmt.Fprintf(&b, ": worker %d (pid %d) was killed for a %s", e.Worker, e.PID, e.Protocol)
 	default:
 		fmt.Fprintf(&b, ": worker %d (pid %d) died: %s", e.Worker, e.PID, e.Status)
 		if e.Cause != "" {

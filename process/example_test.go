@@ -177,6 +177,21 @@ func ExampleTimeout() {
 }
 
 var (
+	small  = process.New(1, process.MaxMessage(64<<10))
+	length = deco.ConcurrentValue(func(b []byte) int { return len(b) }, deco.Name("example.length"), deco.On(small), deco.Limit(1))
+)
+
+// MaxMessage bounds each message between the parent and a worker: an
+// argument over it fails its call, saying so.
+func ExampleMaxMessage() {
+	defer small.Close()
+	length.Go(make([]byte, 1<<10))
+	length.Go(make([]byte, 1<<20))
+	fmt.Println(length.Wait())
+	// Output: [1024 0] deco: example.length call #1: process: a message of 1048600 bytes is over the limit of 65536 bytes (MaxMessage)
+}
+
+var (
 	sleepy = process.New(1, process.IdleTimeout(10*time.Millisecond))
 	nap    = deco.ConcurrentValue(func(int) int { return os.Getpid() }, deco.Name("example.nap"), deco.On(sleepy), deco.Limit(1))
 )

@@ -50,5 +50,11 @@ func Main() {
 }
 
 // exitProtocol is a worker's exit status when it cannot talk to its
-// parent.
-const exitProtocol = 86
+// parent; exitTimeout when it ends because a call ran past its timeout.
+const (
+	exitProtocol = 86
+	exitTimeout  = 87
+)
+
+// envMaxMessage passes MaxMessage to a worker.
+const envMaxMessage = "DECO_PROCESS_MAX_MESSAGE"

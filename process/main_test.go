@@ -3,6 +3,7 @@ package process_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/process"
 )
 
@@ -188,5 +190,35 @@ func waitGone(t *testing.T, pids []int) {
 			t.Fatalf("worker processes %v are still running", left)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// envExtra makes the test binary decorate one more function while its
+// packages are initialised: a worker started with it set is a build with
+// other functions than its parent.
+const envExtra = "DECO_PROCESS_TEST_EXTRA"
+
+func init() {
+	if os.Getenv(envExtra) != "" {
+		deco.Concurrent(func(int) {}, deco.Name("test.extra"))
+	}
+}
+
+var mismatchExec = process.New(1, process.Stderr(testLog))
+
+// A worker whose functions differ from its parent's (names, argument or
+// result types) never serves: a call by name could run another function.
+func TestAWorkerWithOtherFunctionsIsRefused(t *testing.T) {
+	var pids pidSet
+	use(t, mismatchExec, &pids)
+	t.Setenv(envExtra, "1") // read by the worker's init, not by this process
+	err := mismatchExec.Start()
+	var se *process.StartError
+	if !errors.As(err, &se) || !errors.Is(err, process.ErrMismatch) || !strings.Contains(err.Error(), "another build") {
+		t.Fatalf("Start = %v, want a StartError matching ErrMismatch", err)
+	}
+	_, err = mismatchExec.Execute(t.Context(), "test.pidOf", nil)
+	if !errors.Is(err, process.ErrMismatch) {
+		t.Fatalf("a call: %v, want ErrMismatch", err)
 	}
 }

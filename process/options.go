@@ -21,10 +21,12 @@ type config struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	prefix  string
+
+	maxMessage int
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{prefix: "[deco worker %d] "}
+	c := config{prefix: "[deco worker %d] ", maxMessage: defaultMaxMessage}
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
@@ -64,11 +66,16 @@ func Retries(n int) Option {
 }
 
 // Timeout bounds how long a call may run on its worker, from when the
-// worker receives it (waiting for a free worker does not count). A call
-// past it fails with a *[WorkerError] whose TimedOut is set, which
-// [errors.Is] matches with [context.DeadlineExceeded]; its worker is
-// killed, and a replacement starts. Without it a call may run for ever.
-// Cost: a timer per call.
+// worker starts it (waiting for a free worker does not count). The
+// worker times each call itself: a call that runs past the timeout — that
+// call and no other — fails with a *[WorkerError] whose TimedOut is set,
+// which [errors.Is] matches with [context.DeadlineExceeded], and its
+// worker exits (the only way to stop the task); a replacement starts. A
+// worker that cannot report it (a stopped process) is killed by the
+// parent once the call has run for the timeout plus as much again (at
+// least 100 ms more). Calls that waited are never blamed. Without it a
+// call may run for ever. Cost: a timer per call, in the worker and in the
+// parent.
 func Timeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -134,6 +141,23 @@ func StderrPrefix(format string) Option {
 			return fmt.Errorf("process: StderrPrefix(%q): the format must hold one %%d verb, for the worker's number", format)
 		}
 		c.prefix = format
+		return nil
+	}
+}
+
+// MaxMessage bounds the size of one message between the parent and a
+// worker, in bytes: an encoded argument, result or Static value. A call
+// whose argument is larger fails with an error saying so; a worker that
+// sends a larger message, or one that does not parse, is killed for
+// breaking the protocol and its call fails with a *[WorkerError] whose
+// Protocol says why — never a hang. The default is 512 MiB; the most is
+// 4 GiB - 1.
+func MaxMessage(n int) Option {
+	return func(c *config) error {
+		if n < 1<<10 || uint64(n) > 1<<32-1 {
+			return fmt.Errorf("process: MaxMessage(%d): the bound must be between 1 KiB and 4 GiB - 1", n)
+		}
+		c.maxMessage = n
 		return nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,9 +68,44 @@ func TestNoWorkerOutlivesAProgramThatExits(t *testing.T) {
 	waitGone(t, pids)
 }
 
+// The parent-death signal, not the end of the pipes, ends the workers of
+// a parent killed with SIGKILL: the helper's standard input is a pipe the
+// test holds open (so the helper does not exit by itself), and its workers
+// are stopped (SIGSTOP) before the parent is killed, so that they cannot
+// notice the end of their pipes; only the kernel's SIGKILL ends them.
 func TestNoWorkerOutlivesAKilledParent(t *testing.T) {
-	cmd, out := startHelper(t, "hold")
-	pids := workerPIDs(t, out)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envHelper+"=hold")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	pids := workerPIDs(t, bufio.NewScanner(stdout))
+	t.Cleanup(func() {
+		for _, p := range pids {
+			syscall.Kill(p, syscall.SIGKILL) // if the test failed
+		}
+	})
+	for _, p := range pids {
+		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !alive(cmd.Process.Pid) {
+		t.Fatal("the helper exited by itself: the test would prove nothing")
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

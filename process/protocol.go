@@ -2,31 +2,44 @@ package process
 
 import (
 	"bufio"
-	"encoding/gob"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // The protocol between the parent and a worker runs over three pipes,
-// passed as the worker's file descriptors 3, 4 and 5, never over stdin,
-// stdout or stderr, which belong to the program:
+// passed as the worker's file descriptors 3, 4 and 5 (close-on-exec in the
+// worker, so that processes its tasks start never hold them), never over
+// stdin, stdout or stderr, which belong to the program, and one word of
+// shared memory, fd 6:
 //
 //	fd 3, parent → worker: calls, and Static values the worker asked for
 //	fd 4, worker → parent: hello, results, and requests for Static values
 //	fd 5, parent → worker: cancels
+//	fd 6, shared:          the ID of the call the worker started last
 //
-// Each pipe carries one gob stream of frames: gob frames each message with
-// its length, and a stream sends the frame's type once per worker, not per
-// call. Arguments and results inside frames are the bytes deco encodes
-// (backend.Executor); the protocol never decodes them.
+// A worker that dies with a call it had not started (killed while idle,
+// or before it read the call) leaves the word at the previous call: the
+// parent then sends the call to another worker instead of failing it.
 //
-//	worker → parent  hello   once, when the worker is ready: its PID
-//	parent → worker  call    ID, function name, encoded argument
-//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err
+// Each pipe carries frames: a 4-byte big-endian length, at most the
+// limit (MaxMessage), then the frame. A frame is a kind byte, uvarint
+// fields, and its data (arguments and results, the bytes deco encodes
+// (backend.Executor), which the protocol never decodes):
+//
+//	worker → parent  hello   once, when the worker is ready: its PID and its functions' fingerprint
+//	parent → worker  call    ID, function name, deadline, timeout, encoded argument
+//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut
 //	parent → worker  cancel  ID: the caller's context is done
 //	worker → parent  need    a Static's name, asked by a task
 //	parent → worker  static  the Static's name and encoded value, or Err
+//
+// A length over the limit, or a frame that does not parse, is a protocol
+// violation: the parent kills the worker and fails its call saying so.
 //
 // The parent sends at most one call at a time to a worker, and the next
 // only after the result of the previous one. So the calls pipe and the
@@ -47,30 +60,133 @@ const (
 
 // protocolVersion is sent in the worker's environment and checked by
 // Main, so that a worker never talks to a parent of another version.
-const protocolVersion = "deco-process/1"
+const protocolVersion = "deco-process/2"
 
-// frame is one message. Zero fields cost nothing on the wire.
+// defaultMaxMessage is the default bound of a frame (MaxMessage).
+const defaultMaxMessage = 512 << 20
+
+// frame is one message. Zero fields cost a byte each on the wire.
 type frame struct {
-	Kind uint8
-	ID   uint64
-	Name string
-	Data []byte
-	Err  string
-	PID  int
+	Kind        uint8
+	ID          uint64
+	Name        string // the function (call), the Static (need, static), the fingerprint (hello)
+	Err         string
+	PID         int
+	Deadline    int64         // the caller's deadline, Unix nanoseconds, or 0 (call)
+	Timeout     time.Duration // the call's timeout, or 0 (call)
+	TimedOut    bool          // the call ran past its timeout (result)
+	CancelCause uint8         // why the caller's context is done (cancel): causeCanceled, causeDeadline
+	Data        []byte
+}
+
+const (
+	causeCanceled = iota
+	causeDeadline
+)
+
+// errProtocol is wrapped by the errors of a malformed stream.
+var errProtocol = errors.New("protocol violation")
+
+func (f *frame) marshal(b []byte) []byte {
+	b = append(b, 0, 0, 0, 0, f.Kind)
+	b = binary.AppendUvarint(b, f.ID)
+	b = binary.AppendUvarint(b, uint64(len(f.Name)))
+	b = append(b, f.Name...)
+	b = binary.AppendUvarint(b, uint64(len(f.Err)))
+	b = append(b, f.Err...)
+	b = binary.AppendUvarint(b, uint64(f.PID))
+	b = binary.AppendVarint(b, f.Deadline)
+	b = binary.AppendVarint(b, int64(f.Timeout))
+	flags := f.CancelCause << 1
+	if f.TimedOut {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = append(b, f.Data...)
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	return b
+}
+
+func (f *frame) unmarshal(b []byte) error {
+	r := frameReader{b: b}
+	f.Kind = r.byte()
+	f.ID = r.uvarint()
+	f.Name = string(r.bytes(r.uvarint()))
+	f.Err = string(r.bytes(r.uvarint()))
+	f.PID = int(r.uvarint())
+	f.Deadline = r.varint()
+	f.Timeout = time.Duration(r.varint())
+	flags := r.byte()
+	f.TimedOut, f.CancelCause = flags&1 != 0, flags>>1
+	if r.bad || f.Kind < kindHello || f.Kind > kindStatic {
+		return fmt.Errorf("%w: a malformed frame", errProtocol)
+	}
+	f.Data = r.b
+	return nil
+}
+
+type frameReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *frameReader) byte() uint8 {
+	if len(r.b) == 0 {
+		r.bad = true
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *frameReader) uvarint() uint64 {
+	x, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *frameReader) varint() int64 {
+	x, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *frameReader) bytes(n uint64) []byte {
+	if n > uint64(len(r.b)) {
+		r.bad = true
+		return nil
+	}
+	s := r.b[:n]
+	r.b = r.b[n:]
+	return s
 }
 
 // sender writes frames to one pipe. It is safe for concurrent use.
 type sender struct {
 	mu  sync.Mutex
 	w   io.WriteCloser
-	buf *bufio.Writer
-	enc *gob.Encoder
+	max int
+	buf []byte
 	err error // the first write error: the pipe is broken
 }
 
-func newSender(w io.WriteCloser) *sender {
-	b := bufio.NewWriter(w)
-	return &sender{w: w, buf: b, enc: gob.NewEncoder(b)}
+func newSender(w io.WriteCloser, max int) *sender { return &sender{w: w, max: max} }
+
+// errTooLarge is returned by send for a frame over the limit; the pipe
+// stays usable.
+type errTooLarge struct{ n, max int }
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("process: a message of %d bytes is over the limit of %d bytes (MaxMessage)", e.n, e.max)
 }
 
 // close closes the pipe: its reader sees the end of the stream.
@@ -83,34 +199,58 @@ func (s *sender) close() {
 	s.w.Close()
 }
 
-// send writes f and flushes it.
+// send writes f in one write.
 func (s *sender) send(f *frame) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return s.err
 	}
-	if err := s.enc.Encode(f); err != nil {
-		s.err = err
-		return err
+	b := f.marshal(s.buf[:0])
+	if len(b)-4 > s.max {
+		s.buf = nil
+		return errTooLarge{len(b) - 4, s.max}
 	}
-	if err := s.buf.Flush(); err != nil {
-		s.err = err
-		return err
+	_, err := s.w.Write(b)
+	if cap(b) <= 64<<10 {
+		s.buf = b // keep a small buffer, not a large argument
+	} else {
+		s.buf = nil
 	}
-	return nil
+	if err != nil {
+		s.err = err
+	}
+	return err
 }
 
 // receiver reads frames from one pipe, from one goroutine at a time.
 type receiver struct {
-	dec *gob.Decoder
+	r   *bufio.Reader
+	max int
 }
 
-func newReceiver(r io.Reader) *receiver {
-	return &receiver{dec: gob.NewDecoder(bufio.NewReaderSize(r, 64<<10))}
+func newReceiver(r io.Reader, max int) *receiver {
+	return &receiver{r: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
+// receive reads the next frame. Its Data is its own: nothing else holds
+// it. A frame longer than the limit is refused before it is read.
 func (r *receiver) receive(f *frame) error {
 	*f = frame{}
-	return r.dec.Decode(f)
+	var h [4]byte
+	if _, err := io.ReadFull(r.r, h[:]); err != nil {
+		return err
+	}
+	n := binary.BigEndian.Uint32(h[:])
+	if uint64(n) > uint64(r.max) {
+		return fmt.Errorf("%w: a frame of %d bytes, over the limit of %d (MaxMessage)", errProtocol, n, r.max)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return f.unmarshal(b)
 }

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -19,11 +22,14 @@ type conn struct {
 	out     *sender   // hello, results and requests
 	cancels *receiver
 
-	mu     sync.Mutex
-	callID uint64             // the call running, or 0
-	cancel context.CancelFunc // cancels the running call's context
+	mu       sync.Mutex
+	callID   uint64             // the call running, or 0
+	cancel   context.CancelFunc // cancels the running call's context
+	deadline bool               // the running call's context has the caller's deadline
 
 	needMu sync.Mutex // one request for a Static at a time
+
+	started []byte // the started word, shared with the parent
 }
 
 // worker is the conn of this process when it is a worker, for Static.
@@ -34,6 +40,7 @@ const (
 	fdCalls   = 3
 	fdResults = 4
 	fdCancels = 5
+	fdStarted = 6 // the started word (see newStartedWord)
 )
 
 // serve runs the worker until its parent goes away.
@@ -47,27 +54,31 @@ func serve() int {
 		}
 		files[i] = f
 	}
-	c := &conn{in: newReceiver(files[0]), out: newSender(files[1]), cancels: newReceiver(files[2])}
+	started, err := mapStartedWord(fdStarted)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
+		return exitProtocol
+	}
+	max := defaultMaxMessage
+	if v, ok := os.LookupEnv(envMaxMessage); ok {
+		os.Unsetenv(envMaxMessage)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: %s=%q is not a number of bytes\n", envMaxMessage, v)
+			return exitProtocol
+		}
+		max = n
+	}
+	c := &conn{in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max), started: started}
 	worker.Store(c)
-	if err := c.out.send(&frame{Kind: kindHello, PID: os.Getpid()}); err != nil {
+	// The fingerprint of the functions this process has, which the
+	// parent compares with its own before it sends a call.
+	if err := c.out.send(&frame{Kind: kindHello, PID: os.Getpid(), Name: backend.Fingerprint()}); err != nil {
 		return 0 // the parent is gone already
 	}
 	go c.readCancels()
 	c.serveCalls()
 	return 0
-}
-
-// openPipe opens an inherited pipe: in blocking mode for the calls and
-// results (see protocol.go), for the runtime's poller for the cancels.
-func openPipe(fd int, poll bool) (*os.File, error) {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, fmt.Errorf("file descriptor %d is not open (%v): this process was not started by a deco/process parent", fd, err)
-	}
-	if err := syscall.SetNonblock(fd, poll); err != nil {
-		return nil, fmt.Errorf("file descriptor %d: %v", fd, err)
-	}
-	return os.NewFile(uintptr(fd), fmt.Sprintf("deco-pipe-%d", fd)), nil
 }
 
 // serveCalls runs the calls the parent sends, one at a time, until it
@@ -82,10 +93,18 @@ func (c *conn) serveCalls() {
 			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d from the parent\n", f.Kind)
 			exit(exitProtocol)
 		}
+		// The task's context has the caller's deadline, so that it ends
+		// with context.DeadlineExceeded as it would in the caller.
 		ctx, cancel := context.WithCancel(context.Background())
+		if f.Deadline != 0 {
+			ctx, cancel = context.WithDeadline(context.Background(), time.Unix(0, f.Deadline))
+		}
 		c.mu.Lock()
-		c.callID, c.cancel = f.ID, cancel
+		c.callID, c.cancel, c.deadline = f.ID, cancel, f.Deadline != 0
 		c.mu.Unlock()
+		// From here on, a death of this process is the call's: the
+		// parent reads this word to tell (see child.call).
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(&c.started[0])), f.ID)
 		c.run(ctx, f)
 	}
 }
@@ -109,7 +128,10 @@ func (c *conn) readCancels() {
 			c.readError(err)
 		}
 		c.mu.Lock()
-		if f.Kind == kindCancel && c.callID == f.ID && c.cancel != nil {
+		// A deadline the task's context has already ends it, as
+		// context.DeadlineExceeded, on the same clock.
+		byDeadline := f.CancelCause == causeDeadline && c.deadline
+		if f.Kind == kindCancel && c.callID == f.ID && c.cancel != nil && !byDeadline {
 			c.cancel()
 		}
 		c.mu.Unlock()
@@ -128,24 +150,53 @@ func (c *conn) run(ctx context.Context, f *frame) {
 			go c.serveCalls()
 		}
 	}()
+	start := time.Now()
+	if f.Timeout > 0 {
+		// The call that runs past its timeout is this one: report it,
+		// and end the process, which is the only way to stop the task.
+		t := time.AfterFunc(f.Timeout, func() {
+			if c.claim(f.ID) {
+				c.out.send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
+				exit(exitTimeout)
+			}
+		})
+		defer t.Stop()
+	}
 	out, err := backend.Invoke(ctx, f.Name, f.Data)
 	r := &frame{Kind: kindResult, ID: f.ID, Data: out}
 	if err != nil {
 		r.Err = err.Error()
 	}
+	if f.Timeout > 0 && time.Since(start) > f.Timeout {
+		// It ended past its timeout, before the timer could report it.
+		r = &frame{Kind: kindResult, ID: f.ID, TimedOut: true}
+	}
 	returned = true
 	c.finish(r)
+}
+
+// claim ends call id, if it is still the running one, and reports whether
+// it did: the call's end is reported once, by the task's return or by its
+// timeout.
+func (c *conn) claim(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.callID != id {
+		return false
+	}
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.callID, c.cancel = 0, nil
+	return true
 }
 
 // finish ends the running call and sends r. The call is over before r is
 // sent: the parent may send the next call as soon as r arrives.
 func (c *conn) finish(r *frame) {
-	c.mu.Lock()
-	if c.cancel != nil {
-		c.cancel()
+	if !c.claim(r.ID) {
+		select {} // the timeout reported the call, and is ending the process
 	}
-	c.callID, c.cancel = 0, nil
-	c.mu.Unlock()
 	if err := c.out.send(r); err != nil {
 		exit(0) // the parent is gone
 	}

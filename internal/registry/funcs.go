@@ -12,6 +12,8 @@ import (
 // Func is one named function, as the root package registers it.
 type Func struct {
 	Where     string // file:line of the decoration, for messages
+	Site      string // the decoration's whole stack of callers: its identity
+	AtInit    bool   // decorated while packages were initialised: every process of the program has it
 	Signature string // the argument and result types, as in "func(main.Job) int"
 	// Invoke runs one call sent by another process (see backend.Invoke).
 	Invoke func(ctx context.Context, arg []byte) ([]byte, error)
@@ -23,13 +25,13 @@ var funcs = struct {
 }{byName: map[string]Func{}}
 
 // Register records f under name. It refuses a name that is taken by a
-// decoration elsewhere, or by one of another signature; the same place
+// decoration from another site, or of another signature; the same site
 // and signature taking the name again (a test run with -count, a
 // function that decorates twice) replaces the entry.
 func Register(name string, f Func) error {
 	funcs.mu.Lock()
 	defer funcs.mu.Unlock()
-	if old, dup := funcs.byName[name]; dup && (old.Where != f.Where || old.Signature != f.Signature) {
+	if old, dup := funcs.byName[name]; dup && (old.Site != f.Site || old.Signature != f.Signature) {
 		return fmt.Errorf("deco: Name(%q) is already taken by the function decorated at %s (this one: %s); names must be unique", name, old.Where, f.Where)
 	}
 	funcs.byName[name] = f
@@ -56,14 +58,18 @@ func Names() []string {
 	return names
 }
 
-// Fingerprint summarises the registered names and their signatures: two
-// processes with the same fingerprint run the same set of functions.
+// Fingerprint summarises the names and signatures of the functions
+// registered while packages were initialised — the ones every process of
+// a program has, workers included: two processes with the same
+// fingerprint run the same set of functions.
 func Fingerprint() string {
 	funcs.mu.Lock()
 	defer funcs.mu.Unlock()
 	names := make([]string, 0, len(funcs.byName))
-	for n := range funcs.byName {
-		names = append(names, n)
+	for n, f := range funcs.byName {
+		if f.AtInit {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	h := sha256.New()

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/deco-go/deco/backend"
 	"github.com/deco-go/deco/internal/registry"
@@ -75,7 +72,7 @@ func TestEnvExecutorOfALaterPackageIsMadeAtTheFirstCall(t *testing.T) {
 	e2 := executorFromEnv()
 	backend.RegisterExecutor(scheme+"-2", func(string) (backend.Executor, error) { return &countingExecutor{}, nil })
 	name := unique("TestEnvExecutorOfALaterPackage")
-	register(name, func(_ context.Context, i int) (int, error) { return i + 1, nil }, "here")
+	register(name, func(_ context.Context, i int) (int, error) { return i + 1, nil }, site{where: "here", stack: "here"})
 	out, err := e2.Execute(context.Background(), name, mustEncode(t, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -86,8 +83,8 @@ func TestEnvExecutorOfALaterPackageIsMadeAtTheFirstCall(t *testing.T) {
 	}
 }
 
-func mustEncode(t *testing.T, v any) []byte {
-	b, err := encode(v)
+func mustEncode[T any](t *testing.T, v T) []byte {
+	b, err := appendValue(nil, &v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,65 +122,53 @@ func TestCallOfDescribesTheRunningCall(t *testing.T) {
 	}
 }
 
-type withPointer struct {
-	Name string
-	Out  *struct{ Width int }
-	Tags map[string][]int
-	List []float64
-	Any  any
-	When time.Time
-	priv []int
+type privateJob struct {
+	Name   string
+	weight int
 }
 
-func TestLostChangeNamesTheFirstChange(t *testing.T) {
-	fresh := func() withPointer {
-		return withPointer{
-			Name: "x", Out: &struct{ Width int }{1}, Tags: map[string][]int{"a": {1}},
-			List: []float64{math.NaN(), 1}, Any: &[]int{1}, When: time.Unix(5, 0),
-		}
-	}
-	for _, tc := range []struct {
-		change func(*withPointer)
-		want   string
-	}{
-		{func(w *withPointer) {}, ""},
-		{func(w *withPointer) { w.Name = "y" }, ""}, // a value field: the task has a copy
-		{func(w *withPointer) { w.Out.Width = 2 }, "arg.Out.Width"},
-		{func(w *withPointer) { w.Tags["a"][0] = 2 }, `arg.Tags["a"][0]`},
-		{func(w *withPointer) { w.Tags["b"] = nil }, "arg.Tags"},
-		{func(w *withPointer) { w.List[1] = 2 }, "arg.List[1]"},
-		{func(w *withPointer) { (*w.Any.(*[]int))[0] = 2 }, "arg.Any[0]"},
-		{func(w *withPointer) { w.priv = []int{1} }, ""}, // gob does not send it
-	} {
-		live, orig := fresh(), fresh()
-		tc.change(&live)
-		if got := lostChange(valueOfPtr(&live), valueOfPtr(&orig)); got != tc.want {
-			t.Errorf("lostChange = %q, want %q", got, tc.want)
-		}
+// A type that cannot cross fails the calls of a function DECO_EXECUTOR
+// moves, naming the field, instead of panicking while packages are
+// initialised.
+func TestAnEnvironmentExecutorRefusesTypesAtCallTime(t *testing.T) {
+	scheme := unique("test-types")
+	backend.RegisterExecutor(scheme, func(string) (backend.Executor, error) { return &countingExecutor{}, nil })
+	t.Setenv(EnvExecutor, scheme)
+	f := ConcurrentValue(func(j privateJob) int { return j.weight }, Name(unique("TestAnEnvironmentExecutorRefusesTypes")))
+	f.Go(privateJob{"a", 7})
+	_, err := f.Wait()
+	if err == nil || !strings.Contains(err.Error(), "field arg.weight is unexported") || !strings.Contains(err.Error(), EnvExecutor) {
+		t.Fatalf("err = %v, want the field and the variable named", err)
 	}
 }
 
-func TestShapes(t *testing.T) {
-	for _, tc := range []struct {
-		typ               any
-		hasMaps, mayAlias bool
-	}{
-		{0, false, false},
-		{"", false, false},
-		{struct{ A, B int }{}, false, false},
-		{[]int{}, false, true},
-		{time.Time{}, false, false},
-		{&Map[int, int]{}, true, false},
-		{&Map[int, []int]{}, true, true},
-		{struct{ M *Map[int, int] }{}, true, false},
-		{struct{ m *Map[int, int] }{}, false, false},
-		{map[string]*Map[int, int]{}, true, true},
-	} {
-		s := shapeOf(reflect.TypeOf(tc.typ))
-		if s.hasMaps != tc.hasMaps || s.mayAlias != tc.mayAlias {
-			t.Errorf("shape of %T = %+v, want hasMaps %t, mayAlias %t", tc.typ, s, tc.hasMaps, tc.mayAlias)
-		}
+// sizedExecutor runs one call at a time and records the highest lane.
+type sizedExecutor struct{ maxLane atomic.Int64 }
+
+func (*sizedExecutor) Workers() int { return 1 }
+
+func (s *sizedExecutor) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	if info, ok := backend.CallOf(ctx); ok && int64(info.Lane) > s.maxLane.Load() {
+		s.maxLane.Store(int64(info.Lane))
 	}
+	return backend.Invoke(ctx, name, arg)
 }
 
-func valueOfPtr[T any](p *T) reflect.Value { return reflect.ValueOf(p).Elem() }
+// The executor DECO_EXECUTOR makes sets the default limit as one given
+// with On does (backend.Sized).
+func TestAnEnvironmentExecutorsSizeIsTheDefaultLimit(t *testing.T) {
+	e := &sizedExecutor{}
+	scheme := unique("test-sized")
+	backend.RegisterExecutor(scheme, func(string) (backend.Executor, error) { return e, nil })
+	t.Setenv(EnvExecutor, scheme)
+	f := ConcurrentValue(func(i int) int { return i }, Name(unique("TestAnEnvironmentExecutorsSize")))
+	for i := range 50 {
+		f.Go(i)
+	}
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.maxLane.Load(); got != 0 {
+		t.Fatalf("a call ran in lane %d: the limit is not the executor's 1 worker", got)
+	}
+}

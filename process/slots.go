@@ -1,0 +1,257 @@
+package process
+
+import (
+	"context"
+	"time"
+)
+
+// The slots are the executor's state machine: slot i is worker i, and
+// moves stopped → starting → idle ⇄ busy → exiting → stopped (or starting
+// again, for a replacement). e.mu guards every slot; every change is
+// announced by notify, which wakes the calls waiting for a worker.
+
+// slot is worker number i: the process that runs lane i's calls.
+type slot struct {
+	state  slotState
+	child  *child
+	broken error       // why its worker could not start; calls fail with it until Close
+	timer  *time.Timer // the idle timer, while idle
+	gen    int         // counts idle periods, so that a late timer does nothing
+}
+
+type slotState uint8
+
+const (
+	stopped  slotState = iota // no process
+	starting                  // a process is starting, or about to be
+	idle                      // ready for a call
+	busy                      // running a call
+	exiting                   // told to go, or dead, and not yet reaped
+)
+
+// acquire returns a worker for a call on lane, marked busy: the lane's
+// own worker if it is idle, else any idle one, else it starts one or
+// waits.
+func (e *Executor) acquire(ctx context.Context, lane int) (*child, error) {
+	e.mu.Lock()
+	for {
+		if e.closing == 0 {
+			if i := e.pick(lane); i >= 0 {
+				s := &e.slots[i]
+				s.state = busy
+				e.stopTimer(s)
+				c := s.child
+				e.mu.Unlock()
+				return c, nil
+			}
+			i, err := e.startOne(lane)
+			if err != nil {
+				e.mu.Unlock()
+				return nil, err
+			}
+			if i >= 0 {
+				c := e.slots[i].child
+				e.mu.Unlock()
+				select {
+				case <-c.ready:
+				case <-ctx.Done():
+					return nil, context.Cause(ctx)
+				}
+				if err := c.notServing(); err != nil {
+					return nil, err
+				}
+				e.mu.Lock()
+				continue
+			}
+		}
+		ch := e.changed
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		e.mu.Lock()
+	}
+}
+
+// pick returns an idle worker, preferring lane's, or -1. e.mu is held.
+func (e *Executor) pick(lane int) int {
+	if lane >= 0 {
+		if i := lane % e.n; e.slots[i].state == idle {
+			return i
+		}
+	}
+	for i := range e.slots {
+		if e.slots[i].state == idle {
+			return i
+		}
+	}
+	return -1
+}
+
+// startOne starts a stopped worker, preferring lane's, and returns its
+// number, or -1 if none is stopped. A worker that could not start before
+// fails the call instead. e.mu is held.
+func (e *Executor) startOne(lane int) (int, error) {
+	i := -1
+	if lane >= 0 && e.slots[lane%e.n].state == stopped {
+		i = lane % e.n
+	}
+	for j := range e.slots {
+		if i >= 0 {
+			break
+		}
+		if e.slots[j].state == stopped {
+			i = j
+		}
+	}
+	if i < 0 {
+		return -1, nil
+	}
+	if err := e.slots[i].broken; err != nil {
+		return -1, err
+	}
+	if _, err := e.startLocked(i); err != nil {
+		return -1, err
+	}
+	return i, nil
+}
+
+// startLocked starts worker i, which is stopped. e.mu is held, and is
+// released while the process starts.
+func (e *Executor) startLocked(i int) (*child, error) {
+	s := &e.slots[i]
+	s.state = starting
+	e.mu.Unlock()
+	c, err := e.spawn(i)
+	e.mu.Lock()
+	if err != nil {
+		s.state = stopped
+		s.broken = &StartError{Worker: i, Err: err}
+		e.notify()
+		return nil, s.broken
+	}
+	s.child = c
+	e.wg.Add(1)
+	go c.watch()
+	e.notify()
+	return c, nil
+}
+
+// notServing reports why c, whose ready channel is closed, is not
+// serving, or nil if it is: its StartError, which watch sets before it
+// closes c.dead, or ErrClosed when the executor stopped it.
+func (c *child) notServing() error {
+	if c.serving() {
+		return nil
+	}
+	<-c.dead
+	if err := c.startError(); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+// ready is called by c's reader when the worker serves.
+func (e *Executor) ready(c *child) {
+	e.mu.Lock()
+	s := &e.slots[c.num]
+	if s.child == c && s.state == starting {
+		s.state = idle
+		e.armTimer(c.num)
+		e.notify()
+	}
+	e.mu.Unlock()
+}
+
+// release makes c's slot idle again after a call, unless c has died
+// meanwhile or Close wants it gone.
+func (e *Executor) release(c *child) {
+	e.mu.Lock()
+	s := &e.slots[c.num]
+	if s.child == c && s.state == busy {
+		if e.closing > 0 {
+			s.state = exiting
+			c.stop("closed")
+		} else {
+			s.state = idle
+			e.armTimer(c.num)
+		}
+		e.notify()
+	}
+	e.mu.Unlock()
+}
+
+// exited is called by c's reader once c has been reaped. A worker that
+// died unasked, or was killed by Timeout, is replaced at once; one that
+// died before it served marks its slot broken.
+func (e *Executor) exited(c *child) {
+	reason, _ := c.why()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := &e.slots[c.num]
+	if s.child != c {
+		return
+	}
+	s.child = nil
+	e.stopTimer(s)
+	switch err := c.startError(); {
+	case err != nil:
+		s.state = stopped
+		s.broken = err
+	case e.closing == 0 && (reason == "" || reason == "timeout"):
+		if _, err := e.startLocked(c.num); err != nil {
+			s.state = stopped
+		}
+	default:
+		s.state = stopped
+	}
+	e.notify()
+}
+
+// armTimer starts slot i's idle timer, if IdleTimeout is set. e.mu is
+// held.
+func (e *Executor) armTimer(i int) {
+	if e.cfg.idle <= 0 {
+		return
+	}
+	s := &e.slots[i]
+	s.gen++
+	gen := s.gen
+	e.wg.Add(1)
+	s.timer = time.AfterFunc(e.cfg.idle, func() {
+		defer e.wg.Done()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if s.state == idle && s.gen == gen && s.child != nil {
+			s.state = exiting
+			s.timer = nil
+			s.child.stop("idle")
+			e.notify()
+		}
+	})
+}
+
+// stopTimer stops slot s's idle timer. e.mu is held.
+func (e *Executor) stopTimer(s *slot) {
+	if s.timer != nil && s.timer.Stop() {
+		e.wg.Done()
+	}
+	s.timer = nil
+}
+
+// notify wakes the goroutines waiting for a slot to change. e.mu is held.
+func (e *Executor) notify() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// waitChange waits for a slot to change. e.mu is held, released while it
+// waits.
+func (e *Executor) waitChange() {
+	ch := e.changed
+	e.mu.Unlock()
+	<-ch
+	e.mu.Lock()
+}
