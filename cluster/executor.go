@@ -208,6 +208,7 @@ type session struct {
 	tasks jetstream.Stream
 	kv    jetstream.KeyValue
 	build string
+	funcs map[string]bool // the functions of the build, when it started
 	id    string
 	seq   atomic.Uint64
 	local *localWorkers
@@ -231,6 +232,7 @@ func startSession(e *Executor) (*session, error) {
 	s := &session{
 		e: e, cfg: cfg,
 		build:     fingerprint(),
+		funcs:     map[string]bool{},
 		id:        "s." + nuid.Next(),
 		waiters:   map[string]chan []byte{},
 		watched:   map[string]jetstream.ConsumeContext{},
@@ -238,6 +240,9 @@ func startSession(e *Executor) (*session, error) {
 		closed:    make(chan struct{}),
 		broken:    make(chan struct{}),
 		sweepNow:  make(chan struct{}, 1),
+	}
+	for _, n := range names() {
+		s.funcs[n] = true
 	}
 	ok := false
 	defer func() {
@@ -432,6 +437,10 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	durable, isDurable, err := durableOf(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !s.funcs[name] {
+		// No worker of this build has it: its calls would wait for ever.
+		return nil, fmt.Errorf("cluster: %s was decorated after the executor started (inside main or a test?): workers find functions by name among those decorated at package level, so they would never take its calls", name)
 	}
 	if err := s.ensureConsumer(ctx, name); err != nil {
 		return nil, s.ctxOr(ctx, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -303,5 +304,39 @@ func TestStartFailsClearlyWithoutMain(t *testing.T) {
 	}
 	if _, err := square.With(deco.On(e)).Go(2).Wait(); !errors.As(err, &se) {
 		t.Fatalf("a call: %v, want the StartError", err)
+	}
+}
+
+func init() {
+	// A program that decorates a named function after its executor
+	// started (in its own process: the registry is the process's).
+	helpers["late"] = func() int {
+		e := cluster.New(cluster.Dir(os.Getenv(envStore)), cluster.Workers(1))
+		defer e.Close()
+		if _, err := square.With(deco.On(e)).Go(2).Wait(); err != nil {
+			fmt.Println("first call:", err)
+			return 1
+		}
+		late := deco.ConcurrentValue(func(x int) int { return x }, deco.Name("test.late"), deco.On(e))
+		_, err := late.Go(1).Wait()
+		fmt.Println(err)
+		return 0
+	}
+}
+
+func TestAFunctionDecoratedLateIsRefused(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envHelper+"=late", envStore+"="+t.TempDir())
+	cmd.Stderr = os.Stderr
+	done := make(chan []byte, 1)
+	go func() { out, _ := cmd.Output(); done <- out }()
+	select {
+	case out := <-done:
+		if !strings.Contains(string(out), "decorated after the executor started") {
+			t.Fatalf("the program printed %q, want an error saying the function was decorated late", out)
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the call of a late function still waits after 60 s")
 	}
 }

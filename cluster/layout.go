@@ -120,19 +120,21 @@ func consumerConfig(build, name string, cfg *config) jetstream.ConsumerConfig {
 }
 
 // ensureConsumer makes the consumer of build's calls of name unless it
-// exists: a worker takes the settings a caller made, or defaults.
+// exists. A worker (update false) takes the settings it finds; a caller
+// updates them to its own when they differ, and only then: an update
+// while workers pull is not free.
 func ensureConsumer(ctx context.Context, js jetstream.JetStream, build, name string, cfg *config, update bool) (jetstream.Consumer, error) {
 	cc := consumerConfig(build, name, cfg)
-	if !update {
-		c, err := js.Consumer(ctx, tasksStream, cc.Durable)
-		if err == nil {
+	c, err := js.Consumer(ctx, tasksStream, cc.Durable)
+	if err == nil {
+		have := c.CachedInfo().Config
+		if !update || have.AckWait == cc.AckWait && have.MaxDeliver == cc.MaxDeliver && have.MaxAckPending == cc.MaxAckPending {
 			return c, nil
 		}
-		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return nil, err
-		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, err
 	}
-	c, err := js.CreateOrUpdateConsumer(ctx, tasksStream, cc)
+	c, err = js.CreateOrUpdateConsumer(ctx, tasksStream, cc)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: creating the consumer of %s: %w", name, err)
 	}

@@ -42,6 +42,7 @@ type Queue struct {
 	Func    string // the function's name
 	Pending uint64 // calls no worker has taken yet
 	Running int    // calls taken and not answered
+	Pulling int    // pull requests of workers waiting for calls
 	Retried uint64 // deliveries beyond the first (workers that died or were slow)
 }
 
@@ -107,7 +108,7 @@ func List(ctx context.Context, nc *nats.Conn) (*Snapshot, error) {
 		if len(fn) > 5 {
 			fn = fn[5:] // "deco <name>"
 		}
-		snap.Queues = append(snap.Queues, Queue{Build: build, Func: fn, Pending: ci.NumPending, Running: ci.NumAckPending, Retried: uint64(ci.NumRedelivered)})
+		snap.Queues = append(snap.Queues, Queue{Build: build, Func: fn, Pending: ci.NumPending, Running: ci.NumAckPending, Pulling: ci.NumWaiting, Retried: uint64(ci.NumRedelivered)})
 	}
 	if err := lister.Err(); err != nil {
 		return nil, fmt.Errorf("cluster: reading the queues: %w", err)

@@ -74,6 +74,8 @@ type worker struct {
 	started time.Time
 
 	mu        sync.Mutex
+	iters     map[jetstream.MessagesContext]bool
+	stopping  bool
 	running   map[string]*running
 	cancelled map[string]time.Time // keys cancelled before they ran here, for a minute
 	executed  atomic.Int64
@@ -140,6 +142,7 @@ func serveWorker(url string) int {
 		ctx:       ctx,
 		started:   time.Now(),
 		running:   map[string]*running{},
+		iters:     map[jetstream.MessagesContext]bool{},
 		cancelled: map[string]time.Time{},
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
@@ -152,8 +155,7 @@ func serveWorker(url string) int {
 			syscall.Exit(0)
 		}()
 	}
-	iters, err := w.setUp(slots)
-	if err != nil {
+	if err := w.setUp(slots); err != nil {
 		fmt.Fprintf(os.Stderr, "deco/cluster: worker %s: %v\n", w.id, err)
 		return 1
 	}
@@ -166,9 +168,7 @@ func serveWorker(url string) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	// Stop taking calls, finish those running, say goodbye.
-	for _, it := range iters {
-		it.Stop()
-	}
+	w.stop()
 	w.wg.Wait()
 	dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -193,10 +193,10 @@ func keyToken(s string) string {
 // setUp opens the layout (creating it with defaults if no caller has),
 // subscribes to cancels and MaxDeliver advisories, starts the presence
 // and one pulling goroutine per function.
-func (w *worker) setUp(slots int) ([]jetstream.MessagesContext, error) {
+func (w *worker) setUp(slots int) error {
 	js, err := jetstream.New(w.nc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w.js = js
 	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
@@ -207,53 +207,111 @@ func (w *worker) setUp(slots int) ([]jetstream.MessagesContext, error) {
 	}
 	if err != nil {
 		if w.tasks, w.results, err = ensureLayout(ctx, js, &def); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	workers, err := js.KeyValue(ctx, workersBucket)
 	if err != nil {
 		if workers, err = ensureWorkersBucket(ctx, js, jetstream.FileStorage, 1); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if _, err := w.nc.Subscribe(cancelPrefix+w.build, w.onCancel); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := w.nc.QueueSubscribe(maxDeliverSubj, "deco-maxdeliver", w.onMaxDeliver); err != nil {
-		return nil, err
+		return err
 	}
 	fns := names()
-	var iters []jetstream.MessagesContext
 	for _, name := range fns {
-		cons, err := ensureConsumer(ctx, js, w.build, name, &def, false)
+		// The first iterator here, so that set-up errors are reported;
+		// pull makes new ones if the server ends one.
+		cons, it, err := w.open(ctx, name, &def, slots)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(slots))
-		if err != nil {
-			return nil, fmt.Errorf("pulling the calls of %s: %w", name, err)
-		}
-		iters = append(iters, it)
-		go w.pull(cons, it)
+		go w.pull(name, &def, slots, cons, it)
 	}
 	if err := w.nc.FlushWithContext(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	w.announce(workers, len(fns), cap(w.slots))
-	return iters, nil
+	return nil
+}
+
+// open makes (or finds) the consumer of name and an iterator of its
+// calls.
+func (w *worker) open(ctx context.Context, name string, def *config, slots int) (jetstream.Consumer, jetstream.MessagesContext, error) {
+	cons, err := ensureConsumer(ctx, w.js, w.build, name, def, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(slots))
+	if err != nil {
+		return nil, nil, fmt.Errorf("pulling the calls of %s: %w", name, err)
+	}
+	w.mu.Lock()
+	stopping := w.stopping
+	if !stopping {
+		w.iters[it] = true
+	}
+	w.mu.Unlock()
+	if stopping {
+		it.Stop()
+	}
+	return cons, it, nil
+}
+
+// stop stops taking calls.
+func (w *worker) stop() {
+	w.mu.Lock()
+	w.stopping = true
+	for it := range w.iters {
+		it.Stop()
+	}
+	w.mu.Unlock()
 }
 
 // pull takes the calls of one function as slots free up: it holds at
 // most one call waiting for a slot (heartbeating it), and the iterator
-// at most PullMaxMessages more, so that free workers get the rest.
-func (w *worker) pull(cons jetstream.Consumer, it jetstream.MessagesContext) {
+// at most PullMaxMessages more, so that free workers get the rest. When
+// the server ends the iterator (a consumer deleted or changed), it opens
+// another, until the worker stops.
+func (w *worker) pull(name string, def *config, slots int, cons jetstream.Consumer, it jetstream.MessagesContext) {
+	for {
+		w.take(cons, it)
+		w.mu.Lock()
+		delete(w.iters, it)
+		stopping := w.stopping
+		w.mu.Unlock()
+		if stopping || w.ctx.Err() != nil {
+			return
+		}
+		for {
+			time.Sleep(250 * time.Millisecond)
+			ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
+			var err error
+			cons, it, err = w.open(ctx, name, def, slots)
+			cancel()
+			if err == nil || w.ctx.Err() != nil {
+				break
+			}
+		}
+		if w.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// take runs the calls it yields until the iterator ends.
+func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 	for {
 		msg, err := it.Next()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return
 			}
-			continue
+			continue // a missed heartbeat or a reconnection: the iterator goes on
 		}
 		beat := cons.CachedInfo().Config.AckWait / 3
 		if beat <= 0 {

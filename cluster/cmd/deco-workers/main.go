@@ -96,9 +96,9 @@ func list(nc *nats.Conn, w io.Writer, timeout time.Duration) error {
 	if len(s.Queues) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "BUILD\tFUNC\tQUEUED\tTAKEN\tREDELIVERED\n")
+		fmt.Fprintf(tw, "BUILD\tFUNC\tQUEUED\tTAKEN\tPULLING\tREDELIVERED\n")
 		for _, q := range s.Queues {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", q.Build, q.Func, q.Pending, q.Running, q.Retried)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", q.Build, q.Func, q.Pending, q.Running, q.Pulling, q.Retried)
 		}
 		tw.Flush()
 	}
