@@ -6,7 +6,8 @@
 //
 // Workers are the program's own binary. One call at the top of main turns
 // a process started as a worker into one, and does nothing otherwise
-// (call it before process.Main if the program has both):
+// (a program with both executors calls cluster.Main and process.Main, in
+// either order):
 //
 //	func main() {
 //		cluster.Main()

@@ -17,7 +17,7 @@ import (
 // as one, or runs one of the helper programs (see helpers), or the tests.
 func TestMain(m *testing.M) {
 	if os.Getenv(envSkipMain) == "" {
-		cluster.Main() // before process.Main: both read DECO_WORKER
+		cluster.Main() // beside process.Main: each serves only its own DECO_WORKER values
 	} else if os.Getenv("DECO_WORKER") != "" {
 		os.Exit(0) // a program that forgot cluster.Main: it runs and exits
 	}

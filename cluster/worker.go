@@ -26,9 +26,9 @@ var isWorker atomic.Bool
 // Main turns this process into a worker when DECO_WORKER holds a NATS
 // URL (nats://host:port, tls://host:port; comma-separated for a cluster),
 // as it does in the local workers an [Executor] starts, and otherwise
-// returns at once, having done nothing. Call it first thing in main —
-// before process.Main, if the program has both — and in TestMain before
-// m.Run:
+// returns at once, having done nothing. Call it first thing in main
+// (beside process.Main, in either order, if the program has both) and in
+// TestMain before m.Run:
 //
 //	func main() {
 //		cluster.Main()

@@ -3,6 +3,7 @@ package process
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -34,10 +35,20 @@ import (
 // it. Functions that run on workers must therefore be decorated at package
 // level, by variables initialised before main.
 //
+// A DECO_WORKER value that is a URL (nats://host:4222) belongs to another
+// executor's workers: Main returns at once and leaves it to that
+// executor's Main.
+//
 // Cost in a process that is not a worker: one environment lookup.
 func Main() {
 	v, ok := os.LookupEnv(backend.EnvWorker)
 	if !ok {
+		return
+	}
+	if strings.Contains(v, "://") {
+		// A worker of another executor (DECO_WORKER=nats://host:4222, the
+		// cluster's): not ours to serve, so the order of the Main calls at
+		// the top of main does not matter.
 		return
 	}
 	if v != protocolVersion {

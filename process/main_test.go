@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/backend"
 	"github.com/deco-go/deco/process"
 )
 
@@ -221,4 +222,12 @@ func TestAWorkerWithOtherFunctionsIsRefused(t *testing.T) {
 	if !errors.Is(err, process.ErrMismatch) {
 		t.Fatalf("a call: %v, want ErrMismatch", err)
 	}
+}
+
+// A program with both executors calls cluster.Main and process.Main at the
+// top of main, in either order: process.Main must leave another executor's
+// worker (DECO_WORKER=nats://…) alone rather than exit.
+func TestMainLeavesAnotherExecutorsWorkerAlone(t *testing.T) {
+	t.Setenv(backend.EnvWorker, "nats://127.0.0.1:4222")
+	process.Main() // before the fix: os.Exit(86), and the test binary dies
 }

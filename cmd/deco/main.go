@@ -22,8 +22,7 @@ import (
 func main() {
 	// In a worker process of -executor nats or -executor processes these
 	// serve calls and never return; in the command itself they return at
-	// once. cluster.Main comes first: process.Main exits on a DECO_WORKER
-	// value that is not its own.
+	// once. Each leaves the other's workers alone.
 	cluster.Main()
 	process.Main()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
