@@ -65,3 +65,88 @@ func TestFailedAssignLeavesTheKeyAndNamesIt(t *testing.T) {
 		t.Fatalf("m = %v", m)
 	}
 }
+
+func TestAssignAllocatesNoObjectPerCall(t *testing.T) {
+	f := deco.ConcurrentValue(func(i int) int { return 2 * i })
+	const n = 1000
+	m := make(map[int]int, n)
+	i := 0
+	// Slabs of calls, chunks of cells and keys, and the list of keyed
+	// calls are shared by many calls: well under one allocation each.
+	allocs := testing.AllocsPerRun(n, func() {
+		deco.Assign(m, i, f, i)
+		i++
+	})
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if allocs >= 1 {
+		t.Fatalf("Assign: %v allocations per call, want < 1", allocs)
+	}
+	for k := range i {
+		if m[k] != 2*k {
+			t.Fatalf("m[%d] = %d, want %d", k, m[k], 2*k)
+		}
+	}
+}
+
+func TestAssignToAllocatesNoObjectPerCall(t *testing.T) {
+	f := deco.ConcurrentValue(func(i int) int { return 2 * i })
+	const n = 1000
+	out := make([]int, n+1) // AllocsPerRun runs once more to warm up
+	i := 0
+	allocs := testing.AllocsPerRun(n, func() {
+		deco.AssignTo(&out[i], f, i)
+		i++
+	})
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if allocs >= 1 {
+		t.Fatalf("AssignTo: %v allocations per call, want < 1", allocs)
+	}
+	for k := range i {
+		if out[k] != 2*k {
+			t.Fatalf("out[%d] = %d, want %d", k, out[k], 2*k)
+		}
+	}
+}
+
+func TestAssignIntoManyMapsOfOneBatch(t *testing.T) {
+	// More maps than a batch keeps keys for, of two key types: every
+	// assignment lands in its own map, the later call winning a key.
+	f := deco.ConcurrentValue(func(i int) int { return i })
+	ints := make([]map[int]int, 6)
+	strs := make([]map[string]int, 3)
+	for j := range ints {
+		ints[j] = map[int]int{}
+	}
+	for j := range strs {
+		strs[j] = map[string]int{}
+	}
+	for i := range 600 {
+		deco.Assign(ints[i%6], i%7, f, i)
+		deco.Assign(strs[i%3], "k", f, i)
+	}
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for j, m := range ints {
+		for k := range 7 {
+			want := -1
+			for i := range 600 {
+				if i%6 == j && i%7 == k {
+					want = i
+				}
+			}
+			if got, ok := m[k]; want >= 0 && (!ok || got != want) {
+				t.Fatalf("ints[%d][%d] = %d, %v; want %d", j, k, got, ok, want)
+			}
+		}
+	}
+	for j, m := range strs {
+		if want := 597 + j; m["k"] != want {
+			t.Fatalf(`strs[%d]["k"] = %d, want %d`, j, m["k"], want)
+		}
+	}
+}

@@ -210,7 +210,7 @@ func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
 	}
 	for _, c := range b.assigns {
 		if err, pe := c.fault(); c.state.Load() == stateDone && err == nil && pe == nil {
-			c.assign.apply()
+			c.assign.apply(c)
 		}
 	}
 	return errs, firstPanic

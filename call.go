@@ -135,7 +135,7 @@ func (c *callCore) failure() error {
 	}
 	var key any
 	if c.assign != nil {
-		key = c.assign.key()
+		key = c.assign.key(c)
 	}
 	return &CallError{Func: c.fn.name, Index: c.index, Key: key, Err: err}
 }

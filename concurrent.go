@@ -189,13 +189,17 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
 	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }}
+	exec := cfg.executor
+	if exec == nil && cfg.name != "" {
+		exec = executorFromEnv()
+	}
 	if f.core.pool == nil {
 		limit := cfg.limit
-		if limit == 0 && cfg.executor != nil {
+		if limit == 0 && exec != nil {
 			// An executor that knows its size (worker processes) sets
-			// the default limit: one call in flight per worker, so
-			// lanes and workers match.
-			if sized, ok := cfg.executor.(backend.Sized); ok && sized.Workers() > 0 {
+			// the default limit, also when DECO_EXECUTOR chose it: one
+			// call in flight per worker, so lanes and workers match.
+			if sized, ok := exec.(backend.Sized); ok && sized.Workers() > 0 {
 				limit = sized.Workers()
 			}
 		}
@@ -205,10 +209,6 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	f.mu = new(sync.Mutex)
 	if f.private {
 		f.mu = &f.core.pool.mu
-	}
-	exec := cfg.executor
-	if exec == nil && cfg.name != "" {
-		exec = executorFromEnv()
 	}
 	if exec != nil {
 		f.fn = remoteFunc[A, R](exec, cfg)
@@ -275,7 +275,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // allocated 64 at a time, and a Future that is kept keeps its 64-call slab
 // (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	return &f.launch(nil, nil, arg).Future
+	return &f.launch(nil, nil, arg, nil).Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -289,12 +289,14 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
-	return &f.launch(ctx, nil, arg).Future
+	return &f.launch(ctx, nil, arg, nil).Future
 }
 
 // launch registers a call of arg with its batch or scope and queues it.
-// c is the call when the caller made it (a keyed call), or nil.
-func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, R] {
+// c is the call when the caller made it (a keyed call), or nil. keyed, if
+// not nil, is called with f.mu held once a call outside a scope has its
+// batch and index, before it is queued: Assign sets the call's assignment.
+func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed func(*funcBatch[A, R], *call[A, R])) *call[A, R] {
 	var s *scope
 	if ctx != nil {
 		s = scopeOf(ctx)
@@ -343,6 +345,9 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A) *call[A, 
 		}
 		c.cell = b.cell(b.n)
 		b.n++
+		if keyed != nil {
+			keyed(b, c)
+		}
 		if c.assign != nil {
 			b.assigns = append(b.assigns, &c.callCore)
 		}

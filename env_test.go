@@ -141,3 +141,34 @@ func TestAnEnvironmentExecutorRefusesTypesAtCallTime(t *testing.T) {
 		t.Fatalf("err = %v, want the field and the variable named", err)
 	}
 }
+
+// sizedExecutor runs one call at a time and records the highest lane.
+type sizedExecutor struct{ maxLane atomic.Int64 }
+
+func (*sizedExecutor) Workers() int { return 1 }
+
+func (s *sizedExecutor) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	if info, ok := backend.CallOf(ctx); ok && int64(info.Lane) > s.maxLane.Load() {
+		s.maxLane.Store(int64(info.Lane))
+	}
+	return backend.Invoke(ctx, name, arg)
+}
+
+// The executor DECO_EXECUTOR makes sets the default limit as one given
+// with On does (backend.Sized).
+func TestAnEnvironmentExecutorsSizeIsTheDefaultLimit(t *testing.T) {
+	e := &sizedExecutor{}
+	scheme := unique("test-sized")
+	backend.RegisterExecutor(scheme, func(string) (backend.Executor, error) { return e, nil })
+	t.Setenv(EnvExecutor, scheme)
+	f := ConcurrentValue(func(i int) int { return i }, Name(unique("TestAnEnvironmentExecutorsSize")))
+	for i := range 50 {
+		f.Go(i)
+	}
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.maxLane.Load(); got != 0 {
+		t.Fatalf("a call ran in lane %d: the limit is not the executor's 1 worker", got)
+	}
+}

@@ -18,6 +18,8 @@ type funcBatch[A, R any] struct {
 	n       int           // calls so far; guarded by the Func's mu
 	chunks  [][]cell[R]   // cell i is chunks[i/chunkSize][i%chunkSize]
 	settled chan struct{} // closed when the wait that took the batch is over
+	keyed   []any         // *mapKeys of the batch's Assign calls, one per map
+	dsts    *ptrKeys[R]   // destinations of the batch's AssignTo calls
 }
 
 // cell is where a call leaves its result for the batch. It holds no

@@ -43,8 +43,8 @@ func TestCompletedYieldsInCompletionOrder(t *testing.T) {
 				t.Fatalf("completion order %v, want reverse call order", order)
 			}
 		}
-		if got, _ := f.Wait(); got != nil {
-			t.Fatal("Completed must take the batch")
+		if got, err := f.Wait(); got != nil || err != nil {
+			t.Fatalf("Completed must take the batch: Wait gave %v, %v", got, err)
 		}
 	})
 }

@@ -106,7 +106,9 @@ func TestMapConflictsAcrossTheBoundaryCountAsInProcess(t *testing.T) {
 	times := new(deco.Map[int, int])
 	setTwice.Go(timesJob{7, times})
 	setTwice.Go(timesJob{7, times})
-	setTwice.Wait()
+	if _, err := setTwice.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	// With Limit(1) the second call starts after the first's writes are
 	// applied, reads 70 and writes 70+70: the later write wins.
 	if v, _ := times.Get(7); v != 140 {

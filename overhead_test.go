@@ -56,3 +56,43 @@ func BenchmarkOverhead(b *testing.B) {
 		wg.Wait()
 	})
 }
+
+// BenchmarkAssign measures results[i] = f(i) with deco.Assign of a no-op
+// function, per call, into a map sized beforehand, and with deco.AssignTo
+// into a slice, beside the same calls through Go.
+func BenchmarkAssign(b *testing.B) {
+	b.Run("assign", func(b *testing.B) {
+		b.ReportAllocs()
+		f := deco.ConcurrentValue(func(i int) int { return i })
+		m := make(map[int]int, b.N) // the map's own growth is not deco's
+		b.ResetTimer()
+		for i := range b.N {
+			deco.Assign(m, i, f, i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("assign-to", func(b *testing.B) {
+		b.ReportAllocs()
+		f := deco.ConcurrentValue(func(i int) int { return i })
+		out := make([]int, b.N)
+		b.ResetTimer()
+		for i := range b.N {
+			deco.AssignTo(&out[i], f, i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		b.ReportAllocs()
+		f := deco.ConcurrentValue(func(i int) int { return i })
+		for i := range b.N {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

@@ -25,12 +25,15 @@ func TestOnRefusesTypesThatCannotCross(t *testing.T) {
 		want     string
 	}{
 		{func() {
+			//decocheck:ignore this test checks that the same refusal happens at run time
 			deco.ConcurrentValue(func(j job) int { return len(j.Name) + 100*j.weight }, deco.Name(t.Name()+"/job"), deco.On(viaBytes{}))
 		}, "field arg.weight is unexported"},
 		{func() {
+			//decocheck:ignore this test checks that the same refusal happens at run time
 			deco.ConcurrentValue(func(c struct{ Done chan bool }) int { return 0 }, deco.Name(t.Name()+"/chan"), deco.On(viaBytes{}))
 		}, "arg.Done (chan bool) is a chan"},
 		{func() {
+			//decocheck:ignore this test checks that the same refusal happens at run time
 			deco.ConcurrentValue(func(int) job { return job{} }, deco.Name(t.Name()+"/result"), deco.On(viaBytes{}))
 		}, "field result.weight is unexported"},
 	} {

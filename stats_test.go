@@ -23,7 +23,9 @@ func TestStatsCountAndTime(t *testing.T) {
 		for i := range 8 {
 			f.Go(i)
 		}
-		f.Wait()
+		if _, err := f.Wait(); !errors.Is(err, errOdd) {
+			t.Fatalf("Wait: %v, want the calls' errOdd", err)
+		}
 		s := f.Stats()
 		if s.Calls != 8 || s.Done != 8 || s.Failed != 2 || s.Panicked != 0 || s.Running != 0 || s.MaxParallel != 2 {
 			t.Fatalf("counts: %+v", s)
@@ -73,7 +75,9 @@ func TestOnProgressReportsEveryCall(t *testing.T) {
 	for i := range 10 {
 		f.Go(i)
 	}
-	f.Wait()
+	if _, err := f.Wait(); !errors.Is(err, errOdd) {
+		t.Fatalf("Wait: %v, want call 5's errOdd", err)
+	}
 	close(done)
 	for p := range done {
 		reports = append(reports, p)

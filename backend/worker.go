@@ -7,7 +7,7 @@ import "github.com/deco-go/deco/internal/registry"
 // as a worker ([InWorker]) from the very start, while packages are still
 // being initialised, and ignores DECO_EXECUTOR in it, so that a worker
 // never sends its calls to workers of its own. Programs do not set it.
-const EnvWorker = registry.EnvWorker
+const EnvWorker = "DECO_WORKER"
 
 // MarkWorker tells deco that this process is a worker of an executor, as
 // [EnvWorker] does, for a backend that must remove EnvWorker from the

@@ -133,6 +133,7 @@ func TestUnnamedFunctionsAreRefused(t *testing.T) {
 			t.Fatalf("decorating an unnamed function with On: panic %v, want one saying only named functions run on executors", r)
 		}
 	}()
+	//decocheck:ignore the test checks the run-time refusal of this very mistake
 	deco.Concurrent(func(int) {}, deco.On(pool2))
 }
 
@@ -141,6 +142,7 @@ func TestFunctionsDecoratedInsideMainAreNotFoundInWorkers(t *testing.T) {
 	use(t, pool2, &pids)
 	// Decorated here, in the test process only: workers do not run tests.
 	name := fmt.Sprintf("test.decoratedInATest.%d", decoratedInTests.Add(1))
+	//decocheck:ignore the test checks what the workers say of this very mistake
 	local := deco.ConcurrentValue(func(i int) int { return i }, deco.Name(name), deco.On(pool2))
 	local.Go(1)
 	_, err := local.Wait()

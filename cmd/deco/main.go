@@ -15,12 +15,16 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/deco-go/deco/cluster"
 	"github.com/deco-go/deco/process"
 )
 
 func main() {
-	// In a worker process of -executor processes this serves calls and
-	// never returns; in the command itself it returns at once.
+	// In a worker process of -executor nats or -executor processes these
+	// serve calls and never return; in the command itself they return at
+	// once. cluster.Main comes first: process.Main exits on a DECO_WORKER
+	// value that is not its own.
+	cluster.Main()
 	process.Main()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// A second Ctrl-C kills the program at once.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deco-go/deco/cluster"
 	"github.com/deco-go/deco/process"
 )
 
@@ -277,8 +278,9 @@ func TestBinary(t *testing.T) {
 }
 
 // TestMain lets this test binary serve as the worker processes of
-// -executor processes, as the command's own main does.
+// -executor nats and -executor processes, as the command's own main does.
 func TestMain(m *testing.M) {
+	cluster.Main()
 	process.Main()
 	os.Exit(m.Run())
 }
@@ -286,6 +288,18 @@ func TestMain(m *testing.M) {
 func TestDemoThumbnailsOnWorkerProcesses(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runDemoForTest(t, append(tiny, "-out", dir, "-executor", "processes", "thumbnails")...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	row := summary(t, stdout)["thumbnails"]
+	if row == nil || row["calls"] != strconv.Itoa(wantCalls["thumbnails"]) {
+		t.Fatalf("thumbnails row %v, want %d calls\n%s", row, wantCalls["thumbnails"], stdout)
+	}
+}
+
+func TestDemoThumbnailsOnAnEmbeddedNATSCluster(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runDemoForTest(t, append(tiny, "-out", dir, "-executor", "nats", "thumbnails")...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
