@@ -270,10 +270,11 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // limit places away from its turn, and may finish in any order; the one
 // exception is a call whose waiter holds a slot of the pool, which runs it
 // at once (see [Pool]). Go never blocks unless [Queue] bounds the queue.
-// Cost: about 100 ns per call of a no-op function on 2 cores
-// (BenchmarkOverhead; BENCHMARKS.md has it beside the peers); calls are
-// allocated 64 at a time, and a Future that is kept keeps its 64-call slab
-// (without the arguments) alive.
+// Cost: a no-op call took 1.6–4.2 times a hand-written channel pool's
+// task in the same run on 2 shared cores (BENCHMARKS.md, bench/run.sh),
+// 118 bytes and no allocation of its own: calls are allocated 64 at a
+// time, and a Future that is kept keeps its 64-call slab (without the
+// arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
 	return &f.launch(nil, nil, arg, nil).Future
 }
