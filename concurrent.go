@@ -270,8 +270,9 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // limit places away from its turn, and may finish in any order; the one
 // exception is a call whose waiter holds a slot of the pool, which runs it
 // at once (see [Pool]). Go never blocks unless [Queue] bounds the queue.
-// Cost: a no-op call took 1.6–4.2 times a hand-written channel pool's
-// task in the same run on 2 shared cores (BENCHMARKS.md, bench/run.sh),
+// Cost: a no-op call took 1.6–4.2 times a hand-written channel pool given
+// a closure per task, and 2.1–10 times one given a single shared func, in
+// the same runs on 2 shared cores (BENCHMARKS.md, bench/run.sh),
 // 118 bytes and no allocation of its own: calls are allocated 64 at a
 // time, and a Future that is kept keeps its 64-call slab (without the
 // arguments) alive.
