@@ -19,7 +19,7 @@ package bench
 //     given: like-for-like with them; gather assigns through a decorated
 //     func(func() int) int given a closure per task.
 //   - deco.Map (Gather only): the tasks write their results into a
-//     deco.Map, m.Set(i, f(i)), the seed's times[offset] = elapsed.
+//     deco.Map, m.Set(i, f(i)), the blog post's times[offset] = elapsed.
 //
 // nested runs every outer and inner task on one deco.Pool of the limit
 // (deco.Shared): each outer task starts its inner tasks with its own

@@ -323,7 +323,7 @@ var layouts = map[string]layout{
 	},
 	"Seed": {
 		title: "Seed: the blog's times[offset] = elapsed, 100,000 tiny tasks",
-		about: "The seed blog post's pattern: every task times itself and records times[offset] = elapsed from inside " +
+		about: "The pattern of Python deco's blog post: every task times itself and records times[offset] = elapsed from inside " +
 			"the task, for 100,000 tasks of a few dozen ns of work, limit GOMAXPROCS. No peer records results by key, " +
 			"so every library uses the same safe store, a presized map behind a sync.Mutex (the blog's times is a dict). " +
 			"B and allocs are per task.",
