@@ -66,14 +66,26 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 		}
 		p.mu.Lock()
 	}
-	p.pushLocked(t)
+	crowded := p.pushLocked(t)
 	p.mu.Unlock()
+	if crowded {
+		runtime.Gosched()
+	}
 	return nil
 }
 
 // pushLocked queues t and makes sure a worker will run it. p.mu must be
-// held.
-func (p *Pool) pushLocked(t task) {
+// held. It reports whether the queue is crowded: then the caller, once it
+// has unlocked p.mu, yields its processor (runtime.Gosched).
+//
+// Design: a caller starting no-op calls in a loop queues them faster than
+// the workers, which take one call per lock to keep the queue FIFO, can
+// start them. Without the yield, the caller, which shares the processors
+// with the workers, ran tens of thousands of calls ahead: the ring grew and
+// the workers read calls long out of the cache, while the collector scanned
+// them all. Yielding while the queue holds more than crowdedQueue calls per
+// slot keeps the queue short, and never blocks the caller.
+func (p *Pool) pushLocked(t task) (crowded bool) {
 	p.queue.push(t)
 	if p.spin > 0 {
 		// Only spinning workers read queued without the lock: spare the
@@ -81,7 +93,13 @@ func (p *Pool) pushLocked(t task) {
 		p.queued.Store(int64(p.queue.n))
 	}
 	p.dispatchLocked()
+	// Written as a quotient so that a huge limit cannot overflow.
+	return p.queue.n/crowdedQueue > p.limit
 }
+
+// crowdedQueue is how many queued calls per slot make the queue crowded
+// (see pushLocked).
+const crowdedQueue = 64
 
 // dispatchLocked makes sure someone will take the queued calls: a spinning
 // worker, a parked one, a new one, or else a waiter that lends its slot.
