@@ -272,10 +272,10 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // at once (see [Pool]). Go never blocks unless [Queue] bounds the queue;
 // while more than 64 calls per slot are queued, it yields its processor
 // (runtime.Gosched) so that the workers keep up with a fast loop.
-// Cost: a no-op call took 1.6–4.2 times a hand-written channel pool given
-// a closure per task, and 2.1–10 times one given a single shared func, in
-// the same runs on 2 shared cores (BENCHMARKS.md, bench/run.sh),
-// 118 bytes and no allocation of its own: calls are allocated 64 at a
+// Cost: a no-op call took 1.7–2.7 times a hand-written channel pool given
+// a closure per task, and 3.3–9.1 times one given a single shared func, in
+// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 106 bytes
+// and no allocation of its own: calls are allocated 64 at a
 // time, and a Future that is kept keeps its 64-call slab (without the
 // arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
