@@ -285,26 +285,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestDemoThumbnailsOnWorkerProcesses(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runDemoForTest(t, append(tiny, "-out", dir, "-executor", "processes", "thumbnails")...)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	row := summary(t, stdout)["thumbnails"]
-	if row == nil || row["calls"] != strconv.Itoa(wantCalls["thumbnails"]) {
-		t.Fatalf("thumbnails row %v, want %d calls\n%s", row, wantCalls["thumbnails"], stdout)
-	}
-}
-
-func TestDemoThumbnailsOnAnEmbeddedNATSCluster(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runDemoForTest(t, append(tiny, "-out", dir, "-executor", "nats", "thumbnails")...)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	row := summary(t, stdout)["thumbnails"]
-	if row == nil || row["calls"] != strconv.Itoa(wantCalls["thumbnails"]) {
-		t.Fatalf("thumbnails row %v, want %d calls\n%s", row, wantCalls["thumbnails"], stdout)
+// TestDemoThumbnailsOnExecutors runs the CPU experiment on worker
+// processes and on an embedded NATS JetStream cluster with local workers.
+func TestDemoThumbnailsOnExecutors(t *testing.T) {
+	for _, executor := range []string{"processes", "nats"} {
+		t.Run(executor, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runDemoForTest(t, append(tiny, "-out", dir, "-executor", executor, "thumbnails")...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			row := summary(t, stdout)["thumbnails"]
+			if row == nil || row["calls"] != strconv.Itoa(wantCalls["thumbnails"]) {
+				t.Fatalf("thumbnails row %v, want %d calls\n%s", row, wantCalls["thumbnails"], stdout)
+			}
+		})
 	}
 }
