@@ -28,15 +28,33 @@ type child struct {
 	ready   chan struct{} // closed when the worker said hello, or died
 	dead    chan struct{} // closed when the worker has been reaped
 
+	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
+
+	nextID uint64 // the last call's ID; guarded by calls.mu, so that calls are sent in the order of their IDs
+
 	mu       sync.Mutex
 	hello    bool // the worker is serving
 	state    *os.ProcessState
-	ended    string // why the parent ended it: "", "timeout", "closed", "idle", "protocol"
-	protocol string // the protocol violation, when reason is "protocol"
-	running  uint64 // the call the worker runs, or 0
-	startErr error  // why the worker never served, set before dead is closed
-	started  []byte // the started word (see newStartedWord), mapped until the worker is reaped
-	lastRun  uint64 // the call the worker had started when it died
+	ended    string     // why the parent ended it: "", "timeout", "closed", "idle", "protocol"
+	protocol string     // the protocol violation, when reason is "protocol"
+	startErr error      // why the worker never served, set before dead is closed
+	started  []byte     // the started word (see newStartedWord), mapped until the worker is reaped
+	lastRun  uint64     // the call the worker had started when it died
+	window   []*pending // the calls sent and not answered, oldest first
+	reading  bool       // a goroutine reads the results pipe (see await)
+	reaped   bool       // watch has reaped the worker
+	closed   bool       // the results pipe is closed
+}
+
+// pending is a call sent to the worker: its place in the window.
+type pending struct {
+	id       uint64
+	wake     chan struct{} // a signal that the call's state changed; buffered
+	waiting  bool          // its goroutine waits in await
+	done     bool          // r or err is set
+	r        *frame
+	err      error
+	backstop *time.Timer // kills a worker that cannot report its timeout (see Timeout)
 }
 
 // startedID reads the started word.
@@ -152,9 +170,15 @@ func (c *child) watch() {
 	c.lastRun = startedID(c.started)
 	c.mu.Unlock()
 	unmap(c.started)
-	for _, f := range c.files {
-		f.Close()
-	}
+	// The results pipe may still hold results the worker sent before it
+	// died: a goroutine reading it closes it once it has read them all
+	// (see read), unless none is reading.
+	c.files[0].Close()
+	c.files[2].Close()
+	c.mu.Lock()
+	c.reaped = true
+	c.closeResultsLocked()
+	c.mu.Unlock()
 	c.stderr.flush()
 	c.e.spawner.release()
 	c.mu.Lock()
@@ -172,48 +196,113 @@ func (c *child) watch() {
 
 // The ways a call can fail on its worker, besides its own outcome.
 var (
-	// errDied: the worker died (or broke the protocol) while it had the
-	// call.
+	// errDied: the worker died (or broke the protocol) with the call
+	// started.
 	errDied = errors.New("process: the worker died")
-	// errNotRun: the worker was dead before it read the call: the call
-	// never ran, and goes to another worker.
+	// errNotRun: the worker was dead before it started the call, which
+	// never ran and goes to another worker.
 	errNotRun = errors.New("process: the worker was dead before the call reached it")
 )
 
-// call runs one call on the worker, which must be serving and idle, and
-// returns its result frame. It serves the worker's requests for Static
-// values meanwhile. When the worker dies or breaks the protocol, it
-// returns once the worker has been reaped: errNotRun if the worker never
-// read the call, else errDied.
-func (c *child) call(f *frame) (*frame, error) {
-	c.mu.Lock()
-	c.running = f.ID
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.running = 0
-		c.mu.Unlock()
-	}()
-	if err := c.calls.send(f); err != nil {
-		if tl, ok := err.(errTooLarge); ok {
-			return nil, tl
-		}
+// post sends call f to the worker, which must be serving, and returns its
+// place in the window; await waits for its result. Calls are numbered, and
+// sent, in the order of their numbers. A call too large for MaxMessage is
+// not sent and fails with errTooLarge; a call that cannot be sent because
+// the worker is gone fails with errNotRun, once the worker has been
+// reaped.
+func (c *child) post(f *frame) (*pending, error) {
+	s := c.calls
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
 		c.kill("")
 		<-c.dead
-		return nil, errNotRun // the pipe is broken: the worker is gone
+		return nil, errNotRun // the pipe is broken or closed: the worker is gone
 	}
-	r := new(frame)
-	for {
-		err := c.results.receive(r)
-		if err == nil && r.Kind == kindResult && r.ID == f.ID {
-			return r, nil
+	f.ID = c.nextID + 1
+	b := f.marshal(s.buf[:0])
+	if len(b)-4 > s.max {
+		s.buf = nil
+		s.mu.Unlock()
+		return nil, errTooLarge{len(b) - 4, s.max}
+	}
+	c.nextID = f.ID
+	p := &pending{id: f.ID, wake: make(chan struct{}, 1)}
+	c.mu.Lock()
+	c.window = append(c.window, p)
+	if len(c.window) == 1 {
+		c.armLocked(p)
+	}
+	c.mu.Unlock()
+	err := s.writeLocked(b)
+	s.mu.Unlock()
+	if err != nil {
+		c.kill("") // the reader finds the end of the results and settles the call
+	}
+	return p, nil
+}
+
+// await waits for the outcome of call p: its result frame, or errDied or
+// errNotRun once the worker has been reaped. The goroutine of the oldest
+// waiting call reads the results pipe (read), and hands the other calls
+// their results: a call alone on its worker reads its own, with no
+// hand-over between goroutines.
+func (c *child) await(p *pending) (*frame, error) {
+	c.mu.Lock()
+	for !p.done {
+		if !c.reading {
+			c.reading = true
+			c.mu.Unlock()
+			c.read(p)
+			continue // c.mu is held
 		}
+		p.waiting = true
+		c.mu.Unlock()
+		<-p.wake
+		c.mu.Lock()
+		p.waiting = false
+	}
+	c.mu.Unlock()
+	return p.r, p.err
+}
+
+// read reads results until p's arrives, answering the worker's requests for
+// Static values meanwhile, and then hands the pipe to another waiting call.
+// When the worker dies or breaks the protocol, it settles every call of the
+// window once the worker has been reaped: a call the worker had started
+// with errDied, the others, which never ran, with errNotRun. It returns with
+// c.mu held.
+func (c *child) read(p *pending) {
+	for {
+		r := new(frame)
+		err := c.results.receive(r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
 		}
+		if err == nil && r.Kind == kindResult && r.TimedOut {
+			// The worker reports the timeout and exits: the reason is the
+			// timeout, whoever sees the end of the pipe first.
+			c.kill("timeout")
+		}
+		c.mu.Lock()
+		if err == nil && r.Kind == kindResult && len(c.window) > 0 && c.window[0].id == r.ID {
+			h := c.window[0]
+			c.window = c.window[1:]
+			c.resolveLocked(h, r, nil)
+			if len(c.window) > 0 {
+				c.armLocked(c.window[0])
+			}
+			if p.done {
+				c.passLocked()
+				return
+			}
+			c.mu.Unlock()
+			continue
+		}
+		c.mu.Unlock()
 		if err == nil {
-			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d ran", errProtocol, r.Kind, r.ID, f.ID)
+			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d was the oldest sent", errProtocol, r.Kind, r.ID, p.id)
 		}
 		if errors.Is(err, errProtocol) {
 			c.mu.Lock()
@@ -224,18 +313,79 @@ func (c *child) call(f *frame) (*frame, error) {
 			c.kill("")
 		}
 		<-c.dead
-		if c.reason() == "" && c.lastStarted() != f.ID {
-			return nil, errNotRun // it died before it started the call
+		last := c.lastStarted()
+		c.mu.Lock()
+		for _, w := range c.window {
+			// Calls start in the order of their IDs: those after the
+			// one it had started never ran.
+			if w.id <= last {
+				c.resolveLocked(w, nil, errDied)
+			} else {
+				c.resolveLocked(w, nil, errNotRun)
+			}
 		}
-		return nil, errDied
+		c.window = nil
+		c.reading = false
+		c.closeResultsLocked()
+		return
 	}
 }
 
-// timeout kills the worker for call id, if it still runs it: the backstop
-// for a worker that cannot report its own timeout (see Timeout).
-func (c *child) timeout(id uint64) {
+// resolveLocked gives call w its outcome and wakes its goroutine. c.mu is
+// held.
+func (c *child) resolveLocked(w *pending, r *frame, err error) {
+	w.done, w.r, w.err = true, r, err
+	if w.backstop != nil {
+		w.backstop.Stop()
+	}
+	if w.waiting {
+		signal(w.wake)
+	}
+}
+
+// passLocked hands the results pipe to a waiting call, if any; else the
+// next call that awaits reads it. c.mu is held.
+func (c *child) passLocked() {
+	c.reading = false
+	for _, w := range c.window {
+		if w.waiting {
+			signal(w.wake)
+			return
+		}
+	}
+	c.closeResultsLocked()
+}
+
+// closeResultsLocked closes the results pipe once the worker has been
+// reaped and no call waits for a result in it. c.mu is held.
+func (c *child) closeResultsLocked() {
+	if c.reaped && !c.closed && !c.reading && len(c.window) == 0 {
+		c.closed = true
+		c.files[1].Close()
+	}
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// armLocked starts the backstop of call p, which has become the oldest in
+// the window: the one the worker runs, or starts next. c.mu is held.
+func (c *child) armLocked(p *pending) {
+	if d := c.e.cfg.timeout; d > 0 {
+		p.backstop = time.AfterFunc(d+timeoutGrace(d), func() { c.timeout(p) })
+	}
+}
+
+// timeout kills the worker for call p if it is still the oldest in the
+// window: the backstop for a worker that cannot report its own timeout
+// (see Timeout). A call it had not started is not blamed (read).
+func (c *child) timeout(p *pending) {
 	c.mu.Lock()
-	mine := c.running == id
+	mine := !p.done && len(c.window) > 0 && c.window[0] == p
 	c.mu.Unlock()
 	if mine {
 		c.kill("timeout")

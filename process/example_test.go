@@ -100,11 +100,12 @@ func ExampleExecutor_Execute() {
 	// Output: deco: no function is named "example.noSuchFunction" in this program
 }
 
-// Workers is the limit to give the functions that run on the executor, so
-// that each lane of their pool is a worker.
+// Workers is how many calls the executor takes at once, 2 per worker
+// process by default (Pipeline): the default limit of the functions that
+// run on it.
 func ExampleExecutor_Workers() {
-	fmt.Println(cpu.Workers(), square.Stats().Name)
-	// Output: 2 example.square
+	fmt.Println(cpu.Workers(), cpu.Stats().Workers, square.Stats().Name)
+	// Output: 4 2 example.square
 }
 
 // PIDs lists the worker processes by number, 0 for one not running.

@@ -18,16 +18,19 @@ import (
 
 // conn is a worker's end of the protocol (see protocol.go).
 type conn struct {
-	in      *receiver // calls and Static values
+	in      *receiver // calls
 	out     *sender   // hello, results and requests
-	cancels *receiver
+	cancels *receiver // cancels and Static values
 
 	mu       sync.Mutex
 	callID   uint64             // the call running, or 0
+	lastID   uint64             // the call started last
 	cancel   context.CancelFunc // cancels the running call's context
 	deadline bool               // the running call's context has the caller's deadline
+	early    map[uint64]bool    // calls cancelled before they started, which will not run
 
-	needMu sync.Mutex // one request for a Static at a time
+	needMu  sync.Mutex  // one request for a Static at a time
+	statics chan *frame // the parent's answers to need, from readCancels
 
 	started []byte // the started word, shared with the parent
 }
@@ -69,7 +72,10 @@ func serve() int {
 		}
 		max = n
 	}
-	c := &conn{in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max), started: started}
+	c := &conn{
+		in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max),
+		started: started, statics: make(chan *frame, 1),
+	}
 	worker.Store(c)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
@@ -93,17 +99,33 @@ func (c *conn) serveCalls() {
 			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d from the parent\n", f.Kind)
 			exit(exitProtocol)
 		}
+		c.mu.Lock()
+		if c.early[f.ID] {
+			// Cancelled while it waited behind another call: it does not
+			// run, and the parent returns the caller's context's cause.
+			delete(c.early, f.ID)
+			c.lastID = f.ID
+			c.mu.Unlock()
+			if err := c.out.send(&frame{Kind: kindResult, ID: f.ID, NotRun: true}); err != nil {
+				exit(0) // the parent is gone
+			}
+			continue
+		}
+		for id := range c.early {
+			if id < f.ID {
+				delete(c.early, id) // a cancel of a call that never came: keep the map small
+			}
+		}
 		// The task's context has the caller's deadline, so that it ends
 		// with context.DeadlineExceeded as it would in the caller.
 		ctx, cancel := context.WithCancel(context.Background())
 		if f.Deadline != 0 {
 			ctx, cancel = context.WithDeadline(context.Background(), time.Unix(0, f.Deadline))
 		}
-		c.mu.Lock()
-		c.callID, c.cancel, c.deadline = f.ID, cancel, f.Deadline != 0
+		c.callID, c.lastID, c.cancel, c.deadline = f.ID, f.ID, cancel, f.Deadline != 0
 		c.mu.Unlock()
 		// From here on, a death of this process is the call's: the
-		// parent reads this word to tell (see child.call).
+		// parent reads this word to tell (see child.await).
 		atomic.StoreUint64((*uint64)(unsafe.Pointer(&c.started[0])), f.ID)
 		c.run(ctx, f)
 	}
@@ -119,21 +141,45 @@ func (c *conn) readError(err error) {
 	exit(exitProtocol)
 }
 
-// readCancels cancels the running call when the parent asks; it exits the
+// readCancels cancels the running call when the parent asks, remembers
+// the cancels of calls not started yet (they are sent ahead, see Pipeline),
+// and hands the Static values the parent sends to need. It exits the
 // worker when the parent closes the pipe, even while a call runs.
 func (c *conn) readCancels() {
-	var f frame
 	for {
-		if err := c.cancels.receive(&f); err != nil {
+		f := new(frame)
+		if err := c.cancels.receive(f); err != nil {
 			c.readError(err)
 		}
-		c.mu.Lock()
-		// A deadline the task's context has already ends it, as
-		// context.DeadlineExceeded, on the same clock.
-		byDeadline := f.CancelCause == causeDeadline && c.deadline
-		if f.Kind == kindCancel && c.callID == f.ID && c.cancel != nil && !byDeadline {
-			c.cancel()
+		if f.Kind == kindStatic {
+			select {
+			case c.statics <- f:
+			default:
+				fmt.Fprintf(os.Stderr, "deco/process: worker: Static %q sent unasked\n", f.Name)
+				exit(exitProtocol)
+			}
+			continue
 		}
+		if f.Kind != kindCancel {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d on the cancels pipe\n", f.Kind)
+			exit(exitProtocol)
+		}
+		c.mu.Lock()
+		switch {
+		case f.ID == c.callID && c.cancel != nil:
+			// A deadline the task's context has already ends it, as
+			// context.DeadlineExceeded, on the same clock.
+			if f.CancelCause != causeDeadline || !c.deadline {
+				c.cancel()
+			}
+		case f.ID > c.lastID:
+			// Sent ahead and not started: it will not run.
+			if c.early == nil {
+				c.early = map[uint64]bool{}
+			}
+			c.early[f.ID] = true
+		}
+		// Otherwise the call is over: the cancel came late.
 		c.mu.Unlock()
 	}
 }
@@ -203,20 +249,16 @@ func (c *conn) finish(r *frame) {
 }
 
 // need asks the parent for the encoded value of the Static called name
-// and waits for it. The calls pipe is free to read: the goroutine that
-// reads calls is running the task that asks.
+// and waits for it; readCancels hands it over.
 func (c *conn) need(name string) ([]byte, error) {
 	c.needMu.Lock()
 	defer c.needMu.Unlock()
 	if err := c.out.send(&frame{Kind: kindNeed, Name: name}); err != nil {
 		exit(0) // the parent is gone
 	}
-	var f frame
-	if err := c.in.receive(&f); err != nil {
-		c.readError(err)
-	}
-	if f.Kind != kindStatic || f.Name != name {
-		fmt.Fprintf(os.Stderr, "deco/process: worker: asked for Static %q, received a frame of kind %d for %q\n", name, f.Kind, f.Name)
+	f := <-c.statics
+	if f.Name != name {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: asked for Static %q, received %q\n", name, f.Name)
 		exit(exitProtocol)
 	}
 	if f.Err != "" {
