@@ -213,8 +213,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"demo", "--help"}, 0, "-thumbnails n", ""},
 		{[]string{"demo", "sleep", "-h"}, 0, "-io-workers n", ""},
 		{[]string{"help"}, 0, "deco demo [flags]", ""},
+		{[]string{"help"}, 0, "deco workers [-url nats://host:port]", ""},
+		{[]string{"workers", "-h"}, 0, "Usage: deco workers", ""},
+		{[]string{"workers", "-help"}, 0, "-watch", ""},
 		{nil, 2, "", "deco demo [flags]"},
-		{[]string{"frob"}, 2, "", `deco: unknown command "frob"`},
+		{[]string{"frob"}, 2, "", `deco: unknown command "frob" (want demo, workers or help)`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), tc.args, &stdout, &stderr)
