@@ -522,8 +522,9 @@ func (s *session) ctxOr(ctx context.Context, err error) error {
 }
 
 // outcome turns a result's envelope into Execute's return values, and
-// tells deco which worker ran the call (for a result collected from an
-// earlier run, without its times, from long ago).
+// tells deco which worker ran the call, unless the result was collected
+// from an earlier run of a durable batch: that call ran in no worker
+// now, and stays on its pool's lane in the caller's stats and timeline.
 func (s *session) outcome(ctx context.Context, v []byte, info callInfo, argHash, durable string, collected bool) ([]byte, error) {
 	env, err := decodeEnvelope(v)
 	if err != nil {
@@ -532,12 +533,8 @@ func (s *session) outcome(ctx context.Context, v []byte, info callInfo, argHash,
 	if argHash != "" && env.arg != argHash {
 		return nil, fmt.Errorf("cluster: %s call #%d of durable batch %q: its argument differs from the one submitted under this name and index before (a durable batch must make the same calls in the same order)", info.fn, info.index, durable)
 	}
-	if env.kind != kindKilled && env.kind != kindNotRun { // a killed call's worker only noticed it
-		if collected {
-			ran(ctx, env.worker, 0, 0)
-		} else {
-			ran(ctx, env.worker, env.start, env.end)
-		}
+	if !collected && env.kind != kindKilled && env.kind != kindNotRun { // a killed call's worker only noticed it
+		ran(ctx, env.worker, env.start, env.end)
 	}
 	return env.result(info.fn, info.index)
 }

@@ -84,3 +84,31 @@ func TestTimelineAndStatsShowTheWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestACollectedResultNamesNoWorker: the calls of a durable batch whose
+// results are collected from an earlier run ran on no worker now, and
+// are not counted or drawn as if they had.
+func TestACollectedResultNamesNoWorker(t *testing.T) {
+	e := newLocal(t, 1)
+	ctx := cluster.Durable(t.Context(), "lanes")
+	for run, want := range []int64{3, 0} {
+		var rec deco.Recorder
+		f := nap.With(deco.On(e), deco.Record(&rec))
+		for range 3 {
+			f.GoContext(ctx, 1)
+		}
+		if _, err := f.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var calls int64
+		for _, w := range f.Stats().Workers {
+			calls += w.Calls
+		}
+		if tr := rec.Trace(""); calls != want || (want == 0) != (tr.LaneNames == nil) {
+			t.Fatalf("run %d: %d calls counted on workers, lanes %q; want %d", run+1, calls, tr.LaneNames, want)
+		}
+	}
+	if c := e.Stats().Collected; c != 3 {
+		t.Fatalf("%d results collected, want 3", c)
+	}
+}
