@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +155,48 @@ func TestWorkersFailsClearlyAndLeavesNothing(t *testing.T) {
 				t.Fatalf("nats.go goroutines left:\n%s", g)
 			}
 		})
+	}
+}
+
+// listings counts the listings written to it and cancels its context at
+// the second.
+type listings struct {
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+}
+
+func (l *listings) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if bytes.Contains(p, []byte("0 workers\n")) {
+		if l.n++; l.n == 2 {
+			l.cancel()
+		}
+	}
+	return len(p), nil
+}
+
+func TestWorkersWatchListsAgainUntilInterrupted(t *testing.T) {
+	url := startServer(t, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &listings{cancel: cancel}
+	var errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"workers", "-url", url, "-watch", "10ms"}, out, &errOut) }()
+	select {
+	case code := <-done:
+		out.mu.Lock()
+		n := out.n
+		out.mu.Unlock()
+		if code != 0 || n != 2 {
+			t.Fatalf("exit %d after %d listings, stderr %q; want 0 after 2", code, n, errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("deco workers -watch did not end within 30 s of its interruption")
+	}
+	if g := natsGoroutines(); g != "" {
+		t.Fatalf("nats.go goroutines left:\n%s", g)
 	}
 }
