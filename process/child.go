@@ -20,6 +20,7 @@ type child struct {
 	num     int // the worker's number: its slot and lane
 	cmd     *exec.Cmd
 	pid     int
+	name    string    // host:pid, the worker's name in deco's stats and timelines (backend.Ran)
 	calls   *sender   // fd 3 of the worker
 	results *receiver // fd 4 of the worker
 	cancels *sender   // fd 5 of the worker
@@ -56,6 +57,15 @@ type pending struct {
 	err      error
 	backstop *time.Timer // kills a worker that cannot report its timeout (see Timeout)
 }
+
+// hostname is this machine's name, as the names of workers use it.
+var hostname = sync.OnceValue(func() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
+})
 
 // startedID reads the started word.
 func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[0]))) }
@@ -139,6 +149,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 		return nil, err
 	}
 	c.pid = cmd.Process.Pid
+	c.name = hostname() + ":" + strconv.Itoa(c.pid)
 	e.stats.started.Add(1)
 	return c, nil
 }

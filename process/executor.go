@@ -17,13 +17,16 @@ import (
 // which [Main] turns into a worker. It implements [backend.Executor]: give
 // it to a function with [github.com/deco-go/deco.On], or set DECO_EXECUTOR=processes:N.
 //
-// Each worker runs one call at a time. Workers start when the first call
-// needs them (or at [Executor.Start]), about 12 ms each, and stay until
-// [Executor.Close] (or [IdleTimeout]): between batches they wait, so the
-// next batch pays no start-up. Worker n runs the calls of lane n of the
-// function's pool: a function on e without its own limit gets e.Workers()
-// as its limit ([backend.Sized]), so that the pool has one lane per
-// worker, and stats, progress and timelines show the workers as its lanes.
+// Each worker runs one call at a time, and holds one more, sent ahead
+// ([Pipeline]). Workers start when the first call needs them (or at
+// [Executor.Start]), about 12 ms each, and stay until [Executor.Close] (or
+// [IdleTimeout]): between batches they wait, so the next batch pays no
+// start-up. A function on e without its own limit gets e.Workers() as its
+// limit ([backend.Sized]): 2 calls per worker. A call goes to its lane's
+// worker (lane mod n) when that one is idle, else to an idle worker, else
+// ahead to a busy one; e tells deco which worker process ran it
+// ([backend.Ran]), so that stats, progress and timelines show the workers,
+// named host:pid.
 //
 // A call's cost is a round trip through two pipes plus the encoding of
 // its argument and result: on this project's 2-core machines 17–22 µs per
@@ -347,6 +350,16 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 			err = errDied
 		}
 		e.release(c)
+		if err == errDied || (err == nil && !r.NotRun) {
+			// Where the call ran, and when, on the worker's clock: deco
+			// shows each worker process as one lane of a timeline and
+			// in Stats.Workers. (A retry on another worker replaces it.)
+			run := backend.Run{Worker: c.name}
+			if err == nil && r.Start != 0 && r.End != 0 {
+				run.Start, run.End = time.Unix(0, r.Start), time.Unix(0, r.End)
+			}
+			backend.Ran(ctx, run)
+		}
 		switch {
 		case err == errNotRun:
 			continue

@@ -176,17 +176,19 @@ const defaultWindow = 2
 //
 // The executor then takes k calls per worker at once: [Executor.Workers]
 // reports n·k, the default limit of the functions on it, and their pools
-// get n·k lanes, lane l and l+n (and l+2n, …) running on worker l mod n
-// when it has room, so that a timeline draws k lanes per worker, each
-// lane's span counting the time its call waited behind another. A worker
-// still runs one call at a time, in the order they reached it. Only calls
-// whose name and argument take at most 4 KiB are sent ahead; a larger one
-// waits for an idle worker, and meanwhile no call is sent ahead. A call
-// sent ahead whose context is done before it starts does not run: it
-// returns the context's cause, as a call waiting for a worker does. A
-// call sent ahead to a worker that dies before it starts it did not run
-// either: it goes to another worker (a replacement, if need be), without
-// counting as an attempt (Retries), and is never blamed for the death.
+// get n·k slots. A worker still runs one call at a time, in the order the
+// calls reached it, and timelines and Stats.Workers show it as one lane
+// drawn with its calls' run times ([github.com/deco-go/deco/backend.Ran]);
+// the function's own Stats (MaxParallel) count the calls its pool had in
+// flight, up to n·k. Only calls whose name and argument take at most 4 KiB
+// are sent ahead; a larger one waits for an idle worker, and meanwhile no
+// call is sent ahead. A call sent ahead whose context is done before it
+// starts does not run: it returns the context's cause, as a call waiting
+// for a worker does. A call sent ahead to a worker that dies (or is
+// killed by [Timeout] or [Executor.Close]) before it starts it did not
+// run either: it goes to another worker (a replacement, if need be; after
+// Close, a new one), without counting as an attempt ([Retries]), and is
+// never blamed for the death.
 //
 // The cost: a call queued behind a long one waits for it, even if
 // another worker becomes idle meanwhile. For calls of very different

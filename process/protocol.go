@@ -34,7 +34,7 @@ import (
 //
 //	worker → parent  hello   once, when the worker is ready: its PID and its functions' fingerprint
 //	parent → worker  call    ID, function name, deadline, timeout, encoded argument
-//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut; NotRun
+//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut; NotRun; when it ran
 //	parent → worker  cancel  ID: the caller's context is done
 //	worker → parent  need    a Static's name, asked by a task
 //	parent → worker  static  the Static's name and encoded value, or Err
@@ -85,6 +85,7 @@ type frame struct {
 	Timeout     time.Duration // the call's timeout, or 0 (call)
 	TimedOut    bool          // the call ran past its timeout (result)
 	NotRun      bool          // the call was cancelled before it started, and did not run (result)
+	Start, End  int64         // when the call ran, Unix nanoseconds on the worker's clock (result)
 	CancelCause uint8         // why the caller's context is done (cancel): causeCanceled, causeDeadline
 	Data        []byte
 }
@@ -107,6 +108,8 @@ func (f *frame) marshal(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(f.PID))
 	b = binary.AppendVarint(b, f.Deadline)
 	b = binary.AppendVarint(b, int64(f.Timeout))
+	b = binary.AppendVarint(b, f.Start)
+	b = binary.AppendVarint(b, f.End)
 	flags := (f.CancelCause & 1) << 1
 	if f.TimedOut {
 		flags |= 1
@@ -129,6 +132,8 @@ func (f *frame) unmarshal(b []byte) error {
 	f.PID = int(r.uvarint())
 	f.Deadline = r.varint()
 	f.Timeout = time.Duration(r.varint())
+	f.Start = r.varint()
+	f.End = r.varint()
 	flags := r.byte()
 	f.TimedOut, f.CancelCause, f.NotRun = flags&1 != 0, flags>>1&1, flags&(1<<2) != 0
 	if r.bad || f.Kind < kindHello || f.Kind > kindStatic || flags > 7 {

@@ -10,7 +10,8 @@ import (
 // again, for a replacement). e.mu guards every slot; every change is
 // announced by notify, which wakes the calls waiting for a worker.
 
-// slot is worker number i: the process that runs lane i's calls.
+// slot is worker number i: the process that runs the calls of lanes i,
+// i+n, … when it has room for them.
 type slot struct {
 	state  slotState
 	child  *child

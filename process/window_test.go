@@ -54,6 +54,23 @@ var (
 	}, deco.Name("test.pipeProbe"), deco.On(pipeExec), deco.Record(&pipeRec))
 )
 
+// workerCalls sums the calls of f that its executor's workers ran.
+func workerCalls[A, R any](f *deco.Func[A, R]) int64 {
+	n := int64(0)
+	for _, w := range f.Stats().Workers {
+		n += w.Calls
+	}
+	return n
+}
+
+func host(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
+}
+
 func TestCallsSentAheadRunOneAtATimeAndReturnTheirResults(t *testing.T) {
 	var pids pidSet
 	use(t, pipeExec, &pids)
@@ -61,6 +78,7 @@ func TestCallsSentAheadRunOneAtATimeAndReturnTheirResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := pipeExec.Stats()
+	callsBefore := workerCalls(pipeProbe)
 	pipeRec.Reset()
 	const calls = 200
 	for i := range calls {
@@ -82,10 +100,24 @@ func TestCallsSentAheadRunOneAtATimeAndReturnTheirResults(t *testing.T) {
 	if ahead := pipeExec.Stats().Ahead - before.Ahead; ahead == 0 {
 		t.Fatalf("Stats().Ahead did not grow: no call was sent ahead, the test lost its point")
 	}
-	for _, s := range pipeRec.Trace("ahead").Spans {
-		if s.Lane < 0 || s.Lane >= pipeExec.Workers() {
-			t.Fatalf("call %d held lane %d, outside the %d calls the executor takes", s.Index, s.Lane, pipeExec.Workers())
+	// The executor names the worker of each call (backend.Ran): the
+	// timeline has one lane per worker process, drawn for the calls' run
+	// times on it, which never overlap (else a lane "host:pid #2").
+	tr := pipeRec.Trace("ahead")
+	names := map[string]bool{}
+	for _, n := range tr.LaneNames {
+		names[n] = true
+	}
+	for _, p := range got {
+		if !names[fmt.Sprintf("%s:%d", host(t), p.PID)] {
+			t.Fatalf("no timeline lane for worker %d: lanes %q", p.PID, tr.LaneNames)
 		}
+	}
+	if len(tr.LaneNames) != 2 {
+		t.Fatalf("timeline lanes %q, want one per worker process", tr.LaneNames)
+	}
+	if n := workerCalls(pipeProbe) - callsBefore; n != calls {
+		t.Fatalf("Stats().Workers counts %d more calls, want %d", n, calls)
 	}
 	if st := pipeProbe.Stats(); st.MaxParallel > pipeExec.Workers() {
 		t.Fatalf("Stats().MaxParallel = %d, more than Workers() = %d", st.MaxParallel, pipeExec.Workers())

@@ -209,7 +209,7 @@ func (c *conn) run(ctx context.Context, f *frame) {
 		defer t.Stop()
 	}
 	out, err := backend.Invoke(ctx, f.Name, f.Data)
-	r := &frame{Kind: kindResult, ID: f.ID, Data: out}
+	r := &frame{Kind: kindResult, ID: f.ID, Data: out, Start: start.UnixNano(), End: time.Now().UnixNano()}
 	if err != nil {
 		r.Err = err.Error()
 	}
