@@ -20,10 +20,10 @@ type child struct {
 	num     int // the worker's number: its slot and lane
 	cmd     *exec.Cmd
 	pid     int
-	name    string    // host:pid, the worker's name in deco's stats and timelines (backend.Ran)
-	calls   *sender   // fd 3 of the worker
-	results *receiver // fd 4 of the worker
-	cancels *sender   // fd 5 of the worker
+	name    string   // host:pid, the worker's name in deco's stats and timelines (backend.Ran)
+	calls   *sender  // fd 3 of the worker
+	replies []*reply // fds 4, 7, 8, 9 of the worker: results, one pipe per call in flight
+	cancels *sender  // fd 5 of the worker
 	files   []*os.File
 	stderr  *lineWriter
 	ready   chan struct{} // closed when the worker said hello, or died
@@ -42,19 +42,25 @@ type child struct {
 	started  []byte     // the started word (see newStartedWord), mapped until the worker is reaped
 	lastRun  uint64     // the call the worker had started when it died
 	window   []*pending // the calls sent and not answered, oldest first
-	reading  bool       // a goroutine reads the results pipe (see await)
 	reaped   bool       // watch has reaped the worker
-	closed   bool       // the results pipe is closed
+}
+
+// reply is a results pipe: the worker answers each call on the pipe the
+// call names, which no other call in flight uses, so that the goroutine
+// waiting for a call's result reads it itself, woken by its arrival, with
+// no hand-over between goroutines.
+type reply struct {
+	r      *receiver
+	f      *os.File
+	busy   bool // a call in flight answers on it (guarded by child.mu)
+	closed bool
 }
 
 // pending is a call sent to the worker: its place in the window.
 type pending struct {
 	id       uint64
-	wake     chan struct{} // a signal that the call's state changed; buffered
-	waiting  bool          // its goroutine waits in await
-	done     bool          // r or err is set
-	r        *frame
-	err      error
+	reply    int // its results pipe
+	done     bool
 	backstop *time.Timer // kills a worker that cannot report its timeout (see Timeout)
 }
 
@@ -90,7 +96,10 @@ func (e *Executor) spawn(num int) (*child, error) {
 	if e.exeErr != nil {
 		return nil, e.exeErr
 	}
-	var ends [3][2]*os.File // the worker's end, the parent's end
+	// Pipes 0 to 2: calls, results for reply 0, cancels; then results for
+	// replies 1 to k-1 (see Pipeline).
+	k := e.cfg.window
+	ends := make([][2]*os.File, 3+k-1) // the worker's end, the parent's end
 	closeAll := func() {
 		for _, p := range ends {
 			for _, f := range p {
@@ -106,7 +115,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 			closeAll()
 			return nil, err
 		}
-		if i == 1 { // results flow from the worker
+		if i == 1 || i > 2 { // results flow from the worker
 			ends[i] = [2]*os.File{w, r}
 		} else {
 			ends[i] = [2]*os.File{r, w}
@@ -122,16 +131,25 @@ func (e *Executor) spawn(num int) (*child, error) {
 		started: mem,
 		e:       e, num: num,
 		calls:   newSender(ends[0][1], max),
-		results: newReceiver(ends[1][1], max),
 		cancels: newSender(ends[2][1], max),
-		files:   []*os.File{ends[0][1], ends[1][1], ends[2][1]},
+		files:   []*os.File{ends[0][1], ends[2][1]},
 		stderr:  newLineWriter(e.stderr, e.cfg.prefix, num),
 		ready:   make(chan struct{}), dead: make(chan struct{}),
 	}
+	extra := []*os.File{ends[0][0], ends[1][0], ends[2][0], word} // fds 3, 4, 5, 6, then 7…: see protocol.go
+	for j := range k {
+		i := 1
+		if j > 0 {
+			i = 2 + j
+			extra = append(extra, ends[i][0])
+		}
+		c.replies = append(c.replies, &reply{r: newReceiver(ends[i][1], max), f: ends[i][1]})
+	}
 	cmd := exec.Command(e.exe)
-	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion, envMaxMessage+"="+strconv.Itoa(max))
-	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0], word} // fds 3, 4, 5, 6: see protocol.go
-	cmd.Stdout = e.stdout                                                 // not an *os.File: a copying goroutine, which Wait waits for
+	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion,
+		envMaxMessage+"="+strconv.Itoa(max), envReplies+"="+strconv.Itoa(k))
+	cmd.ExtraFiles = extra
+	cmd.Stdout = e.stdout // not an *os.File: a copying goroutine, which Wait waits for
 	cmd.Stderr = c.stderr
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = waitDelay
@@ -160,7 +178,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 func (c *child) watch() {
 	defer c.e.wg.Done()
 	var f frame
-	err := c.results.receive(&f)
+	err := c.replies[0].r.receive(&f)
 	switch {
 	case err == nil && f.Kind == kindHello && f.Name == c.e.fingerprint():
 		c.mu.Lock()
@@ -181,14 +199,17 @@ func (c *child) watch() {
 	c.lastRun = startedID(c.started)
 	c.mu.Unlock()
 	unmap(c.started)
-	// The results pipe may still hold results the worker sent before it
-	// died: a goroutine reading it closes it once it has read them all
-	// (see read), unless none is reading.
-	c.files[0].Close()
-	c.files[2].Close()
+	// A results pipe may still hold results the worker sent before it
+	// died: the goroutine reading it closes it once it has read them all
+	// (see await).
+	for _, f := range c.files {
+		f.Close()
+	}
 	c.mu.Lock()
 	c.reaped = true
-	c.closeResultsLocked()
+	for _, r := range c.replies {
+		c.closeReplyLocked(r)
+	}
 	c.mu.Unlock()
 	c.stderr.flush()
 	c.e.spawner.release()
@@ -215,12 +236,12 @@ var (
 	errNotRun = errors.New("process: the worker was dead before the call reached it")
 )
 
-// post sends call f to the worker, which must be serving, and returns its
-// place in the window; await waits for its result. Calls are numbered, and
-// sent, in the order of their numbers. A call too large for MaxMessage is
-// not sent and fails with errTooLarge; a call that cannot be sent because
-// the worker is gone fails with errNotRun, once the worker has been
-// reaped.
+// post sends call f to the worker, which must be serving and have room
+// for it (child.load), and returns its place in the window; await waits
+// for its result. Calls are numbered, and sent, in the order of their
+// numbers. A call too large for MaxMessage is not sent and fails with
+// errTooLarge; a call that cannot be sent because the worker is gone fails
+// with errNotRun, once the worker has been reaped.
 func (c *child) post(f *frame) (*pending, error) {
 	s := c.calls
 	s.mu.Lock()
@@ -231,6 +252,20 @@ func (c *child) post(f *frame) (*pending, error) {
 		return nil, errNotRun // the pipe is broken or closed: the worker is gone
 	}
 	f.ID = c.nextID + 1
+	p := &pending{id: f.ID, reply: -1}
+	c.mu.Lock()
+	for j, r := range c.replies {
+		if !r.busy {
+			p.reply = j
+			break
+		}
+	}
+	c.mu.Unlock()
+	if p.reply < 0 {
+		s.mu.Unlock()
+		panic("process: no free results pipe: more calls in flight than the window") // a bug in slots.go
+	}
+	f.Reply = uint8(p.reply)
 	b := f.marshal(s.buf[:0])
 	if len(b)-4 > s.max {
 		s.buf = nil
@@ -238,8 +273,8 @@ func (c *child) post(f *frame) (*pending, error) {
 		return nil, errTooLarge{len(b) - 4, s.max}
 	}
 	c.nextID = f.ID
-	p := &pending{id: f.ID, wake: make(chan struct{}, 1)}
 	c.mu.Lock()
+	c.replies[p.reply].busy = true
 	c.window = append(c.window, p)
 	if len(c.window) == 1 {
 		c.armLocked(p)
@@ -248,72 +283,36 @@ func (c *child) post(f *frame) (*pending, error) {
 	err := s.writeLocked(b)
 	s.mu.Unlock()
 	if err != nil {
-		c.kill("") // the reader finds the end of the results and settles the call
+		c.kill("") // await finds the end of the results and settles the call
 	}
 	return p, nil
 }
 
-// await waits for the outcome of call p: its result frame, or errDied or
-// errNotRun once the worker has been reaped. The goroutine of the oldest
-// waiting call reads the results pipe (read), and hands the other calls
-// their results: a call alone on its worker reads its own, with no
-// hand-over between goroutines.
+// await waits for the outcome of call p, reading its results pipe and
+// answering the worker's requests for Static values meanwhile: its result
+// frame, or, when the worker dies or breaks the protocol, once it has been
+// reaped, errDied if the worker had started the call, else errNotRun (the
+// call never ran; calls start in the order of their IDs).
 func (c *child) await(p *pending) (*frame, error) {
-	c.mu.Lock()
-	for !p.done {
-		if !c.reading {
-			c.reading = true
-			c.mu.Unlock()
-			c.read(p)
-			continue // c.mu is held
-		}
-		p.waiting = true
-		c.mu.Unlock()
-		<-p.wake
-		c.mu.Lock()
-		p.waiting = false
-	}
-	c.mu.Unlock()
-	return p.r, p.err
-}
-
-// read reads results until p's arrives, answering the worker's requests for
-// Static values meanwhile, and then hands the pipe to another waiting call.
-// When the worker dies or breaks the protocol, it settles every call of the
-// window once the worker has been reaped: a call the worker had started
-// with errDied, the others, which never ran, with errNotRun. It returns with
-// c.mu held.
-func (c *child) read(p *pending) {
+	rp := c.replies[p.reply]
 	for {
 		r := new(frame)
-		err := c.results.receive(r)
+		err := rp.r.receive(r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
 		}
-		if err == nil && r.Kind == kindResult && r.TimedOut {
-			// The worker reports the timeout and exits: the reason is the
-			// timeout, whoever sees the end of the pipe first.
-			c.kill("timeout")
-		}
-		c.mu.Lock()
-		if err == nil && r.Kind == kindResult && len(c.window) > 0 && c.window[0].id == r.ID {
-			h := c.window[0]
-			c.window = c.window[1:]
-			c.resolveLocked(h, r, nil)
-			if len(c.window) > 0 {
-				c.armLocked(c.window[0])
+		if err == nil && r.Kind == kindResult && r.ID == p.id {
+			if r.TimedOut {
+				// The worker reports the timeout and exits: the reason
+				// is the timeout, whoever sees the end of a pipe first.
+				c.kill("timeout")
 			}
-			if p.done {
-				c.passLocked()
-				return
-			}
-			c.mu.Unlock()
-			continue
+			c.finish(p)
+			return r, nil
 		}
-		c.mu.Unlock()
 		if err == nil {
-			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d was the oldest sent", errProtocol, r.Kind, r.ID, p.id)
+			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d was awaited", errProtocol, r.Kind, r.ID, p.id)
 		}
 		if errors.Is(err, errProtocol) {
 			c.mu.Lock()
@@ -324,62 +323,44 @@ func (c *child) read(p *pending) {
 			c.kill("")
 		}
 		<-c.dead
-		last := c.lastStarted()
-		c.mu.Lock()
-		for _, w := range c.window {
-			// Calls start in the order of their IDs: those after the
-			// one it had started never ran.
-			if w.id <= last {
-				c.resolveLocked(w, nil, errDied)
-			} else {
-				c.resolveLocked(w, nil, errNotRun)
+		c.finish(p)
+		if p.id <= c.lastStarted() {
+			return nil, errDied
+		}
+		return nil, errNotRun
+	}
+}
+
+// finish takes call p out of the window, arms the backstop of the next
+// oldest, and frees p's results pipe, closing it if the worker has been
+// reaped.
+func (c *child) finish(p *pending) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p.done = true
+	if p.backstop != nil {
+		p.backstop.Stop()
+	}
+	for i, w := range c.window {
+		if w == p {
+			c.window = append(c.window[:i], c.window[i+1:]...)
+			if i == 0 && len(c.window) > 0 && c.window[0].backstop == nil {
+				c.armLocked(c.window[0])
 			}
-		}
-		c.window = nil
-		c.reading = false
-		c.closeResultsLocked()
-		return
-	}
-}
-
-// resolveLocked gives call w its outcome and wakes its goroutine. c.mu is
-// held.
-func (c *child) resolveLocked(w *pending, r *frame, err error) {
-	w.done, w.r, w.err = true, r, err
-	if w.backstop != nil {
-		w.backstop.Stop()
-	}
-	if w.waiting {
-		signal(w.wake)
-	}
-}
-
-// passLocked hands the results pipe to a waiting call, if any; else the
-// next call that awaits reads it. c.mu is held.
-func (c *child) passLocked() {
-	c.reading = false
-	for _, w := range c.window {
-		if w.waiting {
-			signal(w.wake)
-			return
+			break
 		}
 	}
-	c.closeResultsLocked()
+	r := c.replies[p.reply]
+	r.busy = false
+	c.closeReplyLocked(r)
 }
 
-// closeResultsLocked closes the results pipe once the worker has been
-// reaped and no call waits for a result in it. c.mu is held.
-func (c *child) closeResultsLocked() {
-	if c.reaped && !c.closed && !c.reading && len(c.window) == 0 {
-		c.closed = true
-		c.files[1].Close()
-	}
-}
-
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
+// closeReplyLocked closes results pipe r once the worker has been reaped
+// and no call waits for a result in it. c.mu is held.
+func (c *child) closeReplyLocked(r *reply) {
+	if c.reaped && !r.busy && !r.closed {
+		r.closed = true
+		r.f.Close()
 	}
 }
 

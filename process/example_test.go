@@ -189,7 +189,7 @@ func ExampleMaxMessage() {
 	length.Go(make([]byte, 1<<10))
 	length.Go(make([]byte, 1<<20))
 	fmt.Println(length.Wait())
-	// Output: [1024 0] deco: example.length call #1: process: a message of 1048602 bytes is over the limit of 65536 bytes (MaxMessage)
+	// Output: [1024 0] deco: example.length call #1: process: a message of 1048603 bytes is over the limit of 65536 bytes (MaxMessage)
 }
 
 var (

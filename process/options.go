@@ -163,8 +163,11 @@ func MaxMessage(n int) Option {
 	}
 }
 
-// defaultWindow is the default of Pipeline.
-const defaultWindow = 2
+// defaultWindow is the default of Pipeline, maxWindow its most.
+const (
+	defaultWindow = 2
+	maxWindow     = 4
+)
 
 // Pipeline lets each worker hold up to k calls: the one it runs and k-1
 // sent ahead, waiting in its pipe, so that it starts the next call as
@@ -195,7 +198,7 @@ const defaultWindow = 2
 // lengths, Pipeline(1) balances better.
 func Pipeline(k int) Option {
 	return func(c *config) error {
-		if k < 1 || k > 4 {
+		if k < 1 || k > maxWindow {
 			return fmt.Errorf("process: Pipeline(%d): the window must be between 1 and 4 calls per worker", k)
 		}
 		c.window = k

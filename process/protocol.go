@@ -17,10 +17,11 @@ import (
 // stdin, stdout or stderr, which belong to the program, and one word of
 // shared memory, fd 6:
 //
-//	fd 3, parent → worker: calls
-//	fd 4, worker → parent: hello, results, and requests for Static values
-//	fd 5, parent → worker: cancels, and the Static values the worker asked for
-//	fd 6, shared:          the ID of the call the worker started last
+//	fd 3, parent → worker:     calls
+//	fd 4, worker → parent:     hello, results, and requests for Static values
+//	fd 5, parent → worker:     cancels, and the Static values the worker asked for
+//	fd 6, shared:              the ID of the call the worker started last
+//	fds 7 to 9, worker → parent: more results pipes, one per call sent ahead (Pipeline)
 //
 // A worker that dies with a call it had not started (killed while idle,
 // before it read the call, or with the call waiting behind another, see
@@ -43,21 +44,21 @@ import (
 // violation: the parent kills the worker and fails its call saying so.
 //
 // Calls to one worker are numbered 1, 2, 3, … in the order they are sent.
-// The parent sends up to the executor's window (Pipeline) of calls to a
+// The parent sends up to the executor's window (Pipeline, k) of calls to a
 // worker without waiting for their results: the worker reads one, runs it,
 // sends its result, and reads the next, which is waiting in the pipe, so
 // that the round trip through the parent is not on the worker's path.
-// Results therefore come back in the order of the calls. The results pipe
-// has one reader at a time, a goroutine that waits for a call's result (the
-// oldest waiting one); it hands the other results, and the pipe, to their
-// goroutines. Calls and results are read with plain blocking reads: a call
-// alone on its worker is woken by its own result, with no hand-over between
-// goroutines or through the runtime's poller, which on this project's
-// machines makes a round trip several times faster. A cancel for a call the
-// worker has not started is kept until it reaches the call, which is then
-// not run: its result says NotRun. Cancels and Static values, which must
-// arrive while a call runs, have a pipe of their own, read by a goroutine
-// of the worker.
+// Each call names one of k results pipes (fd 4, then 7 to 9), which no
+// other call in flight uses; the worker answers it, and sends the requests
+// of its task, on that pipe. So each results pipe has one reader at a time,
+// the goroutine waiting for that call's result, and calls and results are
+// read with plain blocking reads: that goroutine is the one woken when its
+// result arrives, with no hand-over between goroutines or through the
+// runtime's poller, which on this project's machines makes a round trip
+// several times faster. A cancel for a call the worker has not started is
+// kept until it reaches the call, which is then not run: its result says
+// NotRun. Cancels and Static values, which must arrive while a call runs,
+// have a pipe of their own, read by a goroutine of the worker.
 const (
 	kindHello uint8 = iota + 1
 	kindCall
@@ -86,6 +87,7 @@ type frame struct {
 	TimedOut    bool          // the call ran past its timeout (result)
 	NotRun      bool          // the call was cancelled before it started, and did not run (result)
 	Start, End  int64         // when the call ran, Unix nanoseconds on the worker's clock (result)
+	Reply       uint8         // the results pipe to answer on, 0 to the window - 1 (call)
 	CancelCause uint8         // why the caller's context is done (cancel): causeCanceled, causeDeadline
 	Data        []byte
 }
@@ -117,7 +119,7 @@ func (f *frame) marshal(b []byte) []byte {
 	if f.NotRun {
 		flags |= 1 << 2
 	}
-	b = append(b, flags)
+	b = append(b, flags, f.Reply)
 	b = append(b, f.Data...)
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	return b
@@ -136,6 +138,7 @@ func (f *frame) unmarshal(b []byte) error {
 	f.End = r.varint()
 	flags := r.byte()
 	f.TimedOut, f.CancelCause, f.NotRun = flags&1 != 0, flags>>1&1, flags&(1<<2) != 0
+	f.Reply = r.byte()
 	if r.bad || f.Kind < kindHello || f.Kind > kindStatic || flags > 7 {
 		return fmt.Errorf("%w: a malformed frame", errProtocol)
 	}

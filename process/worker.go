@@ -19,11 +19,12 @@ import (
 // conn is a worker's end of the protocol (see protocol.go).
 type conn struct {
 	in      *receiver // calls
-	out     *sender   // hello, results and requests
+	outs    []*sender // results and requests, one pipe per call in flight; hello on the first
 	cancels *receiver // cancels and Static values
 
 	mu       sync.Mutex
 	callID   uint64             // the call running, or 0
+	reply    int                // the results pipe of the call started last
 	lastID   uint64             // the call started last
 	cancel   context.CancelFunc // cancels the running call's context
 	deadline bool               // the running call's context has the caller's deadline
@@ -44,7 +45,23 @@ const (
 	fdResults = 4
 	fdCancels = 5
 	fdStarted = 6 // the started word (see newStartedWord)
+	fdReplies = 7 // the results pipes after the first, up to the window
 )
+
+// envNumber reads a positive number from the environment variable name
+// and removes it; def when it is not set.
+func envNumber(name string, def, most int) (int, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def, nil
+	}
+	os.Unsetenv(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, fmt.Errorf("%s=%q is not a number from 1 to %d", name, v, most)
+	}
+	return n, nil
+}
 
 // serve runs the worker until its parent goes away.
 func serve() int {
@@ -62,24 +79,33 @@ func serve() int {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
 	}
-	max := defaultMaxMessage
-	if v, ok := os.LookupEnv(envMaxMessage); ok {
-		os.Unsetenv(envMaxMessage)
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "deco/process: worker: %s=%q is not a number of bytes\n", envMaxMessage, v)
+	max, err := envNumber(envMaxMessage, defaultMaxMessage, 1<<32-1)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
+		return exitProtocol
+	}
+	replies, err := envNumber(envReplies, 1, maxWindow)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
+		return exitProtocol
+	}
+	outs := []*sender{newSender(files[1], max)}
+	for j := 1; j < replies; j++ {
+		f, err := openPipe(fdReplies+j-1, false)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 			return exitProtocol
 		}
-		max = n
+		outs = append(outs, newSender(f, max))
 	}
 	c := &conn{
-		in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max),
+		in: newReceiver(files[0], max), outs: outs, cancels: newReceiver(files[2], max),
 		started: started, statics: make(chan *frame, 1),
 	}
 	worker.Store(c)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
-	if err := c.out.send(&frame{Kind: kindHello, PID: os.Getpid(), Name: backend.Fingerprint()}); err != nil {
+	if err := c.outs[0].send(&frame{Kind: kindHello, PID: os.Getpid(), Name: backend.Fingerprint()}); err != nil {
 		return 0 // the parent is gone already
 	}
 	go c.readCancels()
@@ -95,8 +121,8 @@ func (c *conn) serveCalls() {
 		if err := c.in.receive(f); err != nil {
 			c.readError(err)
 		}
-		if f.Kind != kindCall {
-			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d from the parent\n", f.Kind)
+		if f.Kind != kindCall || int(f.Reply) >= len(c.outs) {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d (reply %d) from the parent\n", f.Kind, f.Reply)
 			exit(exitProtocol)
 		}
 		c.mu.Lock()
@@ -106,7 +132,7 @@ func (c *conn) serveCalls() {
 			delete(c.early, f.ID)
 			c.lastID = f.ID
 			c.mu.Unlock()
-			if err := c.out.send(&frame{Kind: kindResult, ID: f.ID, NotRun: true}); err != nil {
+			if err := c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, NotRun: true}); err != nil {
 				exit(0) // the parent is gone
 			}
 			continue
@@ -122,7 +148,7 @@ func (c *conn) serveCalls() {
 		if f.Deadline != 0 {
 			ctx, cancel = context.WithDeadline(context.Background(), time.Unix(0, f.Deadline))
 		}
-		c.callID, c.lastID, c.cancel, c.deadline = f.ID, f.ID, cancel, f.Deadline != 0
+		c.callID, c.lastID, c.reply, c.cancel, c.deadline = f.ID, f.ID, int(f.Reply), cancel, f.Deadline != 0
 		c.mu.Unlock()
 		// From here on, a death of this process is the call's: the
 		// parent reads this word to tell (see child.await).
@@ -202,7 +228,7 @@ func (c *conn) run(ctx context.Context, f *frame) {
 		// and end the process, which is the only way to stop the task.
 		t := time.AfterFunc(f.Timeout, func() {
 			if c.claim(f.ID) {
-				c.out.send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
+				c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
 				exit(exitTimeout)
 			}
 		})
@@ -213,11 +239,17 @@ func (c *conn) run(ctx context.Context, f *frame) {
 	if err != nil {
 		r.Err = err.Error()
 	}
-	if f.Timeout > 0 && time.Since(start) > f.Timeout {
-		// It ended past its timeout, before the timer could report it.
-		r = &frame{Kind: kindResult, ID: f.ID, TimedOut: true}
-	}
 	returned = true
+	if f.Timeout > 0 && time.Since(start) > f.Timeout {
+		// It ended past its timeout, before the timer could report it:
+		// report it and exit, as the timer does, so that no call sent
+		// ahead starts in a process the parent is about to kill.
+		if c.claim(f.ID) {
+			c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
+			exit(exitTimeout)
+		}
+		select {} // the timer reported the call, and is ending the process
+	}
 	c.finish(r)
 }
 
@@ -240,12 +272,20 @@ func (c *conn) claim(id uint64) bool {
 // finish ends the running call and sends r. The call is over before r is
 // sent: the parent may send the next call as soon as r arrives.
 func (c *conn) finish(r *frame) {
+	out := c.out()
 	if !c.claim(r.ID) {
 		select {} // the timeout reported the call, and is ending the process
 	}
-	if err := c.out.send(r); err != nil {
+	if err := out.send(r); err != nil {
 		exit(0) // the parent is gone
 	}
+}
+
+// out is the results pipe of the call started last.
+func (c *conn) out() *sender {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.outs[c.reply]
 }
 
 // need asks the parent for the encoded value of the Static called name
@@ -253,7 +293,7 @@ func (c *conn) finish(r *frame) {
 func (c *conn) need(name string) ([]byte, error) {
 	c.needMu.Lock()
 	defer c.needMu.Unlock()
-	if err := c.out.send(&frame{Kind: kindNeed, Name: name}); err != nil {
+	if err := c.out().send(&frame{Kind: kindNeed, Name: name}); err != nil {
 		exit(0) // the parent is gone
 	}
 	f := <-c.statics
