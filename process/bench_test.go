@@ -12,23 +12,25 @@ import (
 // as functions that run on workers must be; each benchmark closes its
 // executor when it ends.
 var (
-	bench1   = process.New(1, process.Stderr(testLog))
-	bench2   = process.New(2, process.Stderr(testLog))
-	bench2w1 = process.New(2, process.Pipeline(1), process.Stderr(testLog))
+	bench1 = process.New(1, process.Stderr(testLog))
+	bench2 = process.New(2, process.Stderr(testLog))
+	// A call sent ahead to each busy worker (Pipeline(2)).
+	bench1a = process.New(1, process.Pipeline(2), process.Stderr(testLog))
+	bench2a = process.New(2, process.Pipeline(2), process.Stderr(testLog))
 
 	noopProc1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc1"), deco.On(bench1), deco.Limit(1))
 	noopProc2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc2"), deco.On(bench2), deco.Limit(2))
 	noopLocal = deco.ConcurrentValue(noop, deco.Limit(2))
 	// The executors' default limits: 2 calls per worker, one sent ahead.
-	noopAhead1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.ahead1"), deco.On(bench1))
-	noopAhead2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.ahead2"), deco.On(bench2))
+	noopAhead1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.ahead1"), deco.On(bench1a))
+	noopAhead2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.ahead2"), deco.On(bench2a))
 
 	structProc2   = deco.ConcurrentValue(movePoint, deco.Name("bench.struct.proc2"), deco.On(bench2), deco.Limit(2))
 	noResultProc2 = deco.Concurrent(func(int) {}, deco.Name("bench.noresult.proc2"), deco.On(bench2), deco.Limit(2))
 
-	cpuProc2   = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2))
-	cpuProc2w1 = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2w1"), deco.On(bench2w1))
-	cpuLocal2  = deco.ConcurrentValue(spin, deco.Limit(2))
+	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2))
+	cpuProc2a = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2a"), deco.On(bench2a))
+	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
 )
 
 func noop(i int) int { return i }
@@ -66,11 +68,11 @@ func spin(seed int) int {
 // workers with a limit of 2 (one call per worker at a time): int (an int
 // in, an int out), struct (a struct of two ints and a string in and out)
 // and noresult (Concurrent: an int in, nothing out); int-ahead, int on
-// two workers with the executor's default limit (4: a call sent ahead to
-// each worker, see Pipeline); then int on one worker with a limit of 1
-// (each call's full round trip, one at a time), int-1worker-ahead on one
-// worker with its default limit of 2, and in this process with a limit of
-// 2, the baseline, in the same run. Workers are started before the timer.
+// two workers with Pipeline(2) and its default limit of 4 (a call sent
+// ahead to each worker); then int on one worker with a limit of 1 (each
+// call's full round trip, one at a time), int-1worker-ahead on one worker
+// with Pipeline(2) and its limit of 2, and in this process with a limit
+// of 2, the baseline, in the same run. Workers are started before the timer.
 func BenchmarkRoundTrip(b *testing.B) {
 	run := func(b *testing.B, e *process.Executor, call func(i int), wait func() error) {
 		if e != nil {
@@ -98,13 +100,13 @@ func BenchmarkRoundTrip(b *testing.B) {
 		run(b, bench2, func(i int) { noResultProc2.Go(i) }, func() error { _, err := noResultProc2.Wait(); return err })
 	})
 	b.Run("int-ahead", func(b *testing.B) {
-		run(b, bench2, func(i int) { noopAhead2.Go(i) }, func() error { _, err := noopAhead2.Wait(); return err })
+		run(b, bench2a, func(i int) { noopAhead2.Go(i) }, func() error { _, err := noopAhead2.Wait(); return err })
 	})
 	b.Run("int-1worker", func(b *testing.B) {
 		run(b, bench1, func(i int) { noopProc1.Go(i) }, func() error { _, err := noopProc1.Wait(); return err })
 	})
 	b.Run("int-1worker-ahead", func(b *testing.B) {
-		run(b, bench1, func(i int) { noopAhead1.Go(i) }, func() error { _, err := noopAhead1.Wait(); return err })
+		run(b, bench1a, func(i int) { noopAhead1.Go(i) }, func() error { _, err := noopAhead1.Wait(); return err })
 	})
 	b.Run("inprocess", func(b *testing.B) {
 		run(b, nil, func(i int) { noopLocal.Go(i) }, func() error { _, err := noopLocal.Wait(); return err })
@@ -133,14 +135,14 @@ func decoBatch(b *testing.B, f *deco.Func[int, int]) {
 
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
 // batch: serially, in this process with a limit of 2, on 2 worker
-// processes with the executor's default limit (a call sent ahead to each,
-// see Pipeline), and on 2 workers with Pipeline(1). Each is also a
-// sub-benchmark of its own; speedups runs one batch of each form per
-// iteration, one after the other, and reports the speed-ups over the
-// serial batch of the same iteration (x-inprocess, x-process,
-// x-process-w1) and process-vs-inprocess, the process speed-up as a
-// fraction of the in-process one, so that the ratios share their
-// baseline's load. Workers are started before the timer.
+// processes with the executor's default limit (one call per worker), and
+// on 2 workers with Pipeline(2) and its default limit of 4 (a call sent
+// ahead to each). Each is also a sub-benchmark of its own; speedups runs
+// one batch of each form per iteration, one after the other, and reports
+// the speed-ups over the serial batch of the same iteration (x-inprocess,
+// x-process, x-process-ahead) and process-vs-inprocess, the process
+// speed-up as a fraction of the in-process one, so that the ratios share
+// their baseline's load. Workers are started before the timer.
 func BenchmarkCPU(b *testing.B) {
 	start := func(b *testing.B, es ...*process.Executor) {
 		for _, e := range es {
@@ -167,15 +169,15 @@ func BenchmarkCPU(b *testing.B) {
 			decoBatch(b, cpuProc2)
 		}
 	})
-	b.Run("process-2-w1", func(b *testing.B) {
-		start(b, bench2w1)
+	b.Run("process-2-ahead", func(b *testing.B) {
+		start(b, bench2a)
 		for range b.N {
-			decoBatch(b, cpuProc2w1)
+			decoBatch(b, cpuProc2a)
 		}
 	})
 	b.Run("speedups", func(b *testing.B) {
-		start(b, bench2, bench2w1)
-		var serial, local, proc, procW1 time.Duration
+		start(b, bench2, bench2a)
+		var serial, local, proc, procAhead time.Duration
 		timed := func(d *time.Duration, f func()) {
 			t := time.Now()
 			f()
@@ -185,11 +187,11 @@ func BenchmarkCPU(b *testing.B) {
 			timed(&serial, serialBatch)
 			timed(&local, func() { decoBatch(b, cpuLocal2) })
 			timed(&proc, func() { decoBatch(b, cpuProc2) })
-			timed(&procW1, func() { decoBatch(b, cpuProc2w1) })
+			timed(&procAhead, func() { decoBatch(b, cpuProc2a) })
 		}
 		b.ReportMetric(float64(serial)/float64(local), "x-inprocess")
 		b.ReportMetric(float64(serial)/float64(proc), "x-process")
-		b.ReportMetric(float64(serial)/float64(procW1), "x-process-w1")
+		b.ReportMetric(float64(serial)/float64(procAhead), "x-process-ahead")
 		b.ReportMetric(float64(local)/float64(proc), "process-vs-inprocess")
 	})
 }

@@ -30,8 +30,8 @@
 //	var cpu = process.New(4)
 //	var resize = deco.ConcurrentValue(resizeImage, deco.Name("resize"), deco.On(cpu))
 //
-// (the function's limit defaults to 8: the executor's 4 workers, each
-// running one call with one more sent ahead, see [Pipeline]), or set DECO_EXECUTOR=processes:4 in the environment
+// (the function's limit defaults to the executor's 4 workers, one call in
+// flight per worker), or set DECO_EXECUTOR=processes:4 in the environment
 // to run every named function on 4 workers (see [Scheme]); call sites do
 // not change. Using an unnamed function with deco.On is refused when it is
 // decorated. A worker checks that it has the same named functions as its
@@ -69,14 +69,14 @@
 //
 // # Workers, lanes and output
 //
-// Each worker runs one call at a time, and holds one more, sent ahead so
-// that it starts it as soon as it has answered the previous one
-// ([Pipeline]): the executor takes 2 calls per worker at once, which is
-// the default limit of the functions on it ([Executor.Workers]). The
-// executor tells deco which worker process ran each call and when, on the
-// worker's clock ([github.com/deco-go/deco/backend.Ran]), so that stats
-// (Stats.Workers), progress and timelines show each worker process, named
-// host:pid, as one lane, and draw a call for the time it ran there. The
+// Each worker runs one call at a time. By default the executor takes one
+// call per worker at once, which is the default limit of the functions on
+// it ([Executor.Workers]); with [Pipeline] it sends calls ahead to busy
+// workers. The executor tells deco which worker process ran each call and
+// when, on the worker's clock ([github.com/deco-go/deco/backend.Ran]), so
+// that stats (Stats.Workers), progress and timelines show each worker
+// process, named host:pid, as one lane, and draw a call for the time it
+// ran there. The
 // protocol runs over three extra pipes and a word of shared memory (file
 // descriptors 3 to 6 of the worker, closed in the programs its tasks
 // start; see protocol.go), never over standard output or error, which

@@ -17,16 +17,16 @@ import (
 // which [Main] turns into a worker. It implements [backend.Executor]: give
 // it to a function with [github.com/deco-go/deco.On], or set DECO_EXECUTOR=processes:N.
 //
-// Each worker runs one call at a time, and holds one more, sent ahead
-// ([Pipeline]). Workers start when the first call needs them (or at
+// Each worker runs one call at a time (and holds more, sent ahead, with
+// [Pipeline]). Workers start when the first call needs them (or at
 // [Executor.Start]), about 12 ms each, and stay until [Executor.Close] (or
 // [IdleTimeout]): between batches they wait, so the next batch pays no
 // start-up. A function on e without its own limit gets e.Workers() as its
-// limit ([backend.Sized]): 2 calls per worker. A call goes to its lane's
-// worker (lane mod n) when that one is idle, else to an idle worker, else
-// ahead to a busy one; e tells deco which worker process ran it
-// ([backend.Ran]), so that stats, progress and timelines show the workers,
-// named host:pid.
+// limit ([backend.Sized]): one call per worker. A call goes to its lane's
+// worker (lane mod n) when that one is idle, else to an idle worker (else,
+// with Pipeline, ahead to a busy one); e tells deco which worker process
+// ran it ([backend.Ran]), so that stats, progress and timelines show the
+// workers, named host:pid.
 //
 // A call's cost is a round trip through two pipes plus the encoding of
 // its argument and result: on this project's 2-core machines 17–22 µs per
@@ -112,10 +112,11 @@ func New(workers int, opts ...Option) *Executor {
 }
 
 // Workers reports how many calls e takes at once: k per worker process
-// ([Pipeline], 2 by default), n·k for New(n). It is the default limit of
+// ([Pipeline], 1 by default), n·k for New(n). It is the default limit of
 // the functions that run on e ([backend.Sized]), and the limit to give
-// them with [github.com/deco-go/deco.Limit] so that every worker has a call
-// sent ahead. [Stats] reports the number of worker processes.
+// them with [github.com/deco-go/deco.Limit] so that every worker is busy
+// (and, with Pipeline, has calls sent ahead). [Stats] reports the number
+// of worker processes.
 func (e *Executor) Workers() int { return e.n * e.cfg.window }
 
 // Stats is what [Executor.Stats] reports. Counts are since New.

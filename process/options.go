@@ -165,17 +165,22 @@ func MaxMessage(n int) Option {
 
 // defaultWindow is the default of Pipeline, maxWindow its most.
 const (
-	defaultWindow = 2
+	defaultWindow = 1
 	maxWindow     = 4
 )
 
 // Pipeline lets each worker hold up to k calls: the one it runs and k-1
 // sent ahead, waiting in its pipe, so that it starts the next call as
 // soon as it sends a result, while the parent reads that result and
-// hands it over. It keeps the round trip through the parent off the
-// workers' path: 200 calls of 1 ms of CPU on 2 workers then take about
-// as long as in this process (see [Executor]). The default is 2; the most
-// is 4. Pipeline(1) sends a worker a call only once it is idle.
+// hands it over: the round trip through the parent is off the worker's
+// path. The default is 1, a call sent to a worker only once it is idle;
+// the most is 4. On this project's 2-core machines Pipeline(2) does not
+// pay: with 2 workers busy with CPU, the parent must take a core from one
+// of them to read each result, where with Pipeline(1) it runs in the gap
+// the worker leaves while it waits: 200 calls of 1 ms came out at 0.96–0.97
+// of Pipeline(1)'s speed-up in the rounds of BenchmarkCPU/speedups that
+// ran on an otherwise idle machine (see [Executor]). It is for machines
+// with cores to spare for the parent.
 //
 // The executor then takes k calls per worker at once: [Executor.Workers]
 // reports n·k, the default limit of the functions on it, and their pools
@@ -194,8 +199,9 @@ const (
 // never blamed for the death.
 //
 // The cost: a call queued behind a long one waits for it, even if
-// another worker becomes idle meanwhile. For calls of very different
-// lengths, Pipeline(1) balances better.
+// another worker becomes idle meanwhile; k results pipes per worker; and,
+// for each call sent ahead, a thread of the parent blocked reading its
+// result.
 func Pipeline(k int) Option {
 	return func(c *config) error {
 		if k < 1 || k > maxWindow {

@@ -39,7 +39,7 @@ func TestInvalidOptionsPanicNamingThem(t *testing.T) {
 
 func TestTheEnvironmentsArgumentIsTheNumberOfWorkers(t *testing.T) {
 	e, err := process.FromEnv("3")
-	if err != nil || e.(*process.Executor).Stats().Workers != 3 || e.(*process.Executor).Workers() != 6 {
+	if err != nil || e.(*process.Executor).Stats().Workers != 3 || e.(*process.Executor).Workers() != 3 {
 		t.Fatalf("processes:3 made %v, %v", e, err)
 	}
 	if e, err := process.FromEnv(""); err != nil || e.(*process.Executor).Workers() < 1 {

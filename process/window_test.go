@@ -15,7 +15,7 @@ import (
 	"github.com/deco-go/deco/process"
 )
 
-// Calls sent ahead to a busy worker (Pipeline, on by default) keep every
+// Calls sent ahead to a busy worker (Pipeline(2)) keep every
 // promise of a call sent to an idle one: their results, errors and panics,
 // one call at a time per worker, cancellation, Static values, MaxMessage,
 // and the blame of a worker's death, which falls on the call it ran and
@@ -43,7 +43,7 @@ type probe struct {
 }
 
 var (
-	pipeExec = process.New(2, process.Stderr(testLog))
+	pipeExec = process.New(2, process.Pipeline(2), process.Stderr(testLog))
 	pipeRec  deco.Recorder
 	// pipeProbe has the executor's default limit: 2 calls per worker.
 	pipeProbe = deco.ConcurrentValue(func(i int) probe {
@@ -229,7 +229,7 @@ func aheadTask(ctx context.Context, a aheadCall) (int, error) {
 }
 
 var (
-	aheadExec = process.New(1, process.Stderr(testLog))
+	aheadExec = process.New(1, process.Pipeline(2), process.Stderr(testLog))
 	aheadFn   = deco.ConcurrentCtxResult(aheadTask, deco.Name("test.ahead"), deco.On(aheadExec))
 )
 
@@ -381,7 +381,7 @@ func TestStaticValuesReachWorkersWithCallsSentAhead(t *testing.T) {
 }
 
 var (
-	smallExec = process.New(1, process.MaxMessage(64<<10), process.Stderr(testLog))
+	smallExec = process.New(1, process.MaxMessage(64<<10), process.Pipeline(2), process.Stderr(testLog))
 	byteLen   = deco.ConcurrentValue(func(b []byte) int {
 		time.Sleep(100 * time.Microsecond)
 		return len(b)
