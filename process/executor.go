@@ -29,11 +29,15 @@ import (
 // workers, named host:pid.
 //
 // A call's cost is a round trip through two pipes plus the encoding of
-// its argument and result: on this project's 2-core machines 17–22 µs per
-// no-op call, for every shape (int→int, struct→struct, no result: within
-// 1.1x of each other), against 0.24 µs in this process (go test -run '^$'
-// -bench RoundTrip ./process; medians of 6 runs, ranges ±30% on shared
-// machines). Use workers for isolation, not speed.
+// its argument and result: on this project's 2-core machines, shared with
+// other jobs (load average 4–8), 16–25 µs per no-op call one at a time on
+// one worker, 18–50 µs per call on two, for every shape (int→int,
+// struct→struct, no result), against 0.2–0.3 µs in this process (go test
+// -run '^$' -bench RoundTrip ./process; min–max of 7 rounds). 200 calls
+// of ~1 ms of CPU on 2 workers reached 0.84–0.89 of the in-process
+// speed-up on an otherwise idle machine (go test -run '^$' -bench
+// CPU/speedups -benchtime 5x ./process, process-vs-inprocess). Use workers
+// for isolation, not speed.
 //
 // If a worker dies while it runs a call, that call fails with a
 // *[WorkerError] naming the function, the call, the worker's process and
