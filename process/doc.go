@@ -76,9 +76,9 @@
 // when, on the worker's clock ([github.com/deco-go/deco/backend.Ran]), so
 // that stats (Stats.Workers), progress and timelines show each worker
 // process, named host:pid, as one lane, and draw a call for the time it
-// ran there. The
-// protocol runs over three extra pipes and a word of shared memory (file
-// descriptors 3 to 6 of the worker, closed in the programs its tasks
+// ran there. The protocol runs over three extra pipes (and one more per
+// call sent ahead) and a word of shared memory (file descriptors 3 to 6 of
+// the worker, and 7 to 9 with Pipeline, closed in the programs its tasks
 // start; see protocol.go), never over standard output or error, which
 // belong to the program: a worker's standard output goes to the parent's,
 // as it is; its standard error too, each line prefixed with

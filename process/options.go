@@ -175,13 +175,13 @@ const (
 // hands it over: the round trip through the parent is off the worker's
 // path. The default is 1, a call sent to a worker only once it is idle;
 // the most is 4. On this project's 2-core machines Pipeline(2) does not
-// pay: with 2 workers busy with CPU, the parent must take a core from one
-// of them to read each result, where with Pipeline(1) it runs in the gap
-// the worker leaves while it waits: 200 calls of 1 ms came out at 0.96–0.97
-// of Pipeline(1)'s speed-up in the rounds of BenchmarkCPU/speedups that
-// ran on an otherwise idle machine (see [Executor]); on a machine loaded
-// by other jobs (load average 4–8) it was ahead in 5 rounds of 7, within
-// the noise. It is for machines with cores to spare for the parent.
+// pay (likely because, with 2 workers busy with CPU, the parent must take
+// a core from one of them to read each result, where with Pipeline(1) it
+// runs in the gap the worker leaves while it waits): 200 calls of ~1 ms
+// came out at 0.96–0.97 of Pipeline(1)'s speed-up in the rounds of
+// BenchmarkCPU/speedups that ran on an otherwise idle machine (see
+// [Executor]); on a machine loaded by other jobs (load average 4–8) it was
+// ahead in 5 rounds of 7, within the noise. It is for machines with cores to spare for the parent.
 //
 // The executor then takes k calls per worker at once: [Executor.Workers]
 // reports n·k, the default limit of the functions on it, and their pools
