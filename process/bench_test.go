@@ -2,6 +2,7 @@ package process_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/process"
@@ -13,15 +14,22 @@ import (
 var (
 	bench1 = process.New(1, process.Stderr(testLog))
 	bench2 = process.New(2, process.Stderr(testLog))
+	// A call sent ahead to each busy worker (Pipeline(2)).
+	bench1a = process.New(1, process.Pipeline(2), process.Stderr(testLog))
+	bench2a = process.New(2, process.Pipeline(2), process.Stderr(testLog))
 
 	noopProc1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc1"), deco.On(bench1), deco.Limit(1))
 	noopProc2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc2"), deco.On(bench2), deco.Limit(2))
 	noopLocal = deco.ConcurrentValue(noop, deco.Limit(2))
+	// The executors' default limits: 2 calls per worker, one sent ahead.
+	noopAhead1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.ahead1"), deco.On(bench1a))
+	noopAhead2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.ahead2"), deco.On(bench2a))
 
 	structProc2   = deco.ConcurrentValue(movePoint, deco.Name("bench.struct.proc2"), deco.On(bench2), deco.Limit(2))
 	noResultProc2 = deco.Concurrent(func(int) {}, deco.Name("bench.noresult.proc2"), deco.On(bench2), deco.Limit(2))
 
-	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2), deco.Limit(2))
+	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2))
+	cpuProc2a = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2a"), deco.On(bench2a))
 	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
 )
 
@@ -57,12 +65,14 @@ func spin(seed int) int {
 
 // BenchmarkRoundTrip measures the cost per call of a no-op call,
 // including its share of one Wait, for each shape of function on two
-// workers with a limit of 2: int (an int in, an int out), struct (a
-// struct of two ints and a string in and out) and noresult (Concurrent:
-// an int in, nothing out); then int on one worker with a limit of 1 (each
-// call's full round trip, one at a time) and in this process with a limit
-// of 2, the baseline, in the same run. Workers are started before the
-// timer.
+// workers with a limit of 2 (one call per worker at a time): int (an int
+// in, an int out), struct (a struct of two ints and a string in and out)
+// and noresult (Concurrent: an int in, nothing out); int-ahead, int on
+// two workers with Pipeline(2) and its default limit of 4 (a call sent
+// ahead to each worker); then int on one worker with a limit of 1 (each
+// call's full round trip, one at a time), int-1worker-ahead on one worker
+// with Pipeline(2) and its limit of 2, and in this process with a limit
+// of 2, the baseline, in the same run. Workers are started before the timer.
 func BenchmarkRoundTrip(b *testing.B) {
 	run := func(b *testing.B, e *process.Executor, call func(i int), wait func() error) {
 		if e != nil {
@@ -89,44 +99,99 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.Run("noresult", func(b *testing.B) {
 		run(b, bench2, func(i int) { noResultProc2.Go(i) }, func() error { _, err := noResultProc2.Wait(); return err })
 	})
+	b.Run("int-ahead", func(b *testing.B) {
+		run(b, bench2a, func(i int) { noopAhead2.Go(i) }, func() error { _, err := noopAhead2.Wait(); return err })
+	})
 	b.Run("int-1worker", func(b *testing.B) {
 		run(b, bench1, func(i int) { noopProc1.Go(i) }, func() error { _, err := noopProc1.Wait(); return err })
+	})
+	b.Run("int-1worker-ahead", func(b *testing.B) {
+		run(b, bench1a, func(i int) { noopAhead1.Go(i) }, func() error { _, err := noopAhead1.Wait(); return err })
 	})
 	b.Run("inprocess", func(b *testing.B) {
 		run(b, nil, func(i int) { noopLocal.Go(i) }, func() error { _, err := noopLocal.Wait(); return err })
 	})
 }
 
+// cpuTasks is the batch of BenchmarkCPU: 200 calls of ~1 ms of CPU.
+const cpuTasks = 200
+
+// serialBatch runs the batch in a loop, the baseline of the speed-ups.
+func serialBatch() {
+	for i := range cpuTasks {
+		sink += spin(i)
+	}
+}
+
+// decoBatch runs the batch through f and waits for it.
+func decoBatch(b *testing.B, f *deco.Func[int, int]) {
+	for i := range cpuTasks {
+		f.Go(i)
+	}
+	if _, err := f.Wait(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
-// batch: serially, in this process with a limit of 2, and on 2 worker
-// processes, in the same run. The speed-up of processes is serial/process-2
-// next to serial/inprocess-2.
+// batch: serially, in this process with a limit of 2, on 2 worker
+// processes with the executor's default limit (one call per worker), and
+// on 2 workers with Pipeline(2) and its default limit of 4 (a call sent
+// ahead to each). Each is also a sub-benchmark of its own; speedups runs
+// one batch of each form per iteration, one after the other, and reports
+// the speed-ups over the serial batch of the same iteration (x-inprocess,
+// x-process, x-process-ahead) and process-vs-inprocess, the process
+// speed-up as a fraction of the in-process one, so that the ratios share
+// their baseline's load. Workers are started before the timer.
 func BenchmarkCPU(b *testing.B) {
-	const tasks = 200
-	b.Run("serial", func(b *testing.B) {
-		for range b.N {
-			for i := range tasks {
-				sink += spin(i)
-			}
-		}
-	})
-	batch := func(b *testing.B, f *deco.Func[int, int], e *process.Executor) {
-		if e != nil {
+	start := func(b *testing.B, es ...*process.Executor) {
+		for _, e := range es {
 			if err := e.Start(); err != nil {
 				b.Fatal(err)
 			}
-			defer e.Close()
+			b.Cleanup(func() { e.Close() })
 		}
 		b.ResetTimer()
-		for range b.N {
-			for i := range tasks {
-				f.Go(i)
-			}
-			if _, err := f.Wait(); err != nil {
-				b.Fatal(err)
-			}
-		}
 	}
-	b.Run("inprocess-2", func(b *testing.B) { batch(b, cpuLocal2, nil) })
-	b.Run("process-2", func(b *testing.B) { batch(b, cpuProc2, bench2) })
+	b.Run("serial", func(b *testing.B) {
+		for range b.N {
+			serialBatch()
+		}
+	})
+	b.Run("inprocess-2", func(b *testing.B) {
+		for range b.N {
+			decoBatch(b, cpuLocal2)
+		}
+	})
+	b.Run("process-2", func(b *testing.B) {
+		start(b, bench2)
+		for range b.N {
+			decoBatch(b, cpuProc2)
+		}
+	})
+	b.Run("process-2-ahead", func(b *testing.B) {
+		start(b, bench2a)
+		for range b.N {
+			decoBatch(b, cpuProc2a)
+		}
+	})
+	b.Run("speedups", func(b *testing.B) {
+		start(b, bench2, bench2a)
+		var serial, local, proc, procAhead time.Duration
+		timed := func(d *time.Duration, f func()) {
+			t := time.Now()
+			f()
+			*d += time.Since(t)
+		}
+		for range b.N {
+			timed(&serial, serialBatch)
+			timed(&local, func() { decoBatch(b, cpuLocal2) })
+			timed(&proc, func() { decoBatch(b, cpuProc2) })
+			timed(&procAhead, func() { decoBatch(b, cpuProc2a) })
+		}
+		b.ReportMetric(float64(serial)/float64(local), "x-inprocess")
+		b.ReportMetric(float64(serial)/float64(proc), "x-process")
+		b.ReportMetric(float64(serial)/float64(procAhead), "x-process-ahead")
+		b.ReportMetric(float64(local)/float64(proc), "process-vs-inprocess")
+	})
 }

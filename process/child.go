@@ -20,24 +20,58 @@ type child struct {
 	num     int // the worker's number: its slot and lane
 	cmd     *exec.Cmd
 	pid     int
-	calls   *sender   // fd 3 of the worker
-	results *receiver // fd 4 of the worker
-	cancels *sender   // fd 5 of the worker
+	name    string   // host:pid, the worker's name in deco's stats and timelines (backend.Ran)
+	calls   *sender  // fd 3 of the worker
+	replies []*reply // fds 4, 7, 8, 9 of the worker: results, one pipe per call in flight
+	cancels *sender  // fd 5 of the worker
 	files   []*os.File
 	stderr  *lineWriter
 	ready   chan struct{} // closed when the worker said hello, or died
 	dead    chan struct{} // closed when the worker has been reaped
 
+	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
+
+	nextID uint64 // the last call's ID; guarded by calls.mu, so that calls are sent in the order of their IDs
+
 	mu       sync.Mutex
 	hello    bool // the worker is serving
 	state    *os.ProcessState
-	ended    string // why the parent ended it: "", "timeout", "closed", "idle", "protocol"
-	protocol string // the protocol violation, when reason is "protocol"
-	running  uint64 // the call the worker runs, or 0
-	startErr error  // why the worker never served, set before dead is closed
-	started  []byte // the started word (see newStartedWord), mapped until the worker is reaped
-	lastRun  uint64 // the call the worker had started when it died
+	ended    string     // why the parent ended it: "", "timeout", "closed", "idle", "protocol"
+	protocol string     // the protocol violation, when reason is "protocol"
+	startErr error      // why the worker never served, set before dead is closed
+	started  []byte     // the started word (see newStartedWord), mapped until the worker is reaped
+	lastRun  uint64     // the call the worker had started when it died
+	window   []*pending // the calls sent and not answered, oldest first
+	reaped   bool       // watch has reaped the worker
 }
+
+// reply is a results pipe: the worker answers each call on the pipe the
+// call names, which no other call in flight uses, so that the goroutine
+// waiting for a call's result reads it itself, woken by its arrival, with
+// no hand-over between goroutines.
+type reply struct {
+	r      *receiver
+	f      *os.File
+	busy   bool // a call in flight answers on it (guarded by child.mu)
+	closed bool
+}
+
+// pending is a call sent to the worker: its place in the window.
+type pending struct {
+	id       uint64
+	reply    int // its results pipe
+	done     bool
+	backstop *time.Timer // kills a worker that cannot report its timeout (see Timeout)
+}
+
+// hostname is this machine's name, as the names of workers use it.
+var hostname = sync.OnceValue(func() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost"
+	}
+	return h
+})
 
 // startedID reads the started word.
 func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[0]))) }
@@ -62,7 +96,10 @@ func (e *Executor) spawn(num int) (*child, error) {
 	if e.exeErr != nil {
 		return nil, e.exeErr
 	}
-	var ends [3][2]*os.File // the worker's end, the parent's end
+	// Pipes 0 to 2: calls, results for reply 0, cancels; then results for
+	// replies 1 to k-1 (see Pipeline).
+	k := e.cfg.window
+	ends := make([][2]*os.File, 3+k-1) // the worker's end, the parent's end
 	closeAll := func() {
 		for _, p := range ends {
 			for _, f := range p {
@@ -78,7 +115,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 			closeAll()
 			return nil, err
 		}
-		if i == 1 { // results flow from the worker
+		if i == 1 || i > 2 { // results flow from the worker
 			ends[i] = [2]*os.File{w, r}
 		} else {
 			ends[i] = [2]*os.File{r, w}
@@ -94,16 +131,25 @@ func (e *Executor) spawn(num int) (*child, error) {
 		started: mem,
 		e:       e, num: num,
 		calls:   newSender(ends[0][1], max),
-		results: newReceiver(ends[1][1], max),
 		cancels: newSender(ends[2][1], max),
-		files:   []*os.File{ends[0][1], ends[1][1], ends[2][1]},
+		files:   []*os.File{ends[0][1], ends[2][1]},
 		stderr:  newLineWriter(e.stderr, e.cfg.prefix, num),
 		ready:   make(chan struct{}), dead: make(chan struct{}),
 	}
+	extra := []*os.File{ends[0][0], ends[1][0], ends[2][0], word} // fds 3, 4, 5, 6, then 7…: see protocol.go
+	for j := range k {
+		i := 1
+		if j > 0 {
+			i = 2 + j
+			extra = append(extra, ends[i][0])
+		}
+		c.replies = append(c.replies, &reply{r: newReceiver(ends[i][1], max), f: ends[i][1]})
+	}
 	cmd := exec.Command(e.exe)
-	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion, envMaxMessage+"="+strconv.Itoa(max))
-	cmd.ExtraFiles = []*os.File{ends[0][0], ends[1][0], ends[2][0], word} // fds 3, 4, 5, 6: see protocol.go
-	cmd.Stdout = e.stdout                                                 // not an *os.File: a copying goroutine, which Wait waits for
+	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion,
+		envMaxMessage+"="+strconv.Itoa(max), envReplies+"="+strconv.Itoa(k))
+	cmd.ExtraFiles = extra
+	cmd.Stdout = e.stdout // not an *os.File: a copying goroutine, which Wait waits for
 	cmd.Stderr = c.stderr
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = waitDelay
@@ -121,6 +167,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 		return nil, err
 	}
 	c.pid = cmd.Process.Pid
+	c.name = hostname() + ":" + strconv.Itoa(c.pid)
 	e.stats.started.Add(1)
 	return c, nil
 }
@@ -131,7 +178,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 func (c *child) watch() {
 	defer c.e.wg.Done()
 	var f frame
-	err := c.results.receive(&f)
+	err := c.replies[0].r.receive(&f)
 	switch {
 	case err == nil && f.Kind == kindHello && f.Name == c.e.fingerprint():
 		c.mu.Lock()
@@ -152,9 +199,18 @@ func (c *child) watch() {
 	c.lastRun = startedID(c.started)
 	c.mu.Unlock()
 	unmap(c.started)
+	// A results pipe may still hold results the worker sent before it
+	// died: the goroutine reading it closes it once it has read them all
+	// (see await).
 	for _, f := range c.files {
 		f.Close()
 	}
+	c.mu.Lock()
+	c.reaped = true
+	for _, r := range c.replies {
+		c.closeReplyLocked(r)
+	}
+	c.mu.Unlock()
 	c.stderr.flush()
 	c.e.spawner.release()
 	c.mu.Lock()
@@ -172,48 +228,91 @@ func (c *child) watch() {
 
 // The ways a call can fail on its worker, besides its own outcome.
 var (
-	// errDied: the worker died (or broke the protocol) while it had the
-	// call.
+	// errDied: the worker died (or broke the protocol) with the call
+	// started.
 	errDied = errors.New("process: the worker died")
-	// errNotRun: the worker was dead before it read the call: the call
-	// never ran, and goes to another worker.
+	// errNotRun: the worker was dead before it started the call, which
+	// never ran and goes to another worker.
 	errNotRun = errors.New("process: the worker was dead before the call reached it")
 )
 
-// call runs one call on the worker, which must be serving and idle, and
-// returns its result frame. It serves the worker's requests for Static
-// values meanwhile. When the worker dies or breaks the protocol, it
-// returns once the worker has been reaped: errNotRun if the worker never
-// read the call, else errDied.
-func (c *child) call(f *frame) (*frame, error) {
-	c.mu.Lock()
-	c.running = f.ID
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.running = 0
-		c.mu.Unlock()
-	}()
-	if err := c.calls.send(f); err != nil {
-		if tl, ok := err.(errTooLarge); ok {
-			return nil, tl
-		}
+// post sends call f to the worker, which must be serving and have room
+// for it (child.load), and returns its place in the window; await waits
+// for its result. Calls are numbered, and sent, in the order of their
+// numbers. A call too large for MaxMessage is not sent and fails with
+// errTooLarge; a call that cannot be sent because the worker is gone fails
+// with errNotRun, once the worker has been reaped.
+func (c *child) post(f *frame) (*pending, error) {
+	s := c.calls
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
 		c.kill("")
 		<-c.dead
-		return nil, errNotRun // the pipe is broken: the worker is gone
+		return nil, errNotRun // the pipe is broken or closed: the worker is gone
 	}
-	r := new(frame)
-	for {
-		err := c.results.receive(r)
-		if err == nil && r.Kind == kindResult && r.ID == f.ID {
-			return r, nil
+	f.ID = c.nextID + 1
+	p := &pending{id: f.ID, reply: -1}
+	c.mu.Lock()
+	for j, r := range c.replies {
+		if !r.busy {
+			p.reply = j
+			break
 		}
+	}
+	c.mu.Unlock()
+	if p.reply < 0 {
+		s.mu.Unlock()
+		panic("process: no free results pipe: more calls in flight than the window") // a bug in slots.go
+	}
+	f.Reply = uint8(p.reply)
+	b := f.marshal(s.buf[:0])
+	if len(b)-4 > s.max {
+		s.buf = nil
+		s.mu.Unlock()
+		return nil, errTooLarge{len(b) - 4, s.max}
+	}
+	c.nextID = f.ID
+	c.mu.Lock()
+	c.replies[p.reply].busy = true
+	c.window = append(c.window, p)
+	if len(c.window) == 1 {
+		c.armLocked(p)
+	}
+	c.mu.Unlock()
+	err := s.writeLocked(b)
+	s.mu.Unlock()
+	if err != nil {
+		c.kill("") // await finds the end of the results and settles the call
+	}
+	return p, nil
+}
+
+// await waits for the outcome of call p, reading its results pipe and
+// answering the worker's requests for Static values meanwhile: its result
+// frame, or, when the worker dies or breaks the protocol, once it has been
+// reaped, errDied if the worker had started the call, else errNotRun (the
+// call never ran; calls start in the order of their IDs).
+func (c *child) await(p *pending) (*frame, error) {
+	rp := c.replies[p.reply]
+	for {
+		r := new(frame)
+		err := rp.r.receive(r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
 		}
+		if err == nil && r.Kind == kindResult && r.ID == p.id {
+			if r.TimedOut {
+				// The worker reports the timeout and exits: the reason
+				// is the timeout, whoever sees the end of a pipe first.
+				c.kill("timeout")
+			}
+			c.finish(p)
+			return r, nil
+		}
 		if err == nil {
-			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d ran", errProtocol, r.Kind, r.ID, f.ID)
+			err = fmt.Errorf("%w: a frame of kind %d (ID %d) while call %d was awaited", errProtocol, r.Kind, r.ID, p.id)
 		}
 		if errors.Is(err, errProtocol) {
 			c.mu.Lock()
@@ -224,18 +323,61 @@ func (c *child) call(f *frame) (*frame, error) {
 			c.kill("")
 		}
 		<-c.dead
-		if c.reason() == "" && c.lastStarted() != f.ID {
-			return nil, errNotRun // it died before it started the call
+		c.finish(p)
+		if p.id <= c.lastStarted() {
+			return nil, errDied
 		}
-		return nil, errDied
+		return nil, errNotRun
 	}
 }
 
-// timeout kills the worker for call id, if it still runs it: the backstop
-// for a worker that cannot report its own timeout (see Timeout).
-func (c *child) timeout(id uint64) {
+// finish takes call p out of the window, arms the backstop of the next
+// oldest, and frees p's results pipe, closing it if the worker has been
+// reaped.
+func (c *child) finish(p *pending) {
 	c.mu.Lock()
-	mine := c.running == id
+	defer c.mu.Unlock()
+	p.done = true
+	if p.backstop != nil {
+		p.backstop.Stop()
+	}
+	for i, w := range c.window {
+		if w == p {
+			c.window = append(c.window[:i], c.window[i+1:]...)
+			if i == 0 && len(c.window) > 0 && c.window[0].backstop == nil {
+				c.armLocked(c.window[0])
+			}
+			break
+		}
+	}
+	r := c.replies[p.reply]
+	r.busy = false
+	c.closeReplyLocked(r)
+}
+
+// closeReplyLocked closes results pipe r once the worker has been reaped
+// and no call waits for a result in it. c.mu is held.
+func (c *child) closeReplyLocked(r *reply) {
+	if c.reaped && !r.busy && !r.closed {
+		r.closed = true
+		r.f.Close()
+	}
+}
+
+// armLocked starts the backstop of call p, which has become the oldest in
+// the window: the one the worker runs, or starts next. c.mu is held.
+func (c *child) armLocked(p *pending) {
+	if d := c.e.cfg.timeout; d > 0 {
+		p.backstop = time.AfterFunc(d+timeoutGrace(d), func() { c.timeout(p) })
+	}
+}
+
+// timeout kills the worker for call p if it is still the oldest in the
+// window: the backstop for a worker that cannot report its own timeout
+// (see Timeout). A call it had not started is not blamed (read).
+func (c *child) timeout(p *pending) {
+	c.mu.Lock()
+	mine := !p.done && len(c.window) > 0 && c.window[0] == p
 	c.mu.Unlock()
 	if mine {
 		c.kill("timeout")

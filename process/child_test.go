@@ -50,7 +50,8 @@ type sleepCall struct {
 }
 
 var (
-	timeoutExec2 = process.New(2, process.Timeout(attributionTimeout), process.Stderr(testLog))
+	// Limit(4) on 2 workers with Pipeline(2): calls are sent ahead.
+	timeoutExec2 = process.New(2, process.Timeout(attributionTimeout), process.Pipeline(2), process.Stderr(testLog))
 	// sleeper records its start, sleeps and returns how long it ran, as
 	// it measured it.
 	sleeper = deco.ConcurrentValue(func(c sleepCall) time.Duration {
@@ -77,6 +78,7 @@ func TestATimeoutFailsExactlyTheCallThatRanPastIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	const calls = 2000
+	aheadBefore := timeoutExec2.Stats().Ahead
 	r := rand.New(rand.NewPCG(1, 2))
 	futs := make([]*deco.Future[time.Duration], calls)
 	for i := range calls {
@@ -116,6 +118,9 @@ func TestATimeoutFailsExactlyTheCallThatRanPastIt(t *testing.T) {
 	}
 	if timedOut == 0 {
 		t.Errorf("no call timed out: the test lost its point")
+	}
+	if timeoutExec2.Stats().Ahead == aheadBefore {
+		t.Errorf("no call was sent ahead (Pipeline(2)): the test lost half its point")
 	}
 }
 

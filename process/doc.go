@@ -69,10 +69,16 @@
 //
 // # Workers, lanes and output
 //
-// Worker n runs the calls of lane n of the function's pool, one at a time,
-// so that stats, progress and timelines show each worker as a lane. The
-// protocol runs over three extra pipes and a word of shared memory (file
-// descriptors 3 to 6 of the worker, closed in the programs its tasks
+// Each worker runs one call at a time. By default the executor takes one
+// call per worker at once, which is the default limit of the functions on
+// it ([Executor.Workers]); with [Pipeline] it sends calls ahead to busy
+// workers. The executor tells deco which worker process ran each call and
+// when, on the worker's clock ([github.com/deco-go/deco/backend.Ran]), so
+// that stats (Stats.Workers), progress and timelines show each worker
+// process, named host:pid, as one lane, and draw a call for the time it
+// ran there. The protocol runs over three extra pipes (and one more per
+// call sent ahead) and a word of shared memory (file descriptors 3 to 6 of
+// the worker, and 7 to 9 with Pipeline, closed in the programs its tasks
 // start; see protocol.go), never over standard output or error, which
 // belong to the program: a worker's standard output goes to the parent's,
 // as it is; its standard error too, each line prefixed with
@@ -83,7 +89,8 @@
 // # Faults
 //
 // A worker that dies fails the call it had started, and only that one: a
-// call handed to a worker that was already dead goes to another worker.
+// call handed to a worker that was already dead, or sent ahead to it and
+// not started, goes to another worker.
 // [Timeout] fails exactly the call that ran past it, as its worker
 // measures it.
 //

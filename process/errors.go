@@ -29,7 +29,7 @@ var ErrClosed = errors.New("process: the executor was closed")
 type WorkerError struct {
 	Func     string        // the function's name
 	Call     int           // the call's position in its batch or scope (backend.CallInfo.Index), or -1
-	Worker   int           // the worker's number, 0 to n-1, which is the call's lane
+	Worker   int           // the worker's number, 0 to n-1
 	PID      int           // the worker's process ID
 	Status   string        // how the worker ended, as os.ProcessState reports it: "exit status 3", "signal: killed"
 	Cause    string        // the last line of its standard error that reports a panic or a fatal error, if any

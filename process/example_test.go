@@ -100,11 +100,12 @@ func ExampleExecutor_Execute() {
 	// Output: deco: no function is named "example.noSuchFunction" in this program
 }
 
-// Workers is the limit to give the functions that run on the executor, so
-// that each lane of their pool is a worker.
+// Workers is how many calls the executor takes at once, one per worker
+// process unless Pipeline says more: the default limit of the functions
+// that run on it.
 func ExampleExecutor_Workers() {
-	fmt.Println(cpu.Workers(), square.Stats().Name)
-	// Output: 2 example.square
+	fmt.Println(cpu.Workers(), cpu.Stats().Workers, process.New(2, process.Pipeline(2)).Workers(), square.Stats().Name)
+	// Output: 2 2 4 example.square
 }
 
 // PIDs lists the worker processes by number, 0 for one not running.
@@ -188,7 +189,7 @@ func ExampleMaxMessage() {
 	length.Go(make([]byte, 1<<10))
 	length.Go(make([]byte, 1<<20))
 	fmt.Println(length.Wait())
-	// Output: [1024 0] deco: example.length call #1: process: a message of 1048600 bytes is over the limit of 65536 bytes (MaxMessage)
+	// Output: [1024 0] deco: example.length call #1: process: a message of 1048603 bytes is over the limit of 65536 bytes (MaxMessage)
 }
 
 var (

@@ -17,20 +17,27 @@ import (
 // which [Main] turns into a worker. It implements [backend.Executor]: give
 // it to a function with [github.com/deco-go/deco.On], or set DECO_EXECUTOR=processes:N.
 //
-// Each worker runs one call at a time. Workers start when the first call
-// needs them (or at [Executor.Start]), about 12 ms each, and stay until
-// [Executor.Close] (or [IdleTimeout]): between batches they wait, so the
-// next batch pays no start-up. Worker n runs the calls of lane n of the
-// function's pool: a function on e without its own limit gets e.Workers()
-// as its limit ([backend.Sized]), so that the pool has one lane per
-// worker, and stats, progress and timelines show the workers as its lanes.
+// Each worker runs one call at a time (and holds more, sent ahead, with
+// [Pipeline]). Workers start when the first call needs them (or at
+// [Executor.Start]), about 12 ms each, and stay until [Executor.Close] (or
+// [IdleTimeout]): between batches they wait, so the next batch pays no
+// start-up. A function on e without its own limit gets e.Workers() as its
+// limit ([backend.Sized]): one call per worker. A call goes to its lane's
+// worker (lane mod n) when that one is idle, else to an idle worker (else,
+// with Pipeline, ahead to a busy one); e tells deco which worker process
+// ran it ([backend.Ran]), so that stats, progress and timelines show the
+// workers, named host:pid.
 //
 // A call's cost is a round trip through two pipes plus the encoding of
-// its argument and result: on this project's 2-core machines 17–22 µs per
-// no-op call, for every shape (int→int, struct→struct, no result: within
-// 1.1x of each other), against 0.24 µs in this process (go test -run '^$'
-// -bench RoundTrip ./process; medians of 6 runs, ranges ±30% on shared
-// machines). Use workers for isolation, not speed.
+// its argument and result: on this project's 2-core machines, shared with
+// other jobs (load average 4–8), 16–25 µs per no-op call one at a time on
+// one worker, 18–50 µs per call on two, for every shape (int→int,
+// struct→struct, no result), against 0.2–0.3 µs in this process (go test
+// -run '^$' -bench RoundTrip ./process; min–max of 7 rounds). 200 calls
+// of ~1 ms of CPU on 2 workers reached 0.84–0.89 of the in-process
+// speed-up on an otherwise idle machine (go test -run '^$' -bench
+// CPU/speedups -benchtime 5x ./process, process-vs-inprocess). Use workers
+// for isolation, not speed.
 //
 // If a worker dies while it runs a call, that call fails with a
 // *[WorkerError] naming the function, the call, the worker's process and
@@ -47,11 +54,12 @@ type Executor struct {
 	stdout *lockedWriter
 	stderr *lockedWriter
 
-	mu      sync.Mutex
-	slots   []slot
-	changed chan struct{} // closed and replaced when a slot changes
-	closing int           // Close calls running
-	ids     uint64
+	mu       sync.Mutex
+	slots    []slot
+	changed  chan struct{} // closed and replaced when a slot changes
+	closing  int           // Close calls running
+	waiters  int           // calls waiting in acquire for a slot to change
+	wantIdle int           // of them, calls that need an idle worker
 
 	spawner spawner
 	wg      sync.WaitGroup // the children's readers and the idle timers
@@ -71,7 +79,7 @@ func (e *Executor) fingerprint() string {
 
 // counters are the executor's statistics.
 type counters struct {
-	started, crashes, timeouts, retries, staticSends atomic.Int64
+	started, crashes, timeouts, retries, staticSends, ahead atomic.Int64
 }
 
 // New returns an executor of workers worker processes. It starts none:
@@ -107,19 +115,24 @@ func New(workers int, opts ...Option) *Executor {
 	return e
 }
 
-// Workers reports the number of worker processes, n in New(n): the limit
-// to give the functions that run on e ([github.com/deco-go/deco.Limit]).
-func (e *Executor) Workers() int { return e.n }
+// Workers reports how many calls e takes at once: k per worker process
+// ([Pipeline], 1 by default), n·k for New(n). It is the default limit of
+// the functions that run on e ([backend.Sized]), and the limit to give
+// them with [github.com/deco-go/deco.Limit] so that every worker is busy
+// (and, with Pipeline, has calls sent ahead). [Stats] reports the number
+// of worker processes.
+func (e *Executor) Workers() int { return e.n * e.cfg.window }
 
 // Stats is what [Executor.Stats] reports. Counts are since New.
 type Stats struct {
-	Workers     int   // the number of workers, as Workers reports it
+	Workers     int   // the number of worker processes, n in New(n)
 	Running     int   // worker processes alive now
 	Started     int64 // worker processes started, replacements included
 	Crashes     int64 // calls whose worker died while running them
 	Timeouts    int64 // calls killed by Timeout
 	Retries     int64 // calls made again after a crash (Retries)
 	StaticSends int64 // Static values sent to workers: at most one per Static per worker process
+	Ahead       int64 // calls sent to a worker while it ran another (Pipeline)
 }
 
 // Stats returns a snapshot of e's statistics.
@@ -131,6 +144,7 @@ func (e *Executor) Stats() Stats {
 		Timeouts:    e.stats.timeouts.Load(),
 		Retries:     e.stats.retries.Load(),
 		StaticSends: e.stats.staticSends.Load(),
+		Ahead:       e.stats.ahead.Load(),
 	}
 	e.mu.Lock()
 	for i := range e.slots {
@@ -293,11 +307,15 @@ func (e *Executor) Execute(ctx context.Context, name string, arg []byte) ([]byte
 	}
 }
 
-// try makes one attempt at a call. A call that never reached a worker
-// (the worker was dead already) goes to another one: that is no attempt.
+// try makes one attempt at a call. A call that never ran (its worker was
+// dead already, or died while the call waited behind another) goes to
+// another worker: that is no attempt.
 func (e *Executor) try(ctx context.Context, name string, arg []byte, info backend.CallInfo) ([]byte, error) {
+	// Only a small call is sent ahead to a busy worker: it fits in the
+	// pipe, so sending it never blocks.
+	ahead := e.cfg.window > 1 && len(name)+len(arg) <= aheadMax
 	for {
-		c, err := e.acquire(ctx, info.Lane)
+		c, err := e.acquire(ctx, info.Lane, ahead)
 		if err != nil {
 			return nil, err
 		}
@@ -308,32 +326,27 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 			continue
 		default:
 		}
-		e.mu.Lock()
-		e.ids++
-		id := e.ids
-		e.mu.Unlock()
-		f := &frame{Kind: kindCall, ID: id, Name: name, Data: arg, Timeout: e.cfg.timeout}
+		f := &frame{Kind: kindCall, Name: name, Data: arg, Timeout: e.cfg.timeout}
 		if d, ok := ctx.Deadline(); ok {
 			f.Deadline = d.UnixNano()
 		}
-		var backstop *time.Timer
-		if e.cfg.timeout > 0 {
-			// The worker times its calls itself (see Timeout); this
-			// kills one that cannot, such as a stopped process.
-			backstop = time.AfterFunc(e.cfg.timeout+timeoutGrace(e.cfg.timeout), func() { c.timeout(id) })
+		p, err := c.post(f)
+		if err != nil {
+			e.release(c)
+			if err == errNotRun {
+				continue
+			}
+			return nil, err
 		}
 		stopCancel := context.AfterFunc(ctx, func() {
 			cause := uint8(causeCanceled)
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				cause = causeDeadline
 			}
-			c.cancels.send(&frame{Kind: kindCancel, ID: id, CancelCause: cause})
+			c.cancels.send(&frame{Kind: kindCancel, ID: p.id, CancelCause: cause})
 		})
-		r, err := c.call(f)
+		r, err := c.await(p)
 		stopCancel()
-		if backstop != nil {
-			backstop.Stop()
-		}
 		if err == nil && r.TimedOut {
 			// The worker reported the timeout and exits: its slot is
 			// replaced, not made idle.
@@ -342,6 +355,16 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 			err = errDied
 		}
 		e.release(c)
+		if err == errDied || (err == nil && !r.NotRun) {
+			// Where the call ran, and when, on the worker's clock: deco
+			// shows each worker process as one lane of a timeline and
+			// in Stats.Workers. (A retry on another worker replaces it.)
+			run := backend.Run{Worker: c.name}
+			if err == nil && r.Start != 0 && r.End != 0 {
+				run.Start, run.End = time.Unix(0, r.Start), time.Unix(0, r.End)
+			}
+			backend.Ran(ctx, run)
+		}
 		switch {
 		case err == errNotRun:
 			continue
@@ -349,12 +372,24 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 			return nil, e.workerError(c, info, name)
 		case err != nil:
 			return nil, err
+		case r.NotRun:
+			// Cancelled while it waited behind another call on its
+			// worker: it did not run, as if it had waited for a worker.
+			if cause := context.Cause(ctx); cause != nil {
+				return nil, cause
+			}
+			return nil, fmt.Errorf("process: %s call #%d was cancelled before it started, and did not run", name, info.Index)
 		case r.Err != "":
 			return nil, errors.New(r.Err)
 		}
 		return r.Data, nil
 	}
 }
+
+// aheadMax bounds the name and argument of a call sent ahead (Pipeline):
+// the calls waiting in a worker's pipe fit in it (16 KiB on macOS, 64 KiB
+// on Linux), so that sending one never blocks.
+const aheadMax = 4 << 10
 
 // timeoutGrace is how much longer than its timeout the parent lets a
 // call run before it kills the worker itself: the worker reports its own

@@ -85,11 +85,11 @@ func TestWorkersWaitBetweenBatchesAndCloseRestartsThem(t *testing.T) {
 	pids.add(got)
 }
 
-// The pool's lane n runs on worker n, so that stats and timelines show the
-// workers as lanes.
+// With Pipeline(1), the pool's lane n runs on worker n, so that stats and
+// timelines show the workers as lanes.
 func TestEachLaneRunsOnOneWorker(t *testing.T) {
 	var pids pidSet
-	use(t, pool2, &pids)
+	use(t, lanes2, &pids)
 	f := laneProbe
 	laneRec.Reset()
 	for i := range 40 {
@@ -121,9 +121,10 @@ func TestEachLaneRunsOnOneWorker(t *testing.T) {
 }
 
 var (
+	lanes2    = process.New(2, process.Pipeline(1), process.Stderr(testLog))
 	laneRec   deco.Recorder
 	laneProbe = deco.ConcurrentValue(func(int) int { return os.Getpid() },
-		deco.Name("test.laneProbe"), deco.On(pool2), deco.Limit(pool2.Workers()), deco.Record(&laneRec))
+		deco.Name("test.laneProbe"), deco.On(lanes2), deco.Limit(lanes2.Workers()), deco.Record(&laneRec))
 )
 
 func TestUnnamedFunctionsAreRefused(t *testing.T) {

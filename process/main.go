@@ -67,5 +67,9 @@ const (
 	exitTimeout  = 87
 )
 
-// envMaxMessage passes MaxMessage to a worker.
-const envMaxMessage = "DECO_PROCESS_MAX_MESSAGE"
+// envMaxMessage passes MaxMessage to a worker; envReplies the number of
+// its results pipes, the window (Pipeline).
+const (
+	envMaxMessage = "DECO_PROCESS_MAX_MESSAGE"
+	envReplies    = "DECO_PROCESS_REPLIES"
+)

@@ -23,6 +23,8 @@ func TestInvalidOptionsPanicNamingThem(t *testing.T) {
 		{`StderrPrefix("worker: ")`, func() { process.New(1, process.StderrPrefix("worker: ")) }},
 		{`StderrPrefix("%s: ")`, func() { process.New(1, process.StderrPrefix("%s: ")) }},
 		{"nil Option", func() { process.New(1, nil) }},
+		{"Pipeline(0)", func() { process.New(1, process.Pipeline(0)) }},
+		{"Pipeline(5)", func() { process.New(1, process.Pipeline(5)) }},
 	} {
 		func() {
 			defer func() {
@@ -37,7 +39,7 @@ func TestInvalidOptionsPanicNamingThem(t *testing.T) {
 
 func TestTheEnvironmentsArgumentIsTheNumberOfWorkers(t *testing.T) {
 	e, err := process.FromEnv("3")
-	if err != nil || e.(*process.Executor).Workers() != 3 {
+	if err != nil || e.(*process.Executor).Stats().Workers != 3 || e.(*process.Executor).Workers() != 3 {
 		t.Fatalf("processes:3 made %v, %v", e, err)
 	}
 	if e, err := process.FromEnv(""); err != nil || e.(*process.Executor).Workers() < 1 {

@@ -17,14 +17,16 @@ import (
 // stdin, stdout or stderr, which belong to the program, and one word of
 // shared memory, fd 6:
 //
-//	fd 3, parent → worker: calls, and Static values the worker asked for
-//	fd 4, worker → parent: hello, results, and requests for Static values
-//	fd 5, parent → worker: cancels
-//	fd 6, shared:          the ID of the call the worker started last
+//	fd 3, parent → worker:     calls
+//	fd 4, worker → parent:     hello, results, and requests for Static values
+//	fd 5, parent → worker:     cancels, and the Static values the worker asked for
+//	fd 6, shared:              the ID of the call the worker started last
+//	fds 7 to 9, worker → parent: more results pipes, one per call sent ahead (Pipeline)
 //
 // A worker that dies with a call it had not started (killed while idle,
-// or before it read the call) leaves the word at the previous call: the
-// parent then sends the call to another worker instead of failing it.
+// before it read the call, or with the call waiting behind another, see
+// Pipeline) leaves the word at an earlier call: the parent then sends the
+// call to another worker instead of failing it.
 //
 // Each pipe carries frames: a 4-byte big-endian length, at most the
 // limit (MaxMessage), then the frame. A frame is a kind byte, uvarint
@@ -33,7 +35,7 @@ import (
 //
 //	worker → parent  hello   once, when the worker is ready: its PID and its functions' fingerprint
 //	parent → worker  call    ID, function name, deadline, timeout, encoded argument
-//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut
+//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut; NotRun; when it ran
 //	parent → worker  cancel  ID: the caller's context is done
 //	worker → parent  need    a Static's name, asked by a task
 //	parent → worker  static  the Static's name and encoded value, or Err
@@ -41,14 +43,22 @@ import (
 // A length over the limit, or a frame that does not parse, is a protocol
 // violation: the parent kills the worker and fails its call saying so.
 //
-// The parent sends at most one call at a time to a worker, and the next
-// only after the result of the previous one. So the calls pipe and the
-// results pipe each have one reader at a time, which reads them with
-// plain blocking reads: the goroutine that waits for a call's result is
-// the one woken when it arrives, with no hand-over between goroutines or
-// through the runtime's poller, which on this project's machines makes a
-// round trip several times faster. Cancels, which must arrive while a call
-// runs, have a pipe of their own, read by a goroutine of the worker.
+// Calls to one worker are numbered 1, 2, 3, … in the order they are sent.
+// The parent sends up to the executor's window (Pipeline, k) of calls to a
+// worker without waiting for their results: the worker reads one, runs it,
+// sends its result, and reads the next, which is waiting in the pipe, so
+// that the round trip through the parent is not on the worker's path.
+// Each call names one of k results pipes (fd 4, then 7 to 9), which no
+// other call in flight uses; the worker answers it, and sends the requests
+// of its task, on that pipe. So each results pipe has one reader at a time,
+// the goroutine waiting for that call's result, and calls and results are
+// read with plain blocking reads: that goroutine is the one woken when its
+// result arrives, with no hand-over between goroutines or through the
+// runtime's poller, which on this project's machines makes a round trip
+// several times faster. A cancel for a call the worker has not started is
+// kept until it reaches the call, which is then not run: its result says
+// NotRun. Cancels and Static values, which must arrive while a call runs,
+// have a pipe of their own, read by a goroutine of the worker.
 const (
 	kindHello uint8 = iota + 1
 	kindCall
@@ -60,7 +70,7 @@ const (
 
 // protocolVersion is sent in the worker's environment and checked by
 // Main, so that a worker never talks to a parent of another version.
-const protocolVersion = "deco-process/2"
+const protocolVersion = "deco-process/3"
 
 // defaultMaxMessage is the default bound of a frame (MaxMessage).
 const defaultMaxMessage = 512 << 20
@@ -75,6 +85,9 @@ type frame struct {
 	Deadline    int64         // the caller's deadline, Unix nanoseconds, or 0 (call)
 	Timeout     time.Duration // the call's timeout, or 0 (call)
 	TimedOut    bool          // the call ran past its timeout (result)
+	NotRun      bool          // the call was cancelled before it started, and did not run (result)
+	Start, End  int64         // when the call ran, Unix nanoseconds on the worker's clock (result)
+	Reply       uint8         // the results pipe to answer on, 0 to the window - 1 (call)
 	CancelCause uint8         // why the caller's context is done (cancel): causeCanceled, causeDeadline
 	Data        []byte
 }
@@ -97,11 +110,16 @@ func (f *frame) marshal(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(f.PID))
 	b = binary.AppendVarint(b, f.Deadline)
 	b = binary.AppendVarint(b, int64(f.Timeout))
-	flags := f.CancelCause << 1
+	b = binary.AppendVarint(b, f.Start)
+	b = binary.AppendVarint(b, f.End)
+	flags := (f.CancelCause & 1) << 1
 	if f.TimedOut {
 		flags |= 1
 	}
-	b = append(b, flags)
+	if f.NotRun {
+		flags |= 1 << 2
+	}
+	b = append(b, flags, f.Reply)
 	b = append(b, f.Data...)
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	return b
@@ -116,9 +134,12 @@ func (f *frame) unmarshal(b []byte) error {
 	f.PID = int(r.uvarint())
 	f.Deadline = r.varint()
 	f.Timeout = time.Duration(r.varint())
+	f.Start = r.varint()
+	f.End = r.varint()
 	flags := r.byte()
-	f.TimedOut, f.CancelCause = flags&1 != 0, flags>>1
-	if r.bad || f.Kind < kindHello || f.Kind > kindStatic {
+	f.TimedOut, f.CancelCause, f.NotRun = flags&1 != 0, flags>>1&1, flags&(1<<2) != 0
+	f.Reply = r.byte()
+	if r.bad || f.Kind < kindHello || f.Kind > kindStatic || flags > 7 {
 		return fmt.Errorf("%w: a malformed frame", errProtocol)
 	}
 	f.Data = r.b
@@ -211,6 +232,12 @@ func (s *sender) send(f *frame) error {
 		s.buf = nil
 		return errTooLarge{len(b) - 4, s.max}
 	}
+	return s.writeLocked(b)
+}
+
+// writeLocked writes the marshalled frame b, which may be s.buf. s.mu is
+// held.
+func (s *sender) writeLocked(b []byte) error {
 	_, err := s.w.Write(b)
 	if cap(b) <= 64<<10 {
 		s.buf = b // keep a small buffer, not a large argument

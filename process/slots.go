@@ -10,7 +10,8 @@ import (
 // again, for a replacement). e.mu guards every slot; every change is
 // announced by notify, which wakes the calls waiting for a worker.
 
-// slot is worker number i: the process that runs lane i's calls.
+// slot is worker number i: the process that runs the calls of lanes i,
+// i+n, … when it has room for them.
 type slot struct {
 	state  slotState
 	child  *child
@@ -25,14 +26,17 @@ const (
 	stopped  slotState = iota // no process
 	starting                  // a process is starting, or about to be
 	idle                      // ready for a call
-	busy                      // running a call
+	busy                      // running a call, and maybe holding others sent ahead (child.load)
 	exiting                   // told to go, or dead, and not yet reaped
 )
 
-// acquire returns a worker for a call on lane, marked busy: the lane's
-// own worker if it is idle, else any idle one, else it starts one or
-// waits.
-func (e *Executor) acquire(ctx context.Context, lane int) (*child, error) {
+// acquire returns a worker for a call on lane: the lane's own worker if
+// it is idle, else any idle one, else it starts one; else, if the call may
+// be sent ahead (ahead), the lane's worker if its window has room
+// (Pipeline), else the busy worker with the fewest calls and room; else it
+// waits. While a call that needs an idle worker waits, no call is sent
+// ahead, so that the workers drain and it cannot starve.
+func (e *Executor) acquire(ctx context.Context, lane int, ahead bool) (*child, error) {
 	e.mu.Lock()
 	for {
 		if e.closing == 0 {
@@ -41,6 +45,7 @@ func (e *Executor) acquire(ctx context.Context, lane int) (*child, error) {
 				s.state = busy
 				e.stopTimer(s)
 				c := s.child
+				c.load = 1
 				e.mu.Unlock()
 				return c, nil
 			}
@@ -63,15 +68,37 @@ func (e *Executor) acquire(ctx context.Context, lane int) (*child, error) {
 				e.mu.Lock()
 				continue
 			}
+			if ahead && e.wantIdle == 0 {
+				if i := e.pickAhead(lane); i >= 0 {
+					c := e.slots[i].child
+					c.load++
+					e.mu.Unlock()
+					e.stats.ahead.Add(1)
+					return c, nil
+				}
+			}
 		}
 		ch := e.changed
+		e.waiters++
+		if !ahead {
+			e.wantIdle++
+		}
 		e.mu.Unlock()
+		var err error
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			err = context.Cause(ctx)
 		}
 		e.mu.Lock()
+		e.waiters--
+		if !ahead {
+			e.wantIdle--
+		}
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
 	}
 }
 
@@ -88,6 +115,25 @@ func (e *Executor) pick(lane int) int {
 		}
 	}
 	return -1
+}
+
+// pickAhead returns a busy worker whose window has room, preferring lane's,
+// then the one with the fewest calls, or -1. e.mu is held.
+func (e *Executor) pickAhead(lane int) int {
+	room := func(i int) bool {
+		s := &e.slots[i]
+		return s.state == busy && s.child != nil && s.child.load < e.cfg.window
+	}
+	if lane >= 0 && room(lane%e.n) {
+		return lane % e.n
+	}
+	best := -1
+	for i := range e.slots {
+		if room(i) && (best < 0 || e.slots[i].child.load < e.slots[best].child.load) {
+			best = i
+		}
+	}
+	return best
 }
 
 // startOne starts a stopped worker, preferring lane's, and returns its
@@ -165,20 +211,26 @@ func (e *Executor) ready(c *child) {
 	e.mu.Unlock()
 }
 
-// release makes c's slot idle again after a call, unless c has died
-// meanwhile or Close wants it gone.
+// release gives back c's place for a call; the last one makes c's slot
+// idle again, unless c has died meanwhile or Close wants it gone. It wakes
+// the calls waiting for a worker, if any.
 func (e *Executor) release(c *child) {
 	e.mu.Lock()
 	s := &e.slots[c.num]
 	if s.child == c && s.state == busy {
-		if e.closing > 0 {
-			s.state = exiting
-			c.stop("closed")
-		} else {
-			s.state = idle
-			e.armTimer(c.num)
+		c.load--
+		if c.load == 0 {
+			if e.closing > 0 {
+				s.state = exiting
+				c.stop("closed")
+			} else {
+				s.state = idle
+				e.armTimer(c.num)
+			}
 		}
-		e.notify()
+		if e.waiters > 0 {
+			e.notify()
+		}
 	}
 	e.mu.Unlock()
 }

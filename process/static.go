@@ -146,7 +146,7 @@ func (e *Executor) sendStatic(c *child, name string) {
 	} else {
 		f.Data = b
 	}
-	if c.calls.send(f) == nil && f.Err == "" {
+	if c.cancels.send(f) == nil && f.Err == "" {
 		e.stats.staticSends.Add(1)
 	}
 }

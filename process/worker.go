@@ -18,16 +18,20 @@ import (
 
 // conn is a worker's end of the protocol (see protocol.go).
 type conn struct {
-	in      *receiver // calls and Static values
-	out     *sender   // hello, results and requests
-	cancels *receiver
+	in      *receiver // calls
+	outs    []*sender // results and requests, one pipe per call in flight; hello on the first
+	cancels *receiver // cancels and Static values
 
 	mu       sync.Mutex
 	callID   uint64             // the call running, or 0
+	reply    int                // the results pipe of the call started last
+	lastID   uint64             // the call started last
 	cancel   context.CancelFunc // cancels the running call's context
 	deadline bool               // the running call's context has the caller's deadline
+	early    map[uint64]bool    // calls cancelled before they started, which will not run
 
-	needMu sync.Mutex // one request for a Static at a time
+	needMu  sync.Mutex  // one request for a Static at a time
+	statics chan *frame // the parent's answers to need, from readCancels
 
 	started []byte // the started word, shared with the parent
 }
@@ -41,7 +45,23 @@ const (
 	fdResults = 4
 	fdCancels = 5
 	fdStarted = 6 // the started word (see newStartedWord)
+	fdReplies = 7 // the results pipes after the first, up to the window
 )
+
+// envNumber reads a positive number from the environment variable name
+// and removes it; def when it is not set.
+func envNumber(name string, def, most int) (int, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def, nil
+	}
+	os.Unsetenv(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, fmt.Errorf("%s=%q is not a number from 1 to %d", name, v, most)
+	}
+	return n, nil
+}
 
 // serve runs the worker until its parent goes away.
 func serve() int {
@@ -59,21 +79,33 @@ func serve() int {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
 	}
-	max := defaultMaxMessage
-	if v, ok := os.LookupEnv(envMaxMessage); ok {
-		os.Unsetenv(envMaxMessage)
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "deco/process: worker: %s=%q is not a number of bytes\n", envMaxMessage, v)
+	max, err := envNumber(envMaxMessage, defaultMaxMessage, 1<<32-1)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
+		return exitProtocol
+	}
+	replies, err := envNumber(envReplies, 1, maxWindow)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
+		return exitProtocol
+	}
+	outs := []*sender{newSender(files[1], max)}
+	for j := 1; j < replies; j++ {
+		f, err := openPipe(fdReplies+j-1, false)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 			return exitProtocol
 		}
-		max = n
+		outs = append(outs, newSender(f, max))
 	}
-	c := &conn{in: newReceiver(files[0], max), out: newSender(files[1], max), cancels: newReceiver(files[2], max), started: started}
+	c := &conn{
+		in: newReceiver(files[0], max), outs: outs, cancels: newReceiver(files[2], max),
+		started: started, statics: make(chan *frame, 1),
+	}
 	worker.Store(c)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
-	if err := c.out.send(&frame{Kind: kindHello, PID: os.Getpid(), Name: backend.Fingerprint()}); err != nil {
+	if err := c.outs[0].send(&frame{Kind: kindHello, PID: os.Getpid(), Name: backend.Fingerprint()}); err != nil {
 		return 0 // the parent is gone already
 	}
 	go c.readCancels()
@@ -89,9 +121,26 @@ func (c *conn) serveCalls() {
 		if err := c.in.receive(f); err != nil {
 			c.readError(err)
 		}
-		if f.Kind != kindCall {
-			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d from the parent\n", f.Kind)
+		if f.Kind != kindCall || int(f.Reply) >= len(c.outs) {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d (reply %d) from the parent\n", f.Kind, f.Reply)
 			exit(exitProtocol)
+		}
+		c.mu.Lock()
+		if c.early[f.ID] {
+			// Cancelled while it waited behind another call: it does not
+			// run, and the parent returns the caller's context's cause.
+			delete(c.early, f.ID)
+			c.lastID = f.ID
+			c.mu.Unlock()
+			if err := c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, NotRun: true}); err != nil {
+				exit(0) // the parent is gone
+			}
+			continue
+		}
+		for id := range c.early {
+			if id < f.ID {
+				delete(c.early, id) // a cancel of a call that never came: keep the map small
+			}
 		}
 		// The task's context has the caller's deadline, so that it ends
 		// with context.DeadlineExceeded as it would in the caller.
@@ -99,11 +148,10 @@ func (c *conn) serveCalls() {
 		if f.Deadline != 0 {
 			ctx, cancel = context.WithDeadline(context.Background(), time.Unix(0, f.Deadline))
 		}
-		c.mu.Lock()
-		c.callID, c.cancel, c.deadline = f.ID, cancel, f.Deadline != 0
+		c.callID, c.lastID, c.reply, c.cancel, c.deadline = f.ID, f.ID, int(f.Reply), cancel, f.Deadline != 0
 		c.mu.Unlock()
 		// From here on, a death of this process is the call's: the
-		// parent reads this word to tell (see child.call).
+		// parent reads this word to tell (see child.await).
 		atomic.StoreUint64((*uint64)(unsafe.Pointer(&c.started[0])), f.ID)
 		c.run(ctx, f)
 	}
@@ -119,21 +167,45 @@ func (c *conn) readError(err error) {
 	exit(exitProtocol)
 }
 
-// readCancels cancels the running call when the parent asks; it exits the
+// readCancels cancels the running call when the parent asks, remembers
+// the cancels of calls not started yet (they are sent ahead, see Pipeline),
+// and hands the Static values the parent sends to need. It exits the
 // worker when the parent closes the pipe, even while a call runs.
 func (c *conn) readCancels() {
-	var f frame
 	for {
-		if err := c.cancels.receive(&f); err != nil {
+		f := new(frame)
+		if err := c.cancels.receive(f); err != nil {
 			c.readError(err)
 		}
-		c.mu.Lock()
-		// A deadline the task's context has already ends it, as
-		// context.DeadlineExceeded, on the same clock.
-		byDeadline := f.CancelCause == causeDeadline && c.deadline
-		if f.Kind == kindCancel && c.callID == f.ID && c.cancel != nil && !byDeadline {
-			c.cancel()
+		if f.Kind == kindStatic {
+			select {
+			case c.statics <- f:
+			default:
+				fmt.Fprintf(os.Stderr, "deco/process: worker: Static %q sent unasked\n", f.Name)
+				exit(exitProtocol)
+			}
+			continue
 		}
+		if f.Kind != kindCancel {
+			fmt.Fprintf(os.Stderr, "deco/process: worker: unexpected frame of kind %d on the cancels pipe\n", f.Kind)
+			exit(exitProtocol)
+		}
+		c.mu.Lock()
+		switch {
+		case f.ID == c.callID && c.cancel != nil:
+			// A deadline the task's context has already ends it, as
+			// context.DeadlineExceeded, on the same clock.
+			if f.CancelCause != causeDeadline || !c.deadline {
+				c.cancel()
+			}
+		case f.ID > c.lastID:
+			// Sent ahead and not started: it will not run.
+			if c.early == nil {
+				c.early = map[uint64]bool{}
+			}
+			c.early[f.ID] = true
+		}
+		// Otherwise the call is over: the cancel came late.
 		c.mu.Unlock()
 	}
 }
@@ -156,22 +228,28 @@ func (c *conn) run(ctx context.Context, f *frame) {
 		// and end the process, which is the only way to stop the task.
 		t := time.AfterFunc(f.Timeout, func() {
 			if c.claim(f.ID) {
-				c.out.send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
+				c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
 				exit(exitTimeout)
 			}
 		})
 		defer t.Stop()
 	}
 	out, err := backend.Invoke(ctx, f.Name, f.Data)
-	r := &frame{Kind: kindResult, ID: f.ID, Data: out}
+	r := &frame{Kind: kindResult, ID: f.ID, Data: out, Start: start.UnixNano(), End: time.Now().UnixNano()}
 	if err != nil {
 		r.Err = err.Error()
 	}
-	if f.Timeout > 0 && time.Since(start) > f.Timeout {
-		// It ended past its timeout, before the timer could report it.
-		r = &frame{Kind: kindResult, ID: f.ID, TimedOut: true}
-	}
 	returned = true
+	if f.Timeout > 0 && time.Since(start) > f.Timeout {
+		// It ended past its timeout, before the timer could report it:
+		// report it and exit, as the timer does, so that no call sent
+		// ahead starts in a process the parent is about to kill.
+		if c.claim(f.ID) {
+			c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, TimedOut: true})
+			exit(exitTimeout)
+		}
+		select {} // the timer reported the call, and is ending the process
+	}
 	c.finish(r)
 }
 
@@ -194,29 +272,33 @@ func (c *conn) claim(id uint64) bool {
 // finish ends the running call and sends r. The call is over before r is
 // sent: the parent may send the next call as soon as r arrives.
 func (c *conn) finish(r *frame) {
+	out := c.out()
 	if !c.claim(r.ID) {
 		select {} // the timeout reported the call, and is ending the process
 	}
-	if err := c.out.send(r); err != nil {
+	if err := out.send(r); err != nil {
 		exit(0) // the parent is gone
 	}
 }
 
+// out is the results pipe of the call started last.
+func (c *conn) out() *sender {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.outs[c.reply]
+}
+
 // need asks the parent for the encoded value of the Static called name
-// and waits for it. The calls pipe is free to read: the goroutine that
-// reads calls is running the task that asks.
+// and waits for it; readCancels hands it over.
 func (c *conn) need(name string) ([]byte, error) {
 	c.needMu.Lock()
 	defer c.needMu.Unlock()
-	if err := c.out.send(&frame{Kind: kindNeed, Name: name}); err != nil {
+	if err := c.out().send(&frame{Kind: kindNeed, Name: name}); err != nil {
 		exit(0) // the parent is gone
 	}
-	var f frame
-	if err := c.in.receive(&f); err != nil {
-		c.readError(err)
-	}
-	if f.Kind != kindStatic || f.Name != name {
-		fmt.Fprintf(os.Stderr, "deco/process: worker: asked for Static %q, received a frame of kind %d for %q\n", name, f.Kind, f.Name)
+	f := <-c.statics
+	if f.Name != name {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: asked for Static %q, received %q\n", name, f.Name)
 		exit(exitProtocol)
 	}
 	if f.Err != "" {

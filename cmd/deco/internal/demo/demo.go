@@ -264,7 +264,7 @@ func (e *env) printRuns(r Result) {
 	e.printf("deco stats  %d calls, %d failed, at most %d at once, %.1f on average; queue wait p50 %s, p99 %s\n",
 		st.Calls, st.Failed, st.MaxParallel, r.Parallelism(), seconds(st.QueueWaitMedian), seconds(st.QueueWaitP99))
 	if len(st.Workers) > 0 {
-		// On a cluster: which worker process ran how many calls.
+		// On worker processes or a cluster: which process ran how many calls.
 		parts := make([]string, len(st.Workers))
 		for i, w := range st.Workers {
 			parts[i] = fmt.Sprintf("%s %d calls (%s)", w.Worker, w.Calls, seconds(w.Ran))
