@@ -270,8 +270,10 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // limit places away from its turn, and may finish in any order; the one
 // exception is a call whose waiter holds a slot of the pool, which runs it
 // at once (see [Pool]). Go never blocks unless [Queue] bounds the queue;
-// while more than 64 calls per slot are queued, it yields its processor
-// (runtime.Gosched) so that the workers keep up with a fast loop.
+// while more than 64 calls per slot are queued and a worker may be waiting
+// for a processor, it yields its own (runtime.Gosched) so that the workers
+// keep up with a fast loop; a call of the pool starting calls with its
+// context does not yield.
 // Cost: a no-op call took 1.7–2.7 times a hand-written channel pool given
 // a closure per task, and 3.3–9.1 times one given a single shared func, in
 // the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 106 bytes
@@ -360,11 +362,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 			c.queued = nanotime()
 		}
 		if f.private && !b.stopped.Load() {
-			crowded := f.core.pool.pushLocked(c) // f.mu is the pool's mutex
-			f.mu.Unlock()
-			if crowded {
-				runtime.Gosched()
-			}
+			f.core.pool.pushAndUnlock(ctx, c) // f.mu is the pool's mutex
 			return c
 		}
 		f.mu.Unlock()

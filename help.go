@@ -206,21 +206,29 @@ func helpWait[T any](w *worker, ready <-chan T) T {
 			return v
 		default:
 		}
-		p.mu.Lock()
-		if t, ok := p.popLocked(); ok {
-			p.mu.Unlock()
+		if t, ok := p.take(); ok {
 			runInline(t, w)
 			continue
 		}
 		wake := make(chan struct{})
+		p.mu.Lock()
+		if !p.queue.empty() {
+			// Pushes hold the lock: one came since take.
+			p.mu.Unlock()
+			continue
+		}
 		p.helpers = append(p.helpers, wake)
+		p.awake-- // until a push wakes it, or it stops helping
 		p.roomLocked()
 		p.mu.Unlock()
 		select {
 		case v := <-ready:
 			p.mu.Lock()
-			if !p.dropHelperLocked(wake) {
-				// A push chose this helper: pass its call on.
+			if p.dropHelperLocked(wake) {
+				p.awake++
+			} else {
+				// A push chose this helper, counting it awake: pass its
+				// call on.
 				p.dispatchLocked()
 			}
 			p.mu.Unlock()
