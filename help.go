@@ -262,8 +262,23 @@ func helpOrAwait(t task, w *worker) {
 
 // runInline runs t on the current goroutine, whose worker w lends it its
 // slot, and settles at once: the goroutine may block for long after it.
+//
+// The inline worker comes from the goroutine's spares, not the heap: a
+// waiter that runs its children's calls in its slot (fork-join) does so
+// for every child, so a worker per inline call was the largest allocation
+// of nested batches after the calls themselves.
 func runInline(t task, w *worker) {
-	iw := worker{pool: w.pool, lane: w.lane, home: w}
-	t.run(&iw)
+	h := w.home
+	var iw *worker
+	if n := len(h.spares); n > 0 {
+		iw = h.spares[n-1]
+		h.spares = h.spares[:n-1]
+	} else {
+		iw = new(worker)
+	}
+	iw.pool, iw.lane, iw.home = w.pool, w.lane, h
+	t.run(iw)
 	iw.settle()
+	*iw = worker{}
+	h.spares = append(h.spares, iw)
 }
