@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -51,9 +52,10 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call waiting in the queue takes about 120 bytes (the call and
-// its queue entry); once it has run, a batch keeps only its result cell
-// (the size of R plus 8 bytes, rounded to R's alignment) until Wait
+// Memory. A call of a no-op func(int) waiting in the queue takes about 100
+// bytes (the call and its place in the queue; more for larger arguments);
+// once it has run, a batch keeps only its result cell (the size of R plus
+// 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
 // million results until Wait, as they must for Wait to return them; with
 // [Queue] bounding the queue, that cell is all a batch holds per call. To
@@ -78,8 +80,14 @@ type Func[A, R any] struct {
 	extras   []callExtra  // extras not handed out yet, for calls with a context; guarded by slabMu
 }
 
-// slabSize is how many calls one allocation holds.
-const slabSize = 64
+// slabSize is how many calls one allocation holds: at least 64, and as
+// many as fill 8 KiB, one of the allocator's size classes, so that small
+// calls waste no tail of a larger class (64 calls of 80 bytes would take a
+// 5,376-byte block for 5,120).
+func slabSize[T any]() int {
+	var x T
+	return max(64, 8192/int(unsafe.Sizeof(x)))
+}
 
 // funcCore is the part of a Func that does not depend on its types: its
 // configuration, kept once (name, queue, failFast, panicError, progress,
@@ -277,10 +285,10 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // context does not yield.
 // Cost: a no-op call took 1.7–2.7 times a hand-written channel pool given
 // a closure per task, and 3.3–9.1 times one given a single shared func, in
-// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 106 bytes
-// and no allocation of its own: calls are allocated 64 at a
-// time, and a Future that is kept keeps its 64-call slab (without the
-// arguments) alive.
+// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 86 bytes
+// (BenchmarkOverhead's B/op) and no allocation of its own: calls are
+// allocated 64 or more at a time (8 KiB of small ones), and a Future that
+// is kept keeps its slab (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
 	return &f.launch(nil, nil, arg, nil).Future
 }
@@ -314,7 +322,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 		c.ext().parent = ctx
 	}
 	if s != nil {
-		c.f, c.fn, c.arg = f, &f.core, arg
+		c.fn, c.arg = &f.core, arg
 		f.core.stats.calls.Add(1)
 		if err := s.register(c, f.core.pool); err != nil {
 			c.state.Store(stateRunning)
@@ -323,7 +331,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 		}
 	} else {
 		f.mu.Lock()
-		c.f, c.fn, c.arg = f, &f.core, arg
+		c.fn, c.arg = &f.core, arg
 		b := f.cur
 		if b == nil {
 			b = f.newBatch()
@@ -367,9 +375,9 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 
 // newCall returns a fresh call from f's slab, with its extra part from
 // the slab of extras when it is started with a context, which needs one
-// for the context. Calls come from slabs of slabSize, taken under a lock
-// of their own and allocated outside every lock: one allocation per 64
-// calls. (Allocating a slab under the pool's lock, which the workers
+// for the context. Calls come from slabs (see slabSize), taken under a
+// lock of their own and allocated outside every lock: one allocation per
+// 64 calls or more. (Allocating a slab under the pool's lock, which the workers
 // shared, measured 11% slower than a call per allocation; this was 9%
 // faster.) Extras come 64 at a time too: every call a task starts with
 // its context (fork-join, spawning) has one. A kept Future keeps its
@@ -378,7 +386,7 @@ func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
 	f.slabMu.Lock()
 	if len(f.slab) == 0 {
 		f.slabMu.Unlock()
-		slab := make([]call[A, R], slabSize)
+		slab := make([]call[A, R], slabSize[call[A, R]]())
 		f.slabMu.Lock()
 		f.slab = slab
 	}
@@ -387,7 +395,7 @@ func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
 	if ctx != nil {
 		if len(f.extras) == 0 {
 			f.slabMu.Unlock()
-			extras := make([]callExtra, slabSize)
+			extras := make([]callExtra, slabSize[callExtra]())
 			f.slabMu.Lock()
 			f.extras = extras
 		}

@@ -29,11 +29,11 @@ func (r *Recorder) record(c *callCore, start, end int64) {
 	err, pe := c.fault()
 	r.mu.Lock()
 	r.spans = append(r.spans, span{
-		name: c.fn.name, index: c.index, lane: c.lane,
+		name: c.fn.name, index: c.index, lane: int(c.lane),
 		start: start, end: end,
 		failed: err != nil || pe != nil, panicked: pe != nil,
 	})
-	r.lanes = max(r.lanes, c.lane+1) // the slots used, not the limit: Limit(1e12) draws what ran
+	r.lanes = max(r.lanes, int(c.lane)+1) // the slots used, not the limit: Limit(1e12) draws what ran
 	r.mu.Unlock()
 }
 
