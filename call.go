@@ -40,6 +40,7 @@ type callExtra struct {
 	err      error
 	panicked *PanicError
 	waiter   atomic.Pointer[chan struct{}] // closed when the call is done
+	ran      atomic.Pointer[ranOn]         // where the call ran, if its executor said (remote.go)
 }
 
 // ext returns the call's extra part, making it if needed.
@@ -347,7 +348,7 @@ func (c *call[A, R]) reportProgress(failed bool) {
 		}
 	}()
 	s := &fc.stats
-	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.fun().startedCalls(), Failed: s.failed.Load()})
+	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.fun().startedCalls(), Failed: s.failed.Load(), Worker: c.ranOn().name()})
 }
 
 // mergeBatchContext makes the context the call sees while it runs done

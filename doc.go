@@ -103,5 +103,8 @@
 // Visibility. [Func.Stats] counts calls, failures, parallelism, wall time
 // against the calls' own time and queue waits, always on; [OnProgress]
 // reports calls as they finish; [Record] keeps a timeline that package
-// github.com/deco-go/deco/timeline draws as SVG or Chrome trace JSON.
+// github.com/deco-go/deco/timeline draws as SVG or Chrome trace JSON, one
+// lane per slot of the pool. On a cluster all three name the worker
+// process ("host:pid") that ran each call: [Stats.Workers],
+// [Progress.Worker], one timeline lane per worker.
 package deco

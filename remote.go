@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/deco-go/deco/backend"
+	"github.com/deco-go/deco/internal/registry"
 )
 
 // The caller's side of a call on an executor: the argument is checked
@@ -114,3 +115,42 @@ func receive[R any](ctx context.Context, name string, out []byte, maps map[uint6
 	}
 	return r, errors.Join(errs...)
 }
+
+// ranOn is where a call on an executor ran, as the executor said with
+// backend.Ran: the worker's name and, if known, when the call ran there
+// (Unix nanoseconds on the worker's clock, else 0). Stats count it by
+// worker (stats.go), OnProgress reports it, a Recorder gives each worker
+// its lanes (recorder.go).
+type ranOn struct {
+	worker     string
+	start, end int64
+}
+
+// ranOn returns where the call ran, or nil if no executor said.
+func (c *callCore) ranOn() *ranOn {
+	if e := c.extra.Load(); e != nil {
+		return e.ran.Load()
+	}
+	return nil
+}
+
+// name is the worker's name, or "" for nil.
+func (r *ranOn) name() string {
+	if r == nil {
+		return ""
+	}
+	return r.worker
+}
+
+// ran is where the backend package's Ran lands (it cannot import this
+// package). Only the call's own run reads what it stores, at finish, but
+// an executor may call Ran from a goroutine of its own: hence the atomic.
+func ran(ctx context.Context, worker string, start, end int64) {
+	c := runningCall(ctx)
+	if c == nil || worker == "" {
+		return
+	}
+	c.ext().ran.Store(&ranOn{worker: worker, start: start, end: end})
+}
+
+func init() { registry.Ran = ran }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -32,6 +35,21 @@ type Stats struct {
 	// slot, from a sample of one call in eight; accurate within 1/8.
 	QueueWaitMedian time.Duration
 	QueueWaitP99    time.Duration
+
+	// Workers counts the calls by the worker that ran them, sorted by
+	// name, for a function on an executor that names its workers (a
+	// cluster's, through [github.com/deco-go/deco/backend.Ran]); nil
+	// otherwise, and for calls in this process.
+	Workers []WorkerStats
+}
+
+// WorkerStats counts the calls of a function that one worker of its
+// executor ran, as the executor reported them: see [Stats.Workers].
+type WorkerStats struct {
+	Worker string        // the worker's name, such as "host:pid"
+	Calls  int64         // calls it ran, counted when they finish
+	Failed int64         // of those, calls that returned an error or panicked
+	Ran    time.Duration // the calls' run time on the worker, when the executor measured it
 }
 
 // Speedup reports WouldHaveTaken / Took, or 0 before any batch is waited.
@@ -47,9 +65,22 @@ func (s Stats) String() string {
 	if name == "" {
 		name = "func"
 	}
-	return fmt.Sprintf("%s: %d calls, %d done, %d failed, %d panicked; took %v, would have taken %v (%.2fx); max parallel %d; queue wait p50 %v p99 %v",
+	text := fmt.Sprintf("%s: %d calls, %d done, %d failed, %d panicked; took %v, would have taken %v (%.2fx); max parallel %d; queue wait p50 %v p99 %v",
 		name, s.Calls, s.Done, s.Failed, s.Panicked, s.Took.Round(time.Microsecond), s.WouldHaveTaken.Round(time.Microsecond),
 		s.Speedup(), s.MaxParallel, s.QueueWaitMedian, s.QueueWaitP99)
+	if len(s.Workers) == 0 {
+		return text
+	}
+	var b strings.Builder
+	b.WriteString(text)
+	fmt.Fprintf(&b, "; %d workers:", len(s.Workers))
+	for i, w := range s.Workers {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " %s %d", w.Worker, w.Calls)
+	}
+	return b.String()
 }
 
 // Stats returns a snapshot of f's statistics. Counters are read one by one,
@@ -69,6 +100,7 @@ func (f *Func[A, R]) Stats() Stats {
 	s.Running, s.MaxParallel = f.core.pool.parallelism()
 	s.QueueWaitMedian = c.queueWait.quantile(0.5)
 	s.QueueWaitP99 = c.queueWait.quantile(0.99)
+	s.Workers = c.workers.snapshot()
 	return s
 }
 
@@ -78,6 +110,10 @@ type Progress struct {
 	Done   int64  // calls finished so far
 	Total  int64  // calls started so far
 	Failed int64  // calls finished with an error or a panic
+	// Worker names the worker that ran the call that just finished, for
+	// a function on an executor that names its workers (see
+	// [Stats.Workers]); else "".
+	Worker string
 }
 
 // statsOn is always true in programs. Tests turn it off (export_test.go)
@@ -93,20 +129,70 @@ type counters struct {
 	calls, done, failed, panicked atomic.Int64
 	busy, wall                    atomic.Int64 // nanoseconds
 	queueWait                     histogram
+	workers                       workerTally
 }
 
-// record counts a finished call: its failure at once, and, if countDone,
-// the call itself (otherwise its worker counts it when it settles).
+// record counts a finished call: its failure at once, its worker's count
+// if an executor named one, and, if countDone, the call itself (otherwise
+// its worker counts it when it settles).
 func (s *counters) record(c *callCore, countDone bool) {
-	if err, pe := c.fault(); pe != nil {
-		s.panicked.Add(1)
-		s.failed.Add(1)
-	} else if err != nil {
-		s.failed.Add(1)
+	if e := c.extra.Load(); e != nil { // what c.fault and c.ranOn read, loaded once
+		if e.panicked != nil {
+			s.panicked.Add(1)
+			s.failed.Add(1)
+		} else if e.err != nil {
+			s.failed.Add(1)
+		}
+		if r := e.ran.Load(); r != nil {
+			s.workers.add(r, e.err != nil || e.panicked != nil)
+		}
 	}
 	if countDone {
 		s.done.Add(1)
 	}
+}
+
+// workerTally counts calls by the worker that ran them. Only calls whose
+// executor named a worker reach it, calls that crossed to another process
+// at a far higher cost than its lock.
+type workerTally struct {
+	mu sync.Mutex
+	m  map[string]*WorkerStats
+}
+
+func (t *workerTally) add(r *ranOn, failed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]*WorkerStats{}
+	}
+	w := t.m[r.worker]
+	if w == nil {
+		w = &WorkerStats{Worker: r.worker}
+		t.m[r.worker] = w
+	}
+	w.Calls++
+	if failed {
+		w.Failed++
+	}
+	if r.start != 0 && r.end > r.start {
+		w.Ran += time.Duration(r.end - r.start)
+	}
+}
+
+// snapshot returns the counts sorted by worker, or nil if there are none.
+func (t *workerTally) snapshot() []WorkerStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) == 0 {
+		return nil
+	}
+	out := make([]WorkerStats, 0, len(t.m))
+	for _, w := range t.m {
+		out = append(out, *w)
+	}
+	slices.SortFunc(out, func(a, b WorkerStats) int { return strings.Compare(a.Worker, b.Worker) })
+	return out
 }
 
 func (s *counters) addWall(ns int64) {
@@ -202,6 +288,7 @@ func (t *timing) leave(ran int64) {
 // scopeStats describes a finished scope.
 func (s *scope) stats(took int64) Stats {
 	st := Stats{Name: "Synchronized", Calls: int64(len(s.calls)), Took: time.Duration(took)}
+	var workers workerTally
 	for _, t := range s.calls {
 		c := t.core()
 		if c.state.Load() == stateDone {
@@ -214,7 +301,11 @@ func (s *scope) stats(took int64) Stats {
 		if pe != nil || err != nil {
 			st.Failed++
 		}
+		if r := c.ranOn(); r != nil {
+			workers.add(r, pe != nil || err != nil)
+		}
 	}
+	st.Workers = workers.snapshot()
 	if t := s.timing; t != nil {
 		st.WouldHaveTaken = time.Duration(t.busy.Load())
 		st.MaxParallel = int(t.maxRunning.Load())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -166,5 +167,74 @@ func TestProgressTotalCountsCallsAsTheyStart(t *testing.T) {
 	f.Wait()
 	if p.Done != 1 || p.Total != 10 {
 		t.Fatalf("first report %+v, want 1 done of 10 started", p)
+	}
+}
+
+func TestStatsAndProgressNameTheWorkers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		reported := map[string]int64{}
+		exec := namedWorkers{worker: byLane, deliver: time.Millisecond}
+		f := deco.ConcurrentErr(func(n int) error {
+			time.Sleep(time.Second)
+			if n%3 == 0 {
+				return errOdd
+			}
+			return nil
+		}, deco.Name("TestStatsAndProgressNameTheWorkers"), deco.On(exec), deco.Limit(2),
+			deco.OnProgress(func(p deco.Progress) {
+				mu.Lock()
+				reported[p.Worker]++
+				mu.Unlock()
+			}))
+		for i := range 9 {
+			f.Go(i)
+		}
+		f.Wait()
+		s := f.Stats()
+		if len(s.Workers) != 2 || s.Workers[0].Worker != "host:100" || s.Workers[1].Worker != "host:101" {
+			t.Fatalf("workers %+v, want host:100 and host:101", s.Workers)
+		}
+		var calls, failed int64
+		for _, w := range s.Workers {
+			calls += w.Calls
+			failed += w.Failed
+			if w.Ran != time.Duration(w.Calls)*time.Second {
+				t.Fatalf("worker %+v: want a run time of 1 s per call", w)
+			}
+			if reported[w.Worker] != w.Calls {
+				t.Fatalf("OnProgress reported %d calls of %s, Stats %d (reports %v)", reported[w.Worker], w.Worker, w.Calls, reported)
+			}
+		}
+		if calls != 9 || failed != 3 || len(reported) != 2 {
+			t.Fatalf("workers %+v, reports %v: want 9 calls, 3 failed, on 2 workers", s.Workers, reported)
+		}
+		if !strings.Contains(s.String(), "; 2 workers: host:100 ") {
+			t.Fatalf("String %q does not name the workers", s)
+		}
+
+		// A scope's stats count its calls by worker too.
+		var scoped deco.Stats
+		deco.Synchronized(t.Context(), func(ctx context.Context) error {
+			for i := range 4 {
+				f.GoContext(ctx, i+1)
+			}
+			return nil
+		}, deco.StatsTo(&scoped))
+		calls, failed = 0, 0
+		for _, w := range scoped.Workers {
+			calls += w.Calls
+			failed += w.Failed
+		}
+		if len(scoped.Workers) != 2 || calls != 4 || failed != 1 {
+			t.Fatalf("scope's workers %+v, want 4 calls (1 failed) on 2", scoped.Workers)
+		}
+	})
+	// In this process, no worker is named.
+	f := deco.Concurrent(func(int) {})
+	f.Go(1)
+	f.Wait()
+	if s := f.Stats(); s.Workers != nil || strings.Contains(s.String(), "workers") {
+		t.Fatalf("in-process stats name workers: %+v", s)
 	}
 }

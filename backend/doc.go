@@ -15,7 +15,11 @@
 //     compare [Fingerprint]s) and calls [Invoke] there, which runs the
 //     function and encodes its whole outcome.
 //   - The executor hands Invoke's bytes back unchanged as Execute's
-//     result; deco decodes them on the caller's side.
+//     result; deco decodes them on the caller's side. An executor whose
+//     calls run on workers it can name (the processes of a cluster) says
+//     first, with [Ran], which worker ran the call and when: deco's Stats,
+//     progress reports and timelines then show the workers, not the
+//     slots of the function's pool.
 //
 // A process that serves calls calls [MarkWorker] (or is started with
 // [EnvWorker] set), so that its own named functions never move to

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/backend"
@@ -116,4 +117,34 @@ func ExampleMarkWorker() {
 	fmt.Println(backend.InWorker())
 	// (In a worker: backend.MarkWorker(); then InWorker reports true.)
 	// Output: false
+}
+
+// remoteish runs each call in this process and says it ran on a worker
+// named for the call's lane, as a cluster's executor says which worker
+// process answered.
+type remoteish struct{}
+
+func (remoteish) Execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
+	info, _ := backend.CallOf(ctx)
+	start := time.Now()
+	out, err := backend.Invoke(ctx, name, arg)
+	backend.Ran(ctx, backend.Run{Worker: fmt.Sprintf("example-host:%d", 4000+info.Lane), Start: start, End: time.Now()})
+	return out, err
+}
+
+func ExampleRan() {
+	var rec deco.Recorder
+	f := deco.ConcurrentValue(func(n int) int { return n * n },
+		deco.Name("ExampleRan/square"), deco.On(remoteish{}), deco.Limit(1), deco.Record(&rec))
+	for n := range 3 {
+		f.Go(n)
+	}
+	f.Wait()
+	for _, w := range f.Stats().Workers {
+		fmt.Println(w.Worker, w.Calls, "calls")
+	}
+	fmt.Println(rec.Trace("squares").LaneNames)
+	// Output:
+	// example-host:4000 3 calls
+	// [example-host:4000]
 }

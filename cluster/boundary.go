@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"context"
+	"time"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -23,6 +24,17 @@ type callInfo struct {
 func callOf(ctx context.Context) callInfo {
 	c, ok := backend.CallOf(ctx)
 	return callInfo{fn: c.Func, index: c.Index, ok: ok}
+}
+
+// ran tells deco which worker ran the call whose context ctx is, and
+// when on that worker's clock (Unix ns; 0 if not known), for its stats
+// and timeline.
+func ran(ctx context.Context, worker string, start, end int64) {
+	r := backend.Run{Worker: worker}
+	if start != 0 && end >= start {
+		r.Start, r.End = time.Unix(0, start), time.Unix(0, end)
+	}
+	backend.Ran(ctx, r)
 }
 
 // invoke runs a call of the function registered as name in this process.

@@ -41,8 +41,12 @@
 // ([EnvCreds], [EnvNKey], [EnvToken], [EnvCA], [EnvCert], [EnvKey]). A
 // worker runs DECO_WORKER_SLOTS calls at once (default: its cores),
 // reconnects for ever when the server goes away, and on SIGINT or SIGTERM
-// finishes its calls and exits. Command deco-workers (in cmd/) lists the
-// workers connected to a server, their calls, and the queues.
+// finishes its calls and exits. [Inspect] (and command deco workers of
+// github.com/deco-go/deco/cmd/deco, or deco-workers in cmd/ here) lists
+// the workers connected to a server by host:pid, their calls, and the
+// queues. Each result names the worker that ran it, so the caller's
+// deco.Stats, progress reports and timelines show one worker per lane
+// (see github.com/deco-go/deco/backend.Ran).
 //
 // For production, run a 3-node NATS cluster with JetStream and give the
 // executor [Replicas](3): the tasks stream and the results bucket are then
@@ -89,7 +93,7 @@
 // Stream DECO_TASKS (work queue, subjects deco.task.<build>.<function>)
 // with one durable pull consumer per build and function, shared by all
 // workers; bucket deco_results (<batch>.<index> → outcome); bucket
-// deco_workers (the workers' presence, for deco-workers and [List]);
+// deco_workers (the workers' presence, for [List] and [Inspect]);
 // core subject deco.cancel.<build>. [List] reads them.
 //
 // # Costs

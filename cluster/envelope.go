@@ -16,6 +16,7 @@ type envelope struct {
 	msg        string // an error's text (not kindOutcome)
 	deliveries uint64 // kindKilled
 	timeout    time.Duration
+	start, end int64  // when the call ran on the worker, Unix ns on its clock; 0 if not known (version 1)
 	outcome    []byte // kindOutcome: Invoke's bytes
 }
 
@@ -27,7 +28,10 @@ const (
 	kindGoexit                   // the task called runtime.Goexit
 )
 
-const envelopeVersion = 1
+// envelopeVersion is the format written. Version 2 added start and end
+// (the worker's run times, for the caller's timeline); version 1 results,
+// of workers built before, still decode.
+const envelopeVersion = 2
 
 func (e *envelope) encode() []byte {
 	b := make([]byte, 0, 32+len(e.worker)+len(e.arg)+len(e.msg)+len(e.outcome))
@@ -38,16 +42,19 @@ func (e *envelope) encode() []byte {
 	}
 	b = binary.AppendUvarint(b, e.deliveries)
 	b = binary.AppendVarint(b, int64(e.timeout))
+	b = binary.AppendVarint(b, e.start)
+	b = binary.AppendVarint(b, e.end)
 	return append(b, e.outcome...)
 }
 
 var errEnvelope = errors.New("cluster: a result in the results bucket is not in this version's format")
 
 func decodeEnvelope(b []byte) (*envelope, error) {
-	if len(b) < 2 || b[0] != envelopeVersion || b[1] < kindOutcome || b[1] > kindGoexit {
+	if len(b) < 2 || b[0] < 1 || b[0] > envelopeVersion || b[1] < kindOutcome || b[1] > kindGoexit {
 		return nil, errEnvelope
 	}
 	e := &envelope{kind: b[1]}
+	version := b[0]
 	b = b[2:]
 	for _, s := range []*string{&e.worker, &e.arg, &e.msg} {
 		n, k := binary.Uvarint(b)
@@ -67,6 +74,15 @@ func decodeEnvelope(b []byte) (*envelope, error) {
 		return nil, errEnvelope
 	}
 	e.timeout, b = time.Duration(t), b[k:]
+	if version >= 2 {
+		for _, v := range []*int64{&e.start, &e.end} {
+			n, k := binary.Varint(b)
+			if k <= 0 {
+				return nil, errEnvelope
+			}
+			*v, b = n, b[k:]
+		}
+	}
 	e.outcome = b
 	return e, nil
 }

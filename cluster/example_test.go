@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/cluster"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // cube runs on the cluster's workers: it is named and decorated at
@@ -78,4 +80,58 @@ func ExampleList() {
 	// worker serving true slots 2
 	// worker serving true slots 2
 	// 2 local workers
+}
+
+// Inspect reads the workers and queues of a server by its URL, as
+// command deco workers does.
+func ExampleInspect() {
+	dir, _ := os.MkdirTemp("", "deco-example")
+	defer os.RemoveAll(dir)
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s.Start()
+	defer func() { s.Shutdown(); s.WaitForShutdown() }()
+	if !s.ReadyForConnections(10 * time.Second) {
+		fmt.Println("server not ready")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	snap, err := cluster.Inspect(ctx, s.ClientURL())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(snap.Workers), "workers,", len(snap.Queues), "queues")
+	_, err = cluster.Inspect(ctx, "localhost:4222")
+	fmt.Println(err)
+	// Output:
+	// 0 workers, 0 queues
+	// cluster: "localhost:4222" is not a URL of the form nats://host:port
+}
+
+func ExampleSnapshot_WriteTable() {
+	now := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	snap := &cluster.Snapshot{
+		Workers: []cluster.WorkerInfo{{
+			ID: "vm:4242", Host: "vm", PID: 4242, Build: "3f2a9c1d0b7e", Funcs: 2, Slots: 2,
+			Started: now.Add(-90 * time.Second), Executed: 17,
+			Running: []cluster.Running{{Func: "resize", Call: 7, Key: "s.abc.8", Since: now.Add(-250 * time.Millisecond)}},
+		}},
+		Queues: []cluster.Queue{{Build: "3f2a9c1d0b7e", Func: "resize", Pending: 12, Running: 2, Pulling: 1}},
+	}
+	snap.WriteTable(os.Stdout, now)
+	// Output:
+	// WORKER   BUILD         SLOTS  RUNNING  EXECUTED  UP
+	// vm:4242  3f2a9c1d0b7e  2      1        17        1m30s
+	// 1 workers
+	//
+	// WORKER   CALL       KEY      FOR
+	// vm:4242  resize #7  s.abc.8  250ms
+	//
+	// BUILD         FUNC    QUEUED  TAKEN  PULLING  REDELIVERED
+	// 3f2a9c1d0b7e  resize  12      2      1        0
 }

@@ -477,7 +477,7 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 		ent, err := s.kv.Get(ctx, key)
 		if err == nil && len(ent.Value()) > 0 {
 			s.e.stats.collected.Add(1)
-			return s.outcome(ent.Value(), info, argHash, durable)
+			return s.outcome(ctx, ent.Value(), info, argHash, durable, true)
 		}
 		if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil, s.ctxOr(ctx, fmt.Errorf("cluster: %s call #%d: reading durable batch %q: %w", name, info.index, durable, err))
@@ -501,7 +501,7 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	}
 	select {
 	case v := <-ch:
-		return s.outcome(v, info, argHash, durable)
+		return s.outcome(ctx, v, info, argHash, durable, false)
 	case <-ctx.Done():
 		s.cancel(key, seq)
 		return nil, context.Cause(ctx)
@@ -521,13 +521,20 @@ func (s *session) ctxOr(ctx context.Context, err error) error {
 	return err
 }
 
-func (s *session) outcome(v []byte, info callInfo, argHash, durable string) ([]byte, error) {
+// outcome turns a result's envelope into Execute's return values, and
+// tells deco which worker ran the call, unless the result was collected
+// from an earlier run of a durable batch: that call ran in no worker
+// now, and stays on its pool's lane in the caller's stats and timeline.
+func (s *session) outcome(ctx context.Context, v []byte, info callInfo, argHash, durable string, collected bool) ([]byte, error) {
 	env, err := decodeEnvelope(v)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %s call #%d: %w", info.fn, info.index, err)
 	}
 	if argHash != "" && env.arg != argHash {
 		return nil, fmt.Errorf("cluster: %s call #%d of durable batch %q: its argument differs from the one submitted under this name and index before (a durable batch must make the same calls in the same order)", info.fn, info.index, durable)
+	}
+	if !collected && env.kind != kindKilled && env.kind != kindNotRun { // a killed call's worker only noticed it
+		ran(ctx, env.worker, env.start, env.end)
 	}
 	return env.result(info.fn, info.index)
 }

@@ -380,9 +380,10 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 		timeout, _ = time.ParseDuration(v)
 	}
 	type ran struct {
-		out    []byte
-		err    error
-		goexit bool
+		out        []byte
+		err        error
+		goexit     bool
+		start, end int64 // the run, for the caller's timeline
 	}
 	done := make(chan ran, 1)
 	w.executed.Add(1)
@@ -393,9 +394,10 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 				done <- ran{goexit: true}
 			}
 		}()
+		start := time.Now().UnixNano()
 		out, err := invoke(ctx, name, msg.Data())
 		returned = true
-		done <- ran{out: out, err: err}
+		done <- ran{out: out, err: err, start: start, end: time.Now().UnixNano()}
 	}()
 	var timer <-chan time.Time
 	if timeout > 0 {
@@ -413,6 +415,7 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 			env.kind, env.msg = kindNotRun, r.err.Error()
 		default:
 			env.kind, env.outcome = kindOutcome, r.out
+			env.start, env.end = r.start, r.end
 		}
 	case <-timer:
 		cancel()

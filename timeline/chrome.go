@@ -10,8 +10,8 @@ import (
 // WriteChrome writes the traces as one Chrome trace-event JSON document
 // (object form {"traceEvents":[...],"displayTimeUnit":"ms"}): one process
 // (pid = 1 + trace number) per trace, named by its Title with a
-// "process_name" metadata event; one thread (tid = lane) per lane named
-// "slot N" with "thread_name" metadata; one complete event (ph "X", ts and
+// "process_name" metadata event; one thread (tid = lane) per lane named by
+// [Trace.LaneNames], or "slot N", with "thread_name" metadata; one complete event (ph "X", ts and
 // dur in microseconds as numbers) per span, name = Span.Name, args
 // {"index":..., "failed":..., "panicked":...}.
 //
@@ -58,7 +58,7 @@ func WriteChrome(w io.Writer, traces ...Trace) error {
 		emit(chromeEvent{Name: "process_name", Ph: "M", Pid: pid, Args: metaName{t.title(i)}})
 		emit(chromeEvent{Name: "process_sort_index", Ph: "M", Pid: pid, Args: metaSort{i}})
 		for lane := range t.Lanes {
-			emit(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: lane, Args: metaName{laneName(lane)}})
+			emit(chromeEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: lane, Args: metaName{t.laneName(lane)}})
 			emit(chromeEvent{Name: "thread_sort_index", Ph: "M", Pid: pid, Tid: lane, Args: metaSort{lane}})
 		}
 		for _, s := range t.Spans {

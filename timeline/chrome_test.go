@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,19 @@ func TestWriteChromeOneWrite(t *testing.T) {
 	boom := errors.New("disk full")
 	if err := WriteChrome(&writeCounter{err: boom}, serial); !errors.Is(err, boom) {
 		t.Errorf("WriteChrome with a failing writer = %v, want %v", err, boom)
+	}
+}
+
+func TestWriteChromeNamesLanesByLaneNames(t *testing.T) {
+	tr := Trace{Title: "cluster", Lanes: 3, LaneNames: []string{"", "host:12"}, Spans: []Span{{Name: "f", Lane: 1, End: ms}}}
+	doc, _ := writeChromeDoc(t, tr)
+	var names []string
+	for _, e := range doc.TraceEvents {
+		if e.Name == "thread_name" {
+			names = append(names, e.Args["name"].(string))
+		}
+	}
+	if want := []string{"slot 0", "host:12", "slot 2"}; !slices.Equal(names, want) {
+		t.Fatalf("thread names %q, want %q", names, want)
 	}
 }

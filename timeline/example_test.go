@@ -106,3 +106,29 @@ func ExampleTrace_Validate() {
 	// timeline: traces[1] "resize, 2 slots": Spans[2] ("resize" #2): Lane 2 out of range [0, 2)
 	// bytes written: 0
 }
+
+// A cluster's run has a lane per worker process: LaneNames names them,
+// here and in both writers.
+func ExampleTrace_laneNames() {
+	run := timeline.Trace{
+		Title:     "resize, 2 workers",
+		Lanes:     2,
+		LaneNames: []string{"vm:4242", "vm:4243"},
+		Spans: []timeline.Span{
+			{Name: "resize", Index: 0, Lane: 1, End: 2 * ms},
+			{Name: "resize", Index: 1, Lane: 0, End: 2 * ms},
+		},
+	}
+	var buf bytes.Buffer
+	if err := timeline.WriteChrome(&buf, run); err != nil {
+		fmt.Println(err)
+	}
+	for _, line := range bytes.Split(buf.Bytes(), []byte("\n")) {
+		if bytes.Contains(line, []byte(`"thread_name"`)) {
+			fmt.Println(string(line))
+		}
+	}
+	// Output:
+	// {"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"vm:4242"}},
+	// {"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{"name":"vm:4243"}},
+}

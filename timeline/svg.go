@@ -14,7 +14,9 @@ import (
 // WriteSVG writes a self-contained SVG (no external fonts/scripts/CSS files):
 // the traces stacked one above the other on ONE shared time scale (so a
 // serial run drawn beside a concurrent one is visibly longer), each with its
-// title and total wall time, one lane (row) per slot labelled "slot N", one
+// title and total wall time, one lane (row) per slot labelled "slot N" (or
+// by [Trace.LaneNames]; a name too long for the margin is shortened at its
+// start, the full name kept as a tooltip), one
 // <rect class="span"> per span (a <title> child tooltip "name #index:
 // 12.3ms"), failed spans red, panicked spans dark red, a time axis with
 // "nice" tick labels (ms or s), and a small legend. Width ~1000px, height
@@ -173,8 +175,14 @@ func (p *svgPrinter) trace(i int, t Trace, y float64, ax axis, x func(time.Durat
 		ly := laneY(top, g, lane)
 		p.printf("<rect class=\"lane\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" fill=\"%s\"/>\n",
 			num(plotLeft), num(ly), num(plotWidth), num(g.height), colorLane)
-		p.printf("<text class=\"lane-label\" x=\"%s\" y=\"%s\" font-size=\"%s\" text-anchor=\"end\" fill=\"%s\">%s</text>\n",
-			num(plotLeft-8), num(ly+g.height/2+g.font*0.35), num(g.font), colorMuted, esc(laneName(lane)))
+		name := t.laneName(lane)
+		shown := truncateStart(name, int((plotLeft-8-2)/(g.font*0.62)))
+		p.printf("<text class=\"lane-label\" x=\"%s\" y=\"%s\" font-size=\"%s\" text-anchor=\"end\" fill=\"%s\">%s",
+			num(plotLeft-8), num(ly+g.height/2+g.font*0.35), num(g.font), colorMuted, esc(shown))
+		if shown != name {
+			p.printf("<title>%s</title>", esc(name))
+		}
+		p.printf("</text>\n")
 	}
 	bottom := laneY(top, g, t.Lanes) - g.gap
 
@@ -204,7 +212,7 @@ func (p *svgPrinter) trace(i int, t Trace, y float64, ax axis, x func(time.Durat
 			fill, state = colorFailed, ", failed"
 		}
 		tip := fmt.Sprintf("%s #%d: %s%s (%s, %s–%s)", s.Name, s.Index, formatDuration(s.End-s.Start),
-			state, laneName(s.Lane), formatDuration(s.Start), formatDuration(s.End))
+			state, t.laneName(s.Lane), formatDuration(s.Start), formatDuration(s.End))
 		p.printf("<rect class=\"span\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" rx=\"2\" fill=\"%s\"><title>%s</title></rect>\n",
 			num(x0), num(sy+1), num(width), num(g.height-2), fill, esc(tip))
 		if g.labels {
@@ -229,11 +237,20 @@ func laneY(top float64, g laneGeometry, lane int) float64 {
 	return top + float64(lane)*(g.height+g.gap)
 }
 
+// laneWord is what the header calls t's lanes: "slot", or "lane" when
+// they are named (a cluster's workers).
+func laneWord(t Trace) string {
+	if t.LaneNames != nil {
+		return "lane"
+	}
+	return "slot"
+}
+
 // traceStats is the right-hand side of a trace's header, for example
 // "wall 812ms · 24 calls · 4 slots, 97% busy".
 func traceStats(t Trace, wall time.Duration) string {
 	s := fmt.Sprintf("wall %s · %s · %s", formatDuration(wall),
-		plural(len(t.Spans), "call"), plural(t.Lanes, "slot"))
+		plural(len(t.Spans), "call"), plural(t.Lanes, laneWord(t)))
 	if wall > 0 {
 		busy := 100 * float64(t.busy()) / (float64(wall) * float64(t.Lanes))
 		s += fmt.Sprintf(", %.0f%% busy", busy)
@@ -390,6 +407,17 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// truncateStart shortens s to at most n runes (at least 2), starting it
+// with an ellipsis: the end of a lane name ("host:pid") tells lanes apart.
+func truncateStart(s string, n int) string {
+	n = max(n, 2)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return "…" + string(r[len(r)-n+1:])
 }
 
 // esc escapes s for XML text and attribute values.

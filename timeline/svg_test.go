@@ -418,3 +418,22 @@ func TestWriteSVGOneWrite(t *testing.T) {
 		t.Errorf("WriteSVG with a failing writer = %v, want %v", err, boom)
 	}
 }
+
+func TestWriteSVGLabelsNamedLanes(t *testing.T) {
+	long := "a-very-long-host-name.example.com:424242"
+	tr := Trace{Title: "cluster", Lanes: 3, LaneNames: []string{"", "host:12", long},
+		Spans: []Span{{Name: "f", Lane: 2, End: ms}}}
+	var buf bytes.Buffer
+	if err := WriteSVG(&buf, tr); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	for _, want := range []string{">slot 0<", ">host:12<", ":424242<title>" + long + "</title>", "(" + long + ", ", "3 lanes"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the SVG lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, ">"+long+"<title>") || !strings.Contains(svg, ">…") {
+		t.Errorf("the long lane name is drawn whole, past the margin")
+	}
+}

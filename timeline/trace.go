@@ -3,13 +3,15 @@
 //
 // A [Trace] is one run, for example "thumbnails, serial" or "thumbnails,
 // concurrent (8 cores)". It has a number of lanes (the slots 0..Lanes-1 a
-// limited pool runs calls on) and one [Span] per call, with its start and end
+// limited pool runs calls on, or the workers of a cluster, named by
+// [Trace.LaneNames]) and one [Span] per call, with its start and end
 // measured from the run's origin. Two writers export traces:
 //
 //   - [WriteChrome] writes Chrome trace-event JSON. Save it as trace.json and
 //     open it at https://ui.perfetto.dev ("Open trace file") or in Chrome at
 //     chrome://tracing ("Load"). Each trace becomes a process, each lane a
-//     thread named "slot N", each call a slice.
+//     thread named by its lane name ("slot N" unless LaneNames says
+//     otherwise), each call a slice.
 //   - [WriteSVG] writes one self-contained SVG picture (no fonts, scripts or
 //     style sheets are fetched) that any browser, image viewer or Markdown
 //     renderer shows. All traces share one time scale, so a serial run drawn
@@ -49,12 +51,16 @@ type Trace struct {
 	Title string
 	Lanes int
 	Spans []Span
+	// LaneNames, if not nil, names the lanes: LaneNames[i] names lane i,
+	// such as "host:pid" for a lane that is a cluster's worker. A lane
+	// past its end, or named "", is "slot N". It has at most Lanes names.
+	LaneNames []string
 }
 
 // Validate reports the first problem with t (negative or reversed times, lane
 // out of range, Lanes < 1) as an error naming it.
 //
-// Lanes is checked first, then the spans in slice order, each for its Lane,
+// Lanes is checked first, then the number of LaneNames, then the spans in slice order, each for its Lane,
 // then its Start (must not be negative), then its End (must not be before
 // Start). The error names the trace by its Title and the span by its position
 // in Spans, its Name and its Index. Validate returns nil for a valid trace,
@@ -72,6 +78,9 @@ func (t Trace) Validate() error {
 func (t Trace) check() string {
 	if t.Lanes < 1 {
 		return fmt.Sprintf("Lanes is %d, want at least 1", t.Lanes)
+	}
+	if len(t.LaneNames) > t.Lanes {
+		return fmt.Sprintf("LaneNames has %d names for %d lanes", len(t.LaneNames), t.Lanes)
 	}
 	for i, s := range t.Spans {
 		var problem string
@@ -128,7 +137,11 @@ func (t Trace) title(i int) string {
 	return t.Title
 }
 
-// laneName is the name of a lane in both outputs: "slot N".
-func laneName(lane int) string {
+// laneName is the name of a lane in both outputs: its name in LaneNames,
+// or "slot N".
+func (t Trace) laneName(lane int) string {
+	if lane < len(t.LaneNames) && t.LaneNames[lane] != "" {
+		return t.LaneNames[lane]
+	}
 	return fmt.Sprintf("slot %d", lane)
 }

@@ -69,6 +69,11 @@ var badTraces = []struct {
 		want: []string{"Spans[0]", `"a" #0`, "End 1ms is before Start 2ms"},
 	},
 	{
+		name:  "more lane names than lanes",
+		trace: Trace{Title: "t", Lanes: 1, LaneNames: []string{"a:1", "b:2"}},
+		want:  []string{"LaneNames has 2 names for 1 lanes"},
+	},
+	{
 		name:  "lane checked before times",
 		trace: Trace{Title: "t", Lanes: 1, Spans: []Span{{Name: "a", Lane: 1, Start: 2 * ms, End: ms}}},
 		want:  []string{"Lane 1 out of range"},
@@ -103,6 +108,7 @@ func TestValidateAccepts(t *testing.T) {
 		{Title: "empty", Lanes: 1},
 		{Lanes: 3, Spans: []Span{{Lane: 2, Start: ms, End: ms}}},           // zero length, no title
 		{Lanes: 1, Spans: []Span{{End: 2 * ms}, {Start: ms, End: 3 * ms}}}, // overlap is allowed
+		{Lanes: 3, LaneNames: []string{"", "host:1"}},                      // fewer names than lanes
 	} {
 		if err := tr.Validate(); err != nil {
 			t.Errorf("Validate(%+v) = %v, want nil", tr, err)

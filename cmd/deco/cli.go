@@ -25,9 +25,11 @@ github.com/deco-go/deco.
 Usage:
 
   deco demo [flags] [experiment ...]   reproduce the deco blog post's experiments
+  deco workers [-url nats://host:port] list the workers of a NATS server and their calls
   deco help                            show this help
 
-Run 'deco demo -h' for the experiments and their flags.
+Run 'deco demo -h' for the experiments and their flags, 'deco workers -h'
+for the listing's.
 `
 
 const demoUsage = `Usage: deco demo [flags] [sleep|order|thumbnails|downloads|all ...]
@@ -60,11 +62,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
+	case "workers":
+		return runWorkers(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "deco: unknown command %q (want demo or help)\n", cmd)
+		fmt.Fprintf(stderr, "deco: unknown command %q (want demo, workers or help)\n", cmd)
 		return exitUsage
 	}
 }

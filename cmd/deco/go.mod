@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/deco-go/deco v0.0.0
 	github.com/deco-go/deco/cluster v0.0.0
+	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/image v0.45.0
 	golang.org/x/sys v0.49.0
@@ -18,7 +19,6 @@ require (
 	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
-	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
 	github.com/nats-io/nats.go v1.55.0 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect

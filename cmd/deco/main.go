@@ -6,7 +6,11 @@
 //
 //	go run ./cmd/deco demo
 //
-// Run `deco demo -h` for the experiments and their flags.
+// Run `deco demo -h` for the experiments and their flags. Another command
+// lists the deco workers connected to a NATS server and the calls they
+// run:
+//
+//	deco workers -url nats://host:4222
 package main
 
 import (

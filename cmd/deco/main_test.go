@@ -213,8 +213,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"demo", "--help"}, 0, "-thumbnails n", ""},
 		{[]string{"demo", "sleep", "-h"}, 0, "-io-workers n", ""},
 		{[]string{"help"}, 0, "deco demo [flags]", ""},
+		{[]string{"help"}, 0, "deco workers [-url nats://host:port]", ""},
+		{[]string{"workers", "-h"}, 0, "Usage: deco workers", ""},
+		{[]string{"workers", "-help"}, 0, "-watch", ""},
 		{nil, 2, "", "deco demo [flags]"},
-		{[]string{"frob"}, 2, "", `deco: unknown command "frob"`},
+		{[]string{"frob"}, 2, "", `deco: unknown command "frob" (want demo, workers or help)`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), tc.args, &stdout, &stderr)
@@ -298,6 +301,18 @@ func TestDemoThumbnailsOnExecutors(t *testing.T) {
 			row := summary(t, stdout)["thumbnails"]
 			if row == nil || row["calls"] != strconv.Itoa(wantCalls["thumbnails"]) {
 				t.Fatalf("thumbnails row %v, want %d calls\n%s", row, wantCalls["thumbnails"], stdout)
+			}
+			// On the cluster, the worker processes show: in the run's
+			// lines, and as the concurrent run's lanes in the trace.
+			host, _ := os.Hostname()
+			trace, err := os.ReadFile(filepath.Join(dir, "trace.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			named := strings.Contains(string(trace), `"args":{"name":"`+host+`:`)
+			workersLine := strings.Contains(stdout, "on workers  "+host+":")
+			if want := executor == "nats"; named != want || workersLine != want {
+				t.Fatalf("lanes named by worker %v, 'on workers' line %v; want %v\n%s", named, workersLine, want, stdout)
 			}
 		})
 	}

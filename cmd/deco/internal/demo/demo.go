@@ -263,6 +263,14 @@ func (e *env) printRuns(r Result) {
 	st := r.Stats
 	e.printf("deco stats  %d calls, %d failed, at most %d at once, %.1f on average; queue wait p50 %s, p99 %s\n",
 		st.Calls, st.Failed, st.MaxParallel, r.Parallelism(), seconds(st.QueueWaitMedian), seconds(st.QueueWaitP99))
+	if len(st.Workers) > 0 {
+		// On a cluster: which worker process ran how many calls.
+		parts := make([]string, len(st.Workers))
+		for i, w := range st.Workers {
+			parts[i] = fmt.Sprintf("%s %d calls (%s)", w.Worker, w.Calls, seconds(w.Ran))
+		}
+		e.printf("on workers  %s\n", strings.Join(parts, ", "))
+	}
 }
 
 // condense turns the joined error of a wait into one line: the first

@@ -161,6 +161,16 @@ type jsonStats struct {
 	Speedup         float64 `json:"speedup"`
 	QueueWaitMedian float64 `json:"queue_wait_p50_seconds"`
 	QueueWaitP99    float64 `json:"queue_wait_p99_seconds"`
+	// Workers are the worker processes that ran the calls, on a cluster.
+	Workers []jsonWorker `json:"workers,omitempty"`
+}
+
+// jsonWorker is a deco.WorkerStats.
+type jsonWorker struct {
+	Worker string  `json:"worker"`
+	Calls  int64   `json:"calls"`
+	Failed int64   `json:"failed"`
+	Ran    float64 `json:"ran_seconds"`
 }
 
 // jsonTimeline counts what the timeline files hold for the experiment.
@@ -208,6 +218,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 				QueueWaitMedian: st.QueueWaitMedian.Seconds(),
 				QueueWaitP99:    st.QueueWaitP99.Seconds(),
 			},
+		}
+		for _, w := range st.Workers {
+			j.Stats.Workers = append(j.Stats.Workers, jsonWorker{Worker: w.Worker, Calls: w.Calls, Failed: w.Failed, Ran: w.Ran.Seconds()})
 		}
 		if len(res.traces) == 2 {
 			j.Timeline = jsonTimeline{

@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -81,7 +82,8 @@ func sampleReport() *Report {
 				traces: []timeline.Trace{{Lanes: 1, Spans: make([]timeline.Span, 3)}, {Lanes: 3, Spans: make([]timeline.Span, 3)}}},
 			{Experiment: Thumbnails, Calls: 100, Workers: 2, Cores: 2, Serial: 19400 * time.Millisecond, Concurrent: 10 * s,
 				SerialSum: 19400 * time.Millisecond, WouldHaveTaken: 20 * s, SerialCPU: 19 * s, ConcurrentCPU: 19500 * time.Millisecond,
-				Stats: deco.Stats{Calls: 100, Done: 100, Failed: 0, MaxParallel: 2, QueueWaitP99: 9 * s}},
+				Stats: deco.Stats{Calls: 100, Done: 100, Failed: 0, MaxParallel: 2, QueueWaitP99: 9 * s,
+					Workers: []deco.WorkerStats{{Worker: "vm:41", Calls: 60, Failed: 1, Ran: 12 * s}, {Worker: "vm:42", Calls: 40, Ran: 8 * s}}}},
 		},
 	}
 }
@@ -143,6 +145,12 @@ func TestWriteJSON(t *testing.T) {
 	stats := th["deco_stats"].(map[string]any)
 	if stats["calls"] != 100.0 || stats["queue_wait_p99_seconds"] != 9.0 {
 		t.Errorf("deco_stats %v", stats)
+	}
+	if ws, _ := stats["workers"].([]any); len(ws) != 2 || fmt.Sprint(ws[0]) != "map[calls:60 failed:1 ran_seconds:12 worker:vm:41]" {
+		t.Errorf("deco_stats workers %v, want vm:41 and vm:42", stats["workers"])
+	}
+	if _, ok := got.Experiments[0]["deco_stats"].(map[string]any)["workers"]; ok {
+		t.Errorf("an in-process run's deco_stats name workers")
 	}
 	tl := got.Experiments[0]["timeline"].(map[string]any)
 	if tl["serial_spans"] != 3.0 || tl["concurrent_spans"] != 3.0 || tl["concurrent_lanes"] != 3.0 {
