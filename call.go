@@ -213,8 +213,8 @@ func (c *call[A, R]) run(w *worker) {
 	var start, end int64
 	if c.queued != 0 || fc.recorder != nil || timing != nil {
 		start = nanotime()
-		if c.queued != 0 {
-			fc.stats.queueWait.add(start - c.queued)
+		if n := queueSampled(c.index); c.queued != 0 && n != 0 {
+			fc.stats.queueWait.addN(start-c.queued, n)
 		}
 	}
 	if timing != nil {

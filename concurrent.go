@@ -349,7 +349,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 			b.assigns = append(b.assigns, &c.callCore)
 		}
 		c.owner = &b.batch
-		if c.index&queueSample == 0 && statsOn {
+		if statsOn && queueSampled(c.index) != 0 {
 			c.queued = nanotime()
 		}
 		if f.private && !b.stopped.Load() {

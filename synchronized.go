@@ -141,7 +141,7 @@ func (s *scope) register(t task, p *Pool) error {
 	}
 	c.owner = &s.batch
 	c.index = len(s.calls)
-	if (c.index&queueSample == 0 && statsOn) || s.timing != nil {
+	if (statsOn && queueSampled(c.index) != 0) || s.timing != nil {
 		c.queued = nanotime()
 	}
 	s.calls = append(s.calls, t)
