@@ -220,11 +220,16 @@ func (p *Pool) work(w *worker) {
 		// calls in a loop is usually about to queue the next one, and
 		// a park and wake-up cost more than the wait. The streak goes
 		// on meanwhile; what the worker owes is settled before it
-		// parks.
-		p.spin.Add(1)
-		p.room()
-		for i := 0; i < spins && p.queue.empty(); i++ {
-			runtime.Gosched()
+		// parks. At most one worker per processor spins (as Go's own
+		// scheduler bounds its spinning threads): when many workers
+		// run out of work at once, after a round of sleeps, the others
+		// park at once instead of yielding to each other in a herd
+		// while the workers that did get calls wait for a processor.
+		if int(p.spin.Add(1)) <= p.procs {
+			p.room()
+			for i := 0; i < spins && p.queue.empty(); i++ {
+				runtime.Gosched()
+			}
 		}
 		p.spin.Add(-1)
 		if !p.queue.empty() {
