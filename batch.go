@@ -71,10 +71,14 @@ func (b *batch) done() { b.doneN(1, 0) }
 // doneN counts n finished calls; now is the clock if the caller has read
 // it, else 0.
 func (b *batch) doneN(n int64, now int64) {
-	if now == 0 {
-		now = nanotime()
+	if !b.scoped {
+		// last is a function's batch's wall time (settle); a scope
+		// times itself, so its calls read no clock here.
+		if now == 0 {
+			now = nanotime()
+		}
+		storeMax(&b.last, now)
 	}
-	storeMax(&b.last, now)
 	if b.pending.Add(-n) != 0 {
 		return
 	}

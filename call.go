@@ -85,6 +85,9 @@ func (c *callCore) await() {
 		}
 	}
 	c.awaitAs(w)
+	if w != nil {
+		flushInline(w)
+	}
 }
 
 // awaitAs blocks until the call is done; w is the calling goroutine's

@@ -200,6 +200,7 @@ func (w *worker) runs(c *callCore) bool {
 // otherwise. w must be the current goroutine's worker.
 func helpWait[T any](w *worker, ready <-chan T) T {
 	p := w.pool
+	defer flushInline(w)
 	for {
 		select {
 		case v := <-ready:
@@ -221,6 +222,7 @@ func helpWait[T any](w *worker, ready <-chan T) T {
 		p.awake-- // until a push wakes it, or it stops helping
 		p.roomLocked()
 		p.mu.Unlock()
+		flushInline(w)
 		select {
 		case v := <-ready:
 			p.mu.Lock()
@@ -258,27 +260,43 @@ func helpOrAwait(t task, w *worker) {
 		runInline(t, w)
 	}
 	c.awaitAs(w)
+	if w != nil {
+		flushInline(w)
+	}
 }
 
 // runInline runs t on the current goroutine, whose worker w lends it its
-// slot, and settles at once: the goroutine may block for long after it.
+// slot. It pays the call's batch at once (the goroutine may block for long
+// after it, and the batch's waiter may be this very goroutine), but the
+// call's stats go into a streak of the calls the current wait runs inline,
+// settled by flushInline when that wait returns or blocks: a waiter that
+// runs its children's calls in its slot (fork-join) reads the clock per
+// wait, not twice per child.
 //
-// The inline worker comes from the goroutine's spares, not the heap: a
-// waiter that runs its children's calls in its slot (fork-join) does so
-// for every child, so a worker per inline call was the largest allocation
-// of nested batches after the calls themselves.
+// Inline workers are kept per depth of inline runs on the goroutine (an
+// inline call may wait and run calls inline itself, which must not mix
+// with its own streak), in home, not allocated per call: a worker per
+// inline call was the largest allocation of nested batches after the
+// calls themselves.
 func runInline(t task, w *worker) {
 	h := w.home
-	var iw *worker
-	if n := len(h.spares); n > 0 {
-		iw = h.spares[n-1]
-		h.spares = h.spares[:n-1]
-	} else {
-		iw = new(worker)
+	d := h.inlineDepth
+	if d == len(h.inlines) {
+		h.inlines = append(h.inlines, &worker{pool: h.pool, lane: h.lane, home: h})
 	}
-	iw.pool, iw.lane, iw.home = w.pool, w.lane, h
+	iw := h.inlines[d]
+	h.inlineDepth++
 	t.run(iw)
-	iw.settle()
-	*iw = worker{}
-	h.spares = append(h.spares, iw)
+	h.inlineDepth--
+	iw.settleOwner()
+}
+
+// flushInline settles the streak of the calls the current wait of w's
+// goroutine ran inline (see runInline). Call it before that wait blocks
+// and when it returns.
+func flushInline(w *worker) {
+	h := w.home
+	if d := h.inlineDepth; d < len(h.inlines) {
+		h.inlines[d].settle()
+	}
 }

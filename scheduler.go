@@ -56,6 +56,7 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 			checked = true
 			if w := currentWorker(); w != nil && w.pool == p {
 				runInline(t, w)
+				flushInline(w)
 				return nil
 			}
 			p.mu.Lock()
@@ -198,6 +199,9 @@ func (p *Pool) work(w *worker) {
 		// lane to a replacement that carries on with the queue, awake
 		// in its place.
 		w.settle()
+		for _, iw := range w.inlines {
+			iw.settle() // the calls run inline by waits the Goexit cut short
+		}
 		if streak {
 			p.busy.Add(-1)
 		}
