@@ -253,16 +253,14 @@ func (p *Pool) dropHelperLocked(wake chan struct{}) bool {
 }
 
 // helpOrAwait runs t in w's slot if t is a queued call of w's pool, then
-// waits for it, helping. w may be nil: then it only waits.
+// waits for it, helping. w may be nil: then it only waits. The caller
+// flushes the inline streak (flushInline) once it is done waiting.
 func helpOrAwait(t task, w *worker) {
 	c := t.core()
 	if w != nil && c.fn.pool == w.pool && c.state.Load() == stateQueued {
 		runInline(t, w)
 	}
 	c.awaitAs(w)
-	if w != nil {
-		flushInline(w)
-	}
 }
 
 // runInline runs t on the current goroutine, whose worker w lends it its

@@ -180,6 +180,9 @@ func (s *scope) wait(w *worker) {
 		if s.pending.Load() == 0 {
 			s.closed = true
 			s.mu.Unlock()
+			if w != nil {
+				flushInline(w) // the calls helpOrAwait ran inline
+			}
 			return
 		}
 		s.mu.Unlock()
