@@ -70,7 +70,8 @@ type Func[A, R any] struct {
 	// its own (no Shared) and an unbounded queue (no Queue), so that
 	// nothing else submits to its pool and submitting never blocks — uses
 	// the pool's mutex, so that starting a call takes one lock, not two:
-	// launch registers the call and pushes it under that one lock.
+	// launch registers the call and pushes it under that one lock, which
+	// the workers do not take to take calls (see queue).
 	mu       *sync.Mutex
 	private  bool
 	cur      *funcBatch[A, R]
