@@ -138,9 +138,10 @@ func (a *ptrAssign[A, R]) key(*callCore) any { return nil }
 // call that fails leaves m[key] as it was; its [CallError] carries the key.
 //
 // m must not be read or written by other goroutines until the wait returns.
-// Cost: that of [Func.Go] plus the key's place, kept until the wait, for
-// calls outside a [Synchronized] scope into at most four maps per batch;
-// otherwise one allocation per call.
+// Cost: that of [Func.Go] plus the key's place and a 24-byte record of the
+// assignment, kept until the wait, for calls outside a [Synchronized]
+// scope into at most four maps per batch; otherwise one allocation per
+// call.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
@@ -158,8 +159,9 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 // AssignTo is deco's results[i] = f(arg) for any destination that has an
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
-// Cost: that of [Func.Go] plus the destination's place, kept until the
-// wait, outside a [Synchronized] scope; in one, one allocation per call.
+// Cost: that of [Func.Go] plus the destination's place and a 24-byte
+// record of the assignment, kept until the wait, outside a [Synchronized]
+// scope; in one, one allocation per call.
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	return assignPtr("AssignTo", nil, dst, f, arg)
 }
@@ -179,19 +181,17 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 		panic("deco: " + op + " into a nil map")
 	}
 	if ctx == nil || scopeOf(ctx) == nil {
-		c := f.launch(ctx, nil, arg, func(b *funcBatch[A, R], c *call[A, R]) {
+		c := f.launch(ctx, nil, arg, func(b *funcBatch[A, R], c *call[A, R]) assigner {
 			if s := keyedBy(b, m); s != nil {
 				s.set(c.index, key)
-				c.assign = s
-				return
+				return s
 			}
-			c.assign = &oneKey[K, R]{m: m, k: key, cells: &b.chunks}
+			return &oneKey[K, R]{m: m, k: key, cells: &b.chunks}
 		})
 		return &c.Future
 	}
 	c := &mapAssign[A, R, K]{m: m, k: key}
-	c.assign = c
-	f.launch(ctx, &c.call, arg, nil)
+	f.launch(ctx, &c.call, arg, func(*funcBatch[A, R], *call[A, R]) assigner { return c })
 	return &c.Future
 }
 
@@ -201,17 +201,16 @@ func assignPtr[A, R any](op string, ctx context.Context, dst *R, f *Func[A, R], 
 		panic("deco: " + op + " to a nil pointer")
 	}
 	if ctx == nil || scopeOf(ctx) == nil {
-		c := f.launch(ctx, nil, arg, func(b *funcBatch[A, R], c *call[A, R]) {
+		c := f.launch(ctx, nil, arg, func(b *funcBatch[A, R], c *call[A, R]) assigner {
 			if b.dsts == nil {
 				b.dsts = &ptrKeys[R]{cells: &b.chunks}
 			}
 			b.dsts.set(c.index, dst)
-			c.assign = b.dsts
+			return b.dsts
 		})
 		return &c.Future
 	}
 	c := &ptrAssign[A, R]{dst: dst}
-	c.assign = c
-	f.launch(ctx, &c.call, arg, nil)
+	f.launch(ctx, &c.call, arg, func(*funcBatch[A, R], *call[A, R]) assigner { return c })
 	return &c.Future
 }

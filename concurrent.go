@@ -52,7 +52,7 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call of a no-op func(int) waiting in the queue takes about 100
+// Memory. A call of a no-op func(int) waiting in the queue takes about 90
 // bytes (the call and its place in the queue; more for larger arguments);
 // once it has run, a batch keeps only its result cell (the size of R plus
 // 8 bytes, rounded to R's alignment) until Wait
@@ -286,7 +286,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // context does not yield.
 // Cost: a no-op call took 1.7–2.7 times a hand-written channel pool given
 // a closure per task, and 3.3–9.1 times one given a single shared func, in
-// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 86 bytes
+// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 78 bytes
 // (BenchmarkOverhead's B/op) and no allocation of its own: calls are
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
@@ -310,9 +310,10 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 
 // launch registers a call of arg with its batch or scope and queues it.
 // c is the call when the caller made it (a keyed call), or nil. keyed, if
-// not nil, is called with f.mu held once a call outside a scope has its
-// batch and index, before it is queued: Assign sets the call's assignment.
-func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed func(*funcBatch[A, R], *call[A, R])) *call[A, R] {
+// not nil, returns the call's deferred assignment ([Assign], [AssignTo]):
+// outside a scope it is called with f.mu held once the call has its batch
+// and index, before it is queued; inside a scope with a nil batch.
+func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed func(*funcBatch[A, R], *call[A, R]) assigner) *call[A, R] {
 	var s *scope
 	if ctx != nil {
 		s = scopeOf(ctx)
@@ -325,7 +326,11 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 	if s != nil {
 		c.fn, c.arg = &f.core, arg
 		f.core.stats.calls.Add(1)
-		if err := s.register(c, f.core.pool); err != nil {
+		var a assigner
+		if keyed != nil {
+			a = keyed(nil, c)
+		}
+		if err := s.register(c, f.core.pool, a); err != nil {
 			c.state.Store(stateRunning)
 			c.finish(err, nil, nil, 0, 0)
 			return c
@@ -344,10 +349,9 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 		c.cell = b.cell(b.n)
 		b.n++
 		if keyed != nil {
-			keyed(b, c)
-		}
-		if c.assign != nil {
-			b.assigns = append(b.assigns, &c.callCore)
+			if a := keyed(b, c); a != nil {
+				b.addAssign(&c.callCore, a)
+			}
 		}
 		c.owner = &b.batch
 		if statsOn && queueSampled(c.index) != 0 {

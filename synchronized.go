@@ -124,19 +124,24 @@ func scopeOf(ctx context.Context) *scope {
 	return s
 }
 
-// register adds c to the scope, in call order, and keeps p open. A scope
+// register adds c to the scope, in call order, with its deferred
+// assignment a (or nil), and keeps p open. A scope
 // that has returned takes no more calls: its context may have been kept
 // and used later, and the call then fails at once (the scope is nobody's
 // to wait for any more), rather than keep p open for good.
 //
 // The call is complete (owner, index, queue-wait sample) before it is in
 // s.calls: from then on a waiter of the scope that holds a slot may run it.
-func (s *scope) register(t task, p *Pool) error {
+func (s *scope) register(t task, p *Pool, a assigner) error {
 	c := t.core()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		c.owner = new(batch)
+		b := new(batch)
+		if a != nil {
+			b.addAssign(c, a) // for the failure's key
+		}
+		c.owner = b
 		return errScopeReturned
 	}
 	c.owner = &s.batch
@@ -145,8 +150,8 @@ func (s *scope) register(t task, p *Pool) error {
 		c.queued = nanotime()
 	}
 	s.calls = append(s.calls, t)
-	if c.assign != nil {
-		s.assigns = append(s.assigns, c)
+	if a != nil {
+		s.assigns.add(assignment{c, a}) // s.mu is the batch's
 	}
 	s.use(p)
 	s.add()
