@@ -23,8 +23,8 @@ type Stats struct {
 	Done        int64  // calls finished, failed or not
 	Failed      int64  // calls that returned an error or panicked
 	Panicked    int64  // calls that panicked
-	Running     int    // calls of the function's pool running now
-	MaxParallel int    // the most calls of the pool seen running at once
+	Running     int    // calls of the function's pool running now (a worker counts from the first call of a streak to its last)
+	MaxParallel int    // the most calls of the pool seen running at once, counted alike
 
 	// Took is the wall time of the waited batches: from each batch's
 	// first call to its last call's end, summed over batches.
