@@ -120,34 +120,61 @@ func (q *queue) lenLocked() int {
 	return int(q.tail.Load()-q.head.Load()) + q.spill.n
 }
 
-// fifo is a growable FIFO of tasks, guarded by its user.
+// fifo is an unbounded FIFO of tasks, guarded by its user: a list of
+// chunks, so that a long spill (100 tasks each starting 100 calls) grows
+// by a chunk at a time, never copying what it holds, and reuses its last
+// emptied chunk.
 type fifo struct {
-	buf  []task
-	head int
-	n    int
+	head, tail *fifoChunk
+	hi, ti     int // the oldest task's place in head; the next free place in tail
+	n          int
+	spare      *fifoChunk
 }
 
+type fifoChunk struct {
+	t    [fifoChunkSize]task
+	next *fifoChunk
+}
+
+const fifoChunkSize = 128
+
 func (r *fifo) push(t task) {
-	if r.n == len(r.buf) {
-		size := 2 * len(r.buf)
-		if size == 0 {
-			size = 16
+	if r.tail == nil || r.ti == fifoChunkSize {
+		c := r.spare
+		if c == nil {
+			c = new(fifoChunk)
 		}
-		buf := make([]task, size)
-		m := copy(buf, r.buf[r.head:])
-		copy(buf[m:], r.buf[:r.head])
-		r.buf, r.head = buf, 0
+		r.spare = nil
+		if r.tail == nil {
+			r.head, r.hi = c, 0
+		} else {
+			r.tail.next = c
+		}
+		r.tail, r.ti = c, 0
 	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = t
+	r.tail.t[r.ti] = t
+	r.ti++
 	r.n++
 }
 
 // peek returns the oldest task; r must not be empty.
-func (r *fifo) peek() task { return r.buf[r.head] }
+func (r *fifo) peek() task { return r.head.t[r.hi] }
 
 // pop removes the oldest task; r must not be empty.
 func (r *fifo) pop() {
-	r.buf[r.head] = nil
-	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.head.t[r.hi] = nil
+	r.hi++
 	r.n--
+	if r.head == r.tail {
+		if r.hi == r.ti {
+			r.hi, r.ti = 0, 0 // empty: start the chunk over
+		}
+		return
+	}
+	if r.hi == fifoChunkSize {
+		old := r.head
+		r.head, r.hi = old.next, 0
+		old.next = nil
+		r.spare = old
+	}
 }

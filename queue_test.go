@@ -134,3 +134,32 @@ func TestQueueSpillsAFullRingInOrder(t *testing.T) {
 		t.Fatal("queue not empty after every call was taken")
 	}
 }
+
+// TestFifoKeepsOrderAcrossChunks pushes and pops in uneven runs that cross
+// chunk boundaries and empty the fifo now and then, against a slice.
+func TestFifoKeepsOrderAcrossChunks(t *testing.T) {
+	var r fifo
+	var model []int
+	next := 0
+	for round, run := range []int{1, 127, 128, 129, 300, 5, 0, 256, 1000, 3} {
+		for range run {
+			r.push(&seqTask{seq: next})
+			model = append(model, next)
+			next++
+		}
+		take := len(model) / 2
+		if round%3 == 2 {
+			take = len(model) // empty it
+		}
+		for range take {
+			if got := r.peek().(*seqTask).seq; got != model[0] {
+				t.Fatalf("round %d: peek %d, want %d", round, got, model[0])
+			}
+			r.pop()
+			model = model[1:]
+		}
+		if r.n != len(model) {
+			t.Fatalf("round %d: n = %d, want %d", round, r.n, len(model))
+		}
+	}
+}
