@@ -82,12 +82,14 @@ type Func[A, R any] struct {
 }
 
 // slabSize is how many calls one allocation holds: at least 64, and as
-// many as fill 8 KiB, one of the allocator's size classes, so that small
-// calls waste no tail of a larger class (64 calls of 80 bytes would take a
-// 5,376-byte block for 5,120).
+// many as fill 8 KiB, one of the allocator's size classes, with the 8-byte
+// header the allocator puts before a block of more than 512 bytes that
+// holds pointers, so that small calls waste no tail of a larger class
+// (128 calls of 64 bytes, 8,192 bytes plus the header, took a 9,472-byte
+// block).
 func slabSize[T any]() int {
 	var x T
-	return max(64, 8192/int(unsafe.Sizeof(x)))
+	return max(64, (8192-8)/int(unsafe.Sizeof(x)))
 }
 
 // funcCore is the part of a Func that does not depend on its types: its
@@ -286,7 +288,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // context does not yield.
 // Cost: a no-op call took 1.7–2.7 times a hand-written channel pool given
 // a closure per task, and 3.3–9.1 times one given a single shared func, in
-// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 78 bytes
+// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 69 bytes
 // (BenchmarkOverhead's B/op) and no allocation of its own: calls are
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
