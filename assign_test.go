@@ -199,3 +199,38 @@ func TestTheKeyOfAFailedAssignIsFoundAmongManyCalls(t *testing.T) {
 	})
 	check("scope", m, err)
 }
+
+// TestAssignInAScopeAllocatesNoObjectPerCall: inside a Synchronized scope
+// too, AssignContext and AssignToContext take their call from the slab and
+// keep the key or destination in the scope, not in an object per call.
+func TestAssignInAScopeAllocatesNoObjectPerCall(t *testing.T) {
+	f := deco.ConcurrentValue(func(i int) int { return 2 * i })
+	const n = 1000
+	m := make(map[int]int, n+1)
+	out := make([]int, n+1) // AllocsPerRun runs once more to warm up
+	var mapAllocs, ptrAllocs float64
+	err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
+		i := 0
+		mapAllocs = testing.AllocsPerRun(n, func() {
+			deco.AssignContext(ctx, m, i, f, i)
+			i++
+		})
+		j := 0
+		ptrAllocs = testing.AllocsPerRun(n, func() {
+			deco.AssignToContext(ctx, &out[j], f, j)
+			j++
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mapAllocs >= 1 || ptrAllocs >= 1 {
+		t.Fatalf("in a scope: AssignContext %v, AssignToContext %v allocations per call, want < 1", mapAllocs, ptrAllocs)
+	}
+	for k := range n + 1 {
+		if m[k] != 2*k || out[k] != 2*k {
+			t.Fatalf("m[%d] = %d, out[%d] = %d, want %d", k, m[k], k, out[k], 2*k)
+		}
+	}
+}

@@ -293,7 +293,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	return &f.launch(nil, nil, arg, nil).Future
+	return &f.launch(nil, arg, nil).Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -307,32 +307,38 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
-	return &f.launch(ctx, nil, arg, nil).Future
+	return &f.launch(ctx, arg, nil).Future
 }
 
 // launch registers a call of arg with its batch or scope and queues it.
-// c is the call when the caller made it (a keyed call), or nil. keyed, if
-// not nil, returns the call's deferred assignment ([Assign], [AssignTo]):
-// outside a scope it is called with f.mu held once the call has its batch
-// and index, before it is queued; inside a scope with a nil batch.
-func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed func(*funcBatch[A, R], *call[A, R]) assigner) *call[A, R] {
+// keyed, if not nil, returns the call's deferred assignment ([Assign],
+// [AssignTo]) once the call has its index, before it is queued: called
+// with f.mu held and the call's batch, or with the scope's lock held and
+// its scope, or with neither for a call that found its scope returned.
+func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A, R], *scope, *call[A, R]) assigner) *call[A, R] {
 	var s *scope
 	if ctx != nil {
 		s = scopeOf(ctx)
 	}
-	if c == nil {
-		c = f.newCall(ctx)
-	} else if ctx != nil {
-		c.ext().parent = ctx
-	}
+	c := f.newCall(ctx)
 	if s != nil {
 		c.fn, c.arg = &f.core, arg
 		f.core.stats.calls.Add(1)
-		var a assigner
+		s.mu.Lock()
+		err := s.registerLocked(c, f.core.pool)
 		if keyed != nil {
-			a = keyed(nil, c)
+			// Here, not in register: keyed stays on this goroutine's
+			// stack, and an Assign in a scope allocates nothing either.
+			if err == nil {
+				if a := keyed(nil, s, c); a != nil {
+					s.assigns.add(assignment{&c.callCore, a})
+				}
+			} else {
+				c.owner.addAssign(&c.callCore, keyed(nil, nil, c)) // for the failure's key
+			}
 		}
-		if err := s.register(c, f.core.pool, a); err != nil {
+		s.mu.Unlock()
+		if err != nil {
 			c.state.Store(stateRunning)
 			c.finish(err, nil, nil, 0, 0)
 			return c
@@ -351,7 +357,7 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 		c.cell = b.cell(b.n)
 		b.n++
 		if keyed != nil {
-			if a := keyed(b, c); a != nil {
+			if a := keyed(b, nil, c); a != nil {
 				b.addAssign(&c.callCore, a)
 			}
 		}

@@ -99,6 +99,7 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 type scope struct {
 	batch
 	calls []task // in call order, guarded by batch.mu
+	keyed []any  // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -124,24 +125,18 @@ func scopeOf(ctx context.Context) *scope {
 	return s
 }
 
-// register adds c to the scope, in call order, with its deferred
-// assignment a (or nil), and keeps p open. A scope
+// registerLocked adds c to the scope, in call order, and keeps p open;
+// s.mu must be held (launch adds c's deferred assignment under it). A scope
 // that has returned takes no more calls: its context may have been kept
 // and used later, and the call then fails at once (the scope is nobody's
 // to wait for any more), rather than keep p open for good.
 //
 // The call is complete (owner, index, queue-wait sample) before it is in
 // s.calls: from then on a waiter of the scope that holds a slot may run it.
-func (s *scope) register(t task, p *Pool, a assigner) error {
+func (s *scope) registerLocked(t task, p *Pool) error {
 	c := t.core()
-	s.mu.Lock()
 	if s.closed {
-		s.mu.Unlock()
-		b := new(batch)
-		if a != nil {
-			b.addAssign(c, a) // for the failure's key
-		}
-		c.owner = b
+		c.owner = new(batch)
 		return errScopeReturned
 	}
 	c.owner = &s.batch
@@ -150,12 +145,8 @@ func (s *scope) register(t task, p *Pool, a assigner) error {
 		c.queued = nanotime()
 	}
 	s.calls = append(s.calls, t)
-	if a != nil {
-		s.assigns.add(assignment{c, a}) // s.mu is the batch's
-	}
 	s.use(p)
 	s.add()
-	s.mu.Unlock()
 	return nil
 }
 
