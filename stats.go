@@ -311,9 +311,10 @@ func (t *timing) leave(ran int64) {
 
 // scopeStats describes a finished scope.
 func (s *scope) stats(took int64) Stats {
-	st := Stats{Name: "Synchronized", Calls: int64(len(s.calls)), Took: time.Duration(took)}
+	st := Stats{Name: "Synchronized", Calls: int64(s.calls.n), Took: time.Duration(took)}
 	var workers workerTally
-	for _, t := range s.calls {
+	for i := range s.calls.n {
+		t := s.calls.at(i)
 		c := t.core()
 		if c.state.Load() == stateDone {
 			st.Done++
