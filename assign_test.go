@@ -1,7 +1,9 @@
 package deco_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -147,6 +149,88 @@ func TestAssignIntoManyMapsOfOneBatch(t *testing.T) {
 	for j, m := range strs {
 		if want := 597 + j; m["k"] != want {
 			t.Fatalf(`strs[%d]["k"] = %d, want %d`, j, m["k"], want)
+		}
+	}
+}
+
+// TestTheKeyOfAFailedAssignIsFoundAmongManyCalls: a batch's assignments
+// live in the batch, in chunks, not in the calls; among 1,000 calls mixing
+// Go and Assign, a failed call's CallError still carries its own key, in a
+// function's batch and in a scope, and every other assignment lands.
+func TestTheKeyOfAFailedAssignIsFoundAmongManyCalls(t *testing.T) {
+	const n, bad = 1000, 777
+	f := deco.ConcurrentResult(func(i int) (int, error) {
+		if i == bad {
+			return 0, errOdd
+		}
+		return i, nil
+	})
+	check := func(where string, m map[string]int, err error) {
+		t.Helper()
+		var ce *deco.CallError
+		if !errors.As(err, &ce) || ce.Key != fmt.Sprint("k", bad) || ce.Index != bad {
+			t.Fatalf("%s: err = %v, want a CallError of call %d with key k%d", where, err, bad, bad)
+		}
+		if len(m) != n/2-1 || m["k1"] != 1 || m["k999"] != 999 {
+			t.Fatalf("%s: %d assignments, want %d", where, len(m), n/2-1)
+		}
+	}
+	m := map[string]int{}
+	for i := range n {
+		if i%2 == 0 {
+			f.Go(i)
+		} else {
+			deco.Assign(m, fmt.Sprint("k", i), f, i)
+		}
+	}
+	_, err := f.Wait()
+	check("batch", m, err)
+
+	m = map[string]int{}
+	err = deco.Synchronized(t.Context(), func(ctx context.Context) error {
+		for i := range n {
+			if i%2 == 0 {
+				f.GoContext(ctx, i)
+			} else {
+				deco.AssignContext(ctx, m, fmt.Sprint("k", i), f, i)
+			}
+		}
+		return nil
+	})
+	check("scope", m, err)
+}
+
+// TestAssignInAScopeAllocatesNoObjectPerCall: inside a Synchronized scope
+// too, AssignContext and AssignToContext take their call from the slab and
+// keep the key or destination in the scope, not in an object per call.
+func TestAssignInAScopeAllocatesNoObjectPerCall(t *testing.T) {
+	f := deco.ConcurrentValue(func(i int) int { return 2 * i })
+	const n = 1000
+	m := make(map[int]int, n+1)
+	out := make([]int, n+1) // AllocsPerRun runs once more to warm up
+	var mapAllocs, ptrAllocs float64
+	err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
+		i := 0
+		mapAllocs = testing.AllocsPerRun(n, func() {
+			deco.AssignContext(ctx, m, i, f, i)
+			i++
+		})
+		j := 0
+		ptrAllocs = testing.AllocsPerRun(n, func() {
+			deco.AssignToContext(ctx, &out[j], f, j)
+			j++
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mapAllocs >= 1 || ptrAllocs >= 1 {
+		t.Fatalf("in a scope: AssignContext %v, AssignToContext %v allocations per call, want < 1", mapAllocs, ptrAllocs)
+	}
+	for k := range n + 1 {
+		if m[k] != 2*k || out[k] != 2*k {
+			t.Fatalf("m[%d] = %d, out[%d] = %d, want %d", k, m[k], k, out[k], 2*k)
 		}
 	}
 }

@@ -33,10 +33,65 @@ type batch struct {
 	cancel       context.CancelCauseFunc
 	pools        []*Pool           // pools kept open for this batch's calls
 	failures     map[int]*callCore // failed calls by index
-	assigns      []*callCore       // calls with a deferred assignment, in call order
+	assigns      assignments       // deferred assignments, in call order
 	timing       *timing           // per-call timing, for a scope's StatsTo
 	first        int64             // nanotime of the first call
 	last         atomic.Int64      // nanotime of the latest settle of finished calls
+}
+
+// assignment is a call's deferred assignment ([Assign], [AssignTo]). It
+// lives in the batch, not in the call: most calls have none, and a call
+// is the bytes the collector works for.
+type assignment struct {
+	c *callCore
+	a assigner
+}
+
+// assignments are a batch's deferred assignments in call order, in chunks
+// of chunkSize that are never copied as the batch grows.
+type assignments struct {
+	chunks [][]assignment
+	n      int
+}
+
+func (s *assignments) add(a assignment) {
+	if s.n%chunkSize == 0 {
+		s.chunks = append(s.chunks, make([]assignment, 0, chunkSize))
+	}
+	last := &s.chunks[len(s.chunks)-1]
+	*last = append(*last, a)
+	s.n++
+}
+
+// find returns the assignment of the call of index i, or nil.
+func (s *assignments) find(i int) *assignment {
+	k, _ := slices.BinarySearchFunc(s.chunks, i, func(ch []assignment, i int) int { return ch[len(ch)-1].c.index - i })
+	if k == len(s.chunks) {
+		return nil
+	}
+	ch := s.chunks[k]
+	j, ok := slices.BinarySearchFunc(ch, i, func(a assignment, i int) int { return a.c.index - i })
+	if !ok {
+		return nil
+	}
+	return &ch[j]
+}
+
+// addAssign records c's deferred assignment a; calls come in call order.
+func (b *batch) addAssign(c *callCore, a assigner) {
+	b.mu.Lock()
+	b.assigns.add(assignment{c, a})
+	b.mu.Unlock()
+}
+
+// keyOf returns the key c assigns to, or nil.
+func (b *batch) keyOf(c *callCore) any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if a := b.assigns.find(c.index); a != nil && a.c == c {
+		return a.a.key(c)
+	}
+	return nil
 }
 
 // use records that the batch submits to p, keeping p's workers parked
@@ -71,10 +126,14 @@ func (b *batch) done() { b.doneN(1, 0) }
 // doneN counts n finished calls; now is the clock if the caller has read
 // it, else 0.
 func (b *batch) doneN(n int64, now int64) {
-	if now == 0 {
-		now = nanotime()
+	if !b.scoped {
+		// last is a function's batch's wall time (settle); a scope
+		// times itself, so its calls read no clock here.
+		if now == 0 {
+			now = nanotime()
+		}
+		storeMax(&b.last, now)
 	}
-	storeMax(&b.last, now)
 	if b.pending.Add(-n) != 0 {
 		return
 	}
@@ -208,9 +267,14 @@ func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
 		}
 		errs = append(errs, c.failure())
 	}
-	for _, c := range b.assigns {
-		if err, pe := c.fault(); c.state.Load() == stateDone && err == nil && pe == nil {
-			c.assign.apply(c)
+	b.mu.Lock()
+	chunks := b.assigns.chunks
+	b.mu.Unlock()
+	for _, ch := range chunks {
+		for _, a := range ch {
+			if err, pe := a.c.fault(); a.c.state.Load() == stateDone && err == nil && pe == nil {
+				a.a.apply(a.c)
+			}
 		}
 	}
 	return errs, firstPanic

@@ -20,16 +20,17 @@ const (
 
 // callCore is the part of a call that does not depend on its types. It
 // holds what every call needs; what few calls need (a context, a failure,
-// a waiter) lives in callExtra, allocated on first use, which keeps a call
-// at 96 bytes: the allocation is the largest cost of starting a call.
+// a waiter) lives in callExtra, allocated on first use, and a deferred
+// assignment lives in its batch (batch.assigns), which keeps a call of a
+// no-op func(int) at 64 bytes: the allocation, and the collector's work
+// for it, is the largest cost of starting a call.
 type callCore struct {
 	state  atomic.Uint32
+	lane   int32 // beside state: a call is 8 bytes smaller; lanes are slots used, far below 2^31
 	index  int
-	lane   int
 	fn     *funcCore
 	owner  *batch
-	assign assigner // set by Assign and AssignTo, else nil
-	queued int64    // nanotime when submitted, for sampled calls; else 0
+	queued int64 // nanotime when submitted, for sampled calls; else 0
 	extra  atomic.Pointer[callExtra]
 }
 
@@ -85,6 +86,9 @@ func (c *callCore) await() {
 		}
 	}
 	c.awaitAs(w)
+	if w != nil {
+		flushInline(w)
+	}
 }
 
 // awaitAs blocks until the call is done; w is the calling goroutine's
@@ -134,11 +138,7 @@ func (c *callCore) failure() error {
 	default:
 		return nil
 	}
-	var key any
-	if c.assign != nil {
-		key = c.assign.key(c)
-	}
-	return &CallError{Func: c.fn.name, Index: c.index, Key: key, Err: err}
+	return &CallError{Func: c.fn.name, Index: c.index, Key: c.owner.keyOf(c), Err: err}
 }
 
 type taskKey struct{}
@@ -178,12 +178,18 @@ func callOf[A, R any](c *callCore) *call[A, R] {
 // receives (see context.go).
 type call[A, R any] struct {
 	Future[R]
-	f    *Func[A, R]
 	arg  A
 	cell *cell[R] // nil inside a scope or a stream
 }
 
 func (c *call[A, R]) core() *callCore { return &c.callCore }
+
+// fun returns the call's Func: c.fn is its core, at a fixed offset in it,
+// which spares every call a pointer of its own.
+func (c *call[A, R]) fun() *Func[A, R] {
+	var f Func[A, R]
+	return (*Func[A, R])(unsafe.Add(unsafe.Pointer(c.fn), -int(unsafe.Offsetof(f.core))))
+}
 
 // run executes the call on the current goroutine, which holds w's lane of
 // the call's pool, unless another goroutine has claimed it.
@@ -191,7 +197,7 @@ func (c *call[A, R]) run(w *worker) {
 	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
 		return
 	}
-	c.lane = w.lane
+	c.lane = int32(w.lane)
 	if err := c.owner.startErr(c.parent()); err != nil {
 		c.finish(err, nil, nil, 0, 0)
 		return
@@ -207,8 +213,8 @@ func (c *call[A, R]) run(w *worker) {
 	var start, end int64
 	if c.queued != 0 || fc.recorder != nil || timing != nil {
 		start = nanotime()
-		if c.queued != 0 {
-			fc.stats.queueWait.add(start - c.queued)
+		if n := queueSampled(c.index); c.queued != 0 && n != 0 {
+			fc.stats.queueWait.addN(start-c.queued, n)
 		}
 	}
 	if timing != nil {
@@ -258,7 +264,7 @@ func (c *call[A, R]) callFunc() (err error, pe *PanicError) {
 		// and let the worker's own deferred recovery replace it.
 		c.finish(errGoexit, nil, nil, 0, 0)
 	}()
-	c.value, err = c.f.fn(c, c.arg)
+	c.value, err = c.fun().fn(c, c.arg)
 	normal = true
 	return err, nil
 }
@@ -342,7 +348,7 @@ func (c *call[A, R]) reportProgress(failed bool) {
 		}
 	}()
 	s := &fc.stats
-	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.f.startedCalls(), Failed: s.failed.Load(), Worker: c.ranOn().name()})
+	fc.progress(Progress{Func: fc.name, Done: s.done.Load(), Total: c.fun().startedCalls(), Failed: s.failed.Load(), Worker: c.ranOn().name()})
 }
 
 // mergeBatchContext makes the context the call sees while it runs done

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/deco-go/deco/backend"
 )
@@ -51,9 +52,10 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call waiting in the queue takes about 120 bytes (the call and
-// its queue entry); once it has run, a batch keeps only its result cell
-// (the size of R plus 8 bytes, rounded to R's alignment) until Wait
+// Memory. A call of a no-op func(int) waiting in the queue takes about 90
+// bytes (the call and its place in the queue; more for larger arguments);
+// once it has run, a batch keeps only its result cell (the size of R plus
+// 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
 // million results until Wait, as they must for Wait to return them; with
 // [Queue] bounding the queue, that cell is all a batch holds per call. To
@@ -68,17 +70,27 @@ type Func[A, R any] struct {
 	// its own (no Shared) and an unbounded queue (no Queue), so that
 	// nothing else submits to its pool and submitting never blocks — uses
 	// the pool's mutex, so that starting a call takes one lock, not two:
-	// launch registers the call and pushes it under that one lock.
+	// launch registers the call and pushes it under that one lock, which
+	// the workers do not take to take calls (see queue).
 	mu       *sync.Mutex
 	private  bool
 	cur      *funcBatch[A, R]
 	inflight []*funcBatch[A, R] // batches taken by a wait and not yet settled; guarded by mu
 	slabMu   sync.Mutex
 	slab     []call[A, R] // calls not handed out yet; guarded by slabMu
+	extras   []callExtra  // extras not handed out yet, for calls with a context; guarded by slabMu
 }
 
-// slabSize is how many calls one allocation holds.
-const slabSize = 64
+// slabSize is how many calls one allocation holds: at least 64, and as
+// many as fill 8 KiB, one of the allocator's size classes, with the 8-byte
+// header the allocator puts before a block of more than 512 bytes that
+// holds pointers, so that small calls waste no tail of a larger class
+// (128 calls of 64 bytes, 8,192 bytes plus the header, took a 9,472-byte
+// block).
+func slabSize[T any]() int {
+	var x T
+	return max(64, (8192-8)/int(unsafe.Sizeof(x)))
+}
 
 // funcCore is the part of a Func that does not depend on its types: its
 // configuration, kept once (name, queue, failFast, panicError, progress,
@@ -270,16 +282,18 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // limit places away from its turn, and may finish in any order; the one
 // exception is a call whose waiter holds a slot of the pool, which runs it
 // at once (see [Pool]). Go never blocks unless [Queue] bounds the queue;
-// while more than 64 calls per slot are queued, it yields its processor
-// (runtime.Gosched) so that the workers keep up with a fast loop.
+// while more than 64 calls per slot are queued and a worker may be waiting
+// for a processor, it yields its own (runtime.Gosched) so that the workers
+// keep up with a fast loop; a call of the pool starting calls with its
+// context does not yield.
 // Cost: a no-op call took 1.7–2.7 times a hand-written channel pool given
 // a closure per task, and 3.3–9.1 times one given a single shared func, in
-// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 106 bytes
-// and no allocation of its own: calls are allocated 64 at a
-// time, and a Future that is kept keeps its 64-call slab (without the
-// arguments) alive.
+// the same runs on 2 cores (BENCHMARKS.md, bench/run.sh), 69 bytes
+// (BenchmarkOverhead's B/op) and no allocation of its own: calls are
+// allocated 64 or more at a time (8 KiB of small ones), and a Future that
+// is kept keeps its slab (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	return &f.launch(nil, nil, arg, nil).Future
+	return &f.launch(nil, arg, nil).Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -293,52 +307,45 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
-	return &f.launch(ctx, nil, arg, nil).Future
+	return &f.launch(ctx, arg, nil).Future
 }
 
 // launch registers a call of arg with its batch or scope and queues it.
-// c is the call when the caller made it (a keyed call), or nil. keyed, if
-// not nil, is called with f.mu held once a call outside a scope has its
-// batch and index, before it is queued: Assign sets the call's assignment.
-func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed func(*funcBatch[A, R], *call[A, R])) *call[A, R] {
+// keyed, if not nil, returns the call's deferred assignment ([Assign],
+// [AssignTo]) once the call has its index, before it is queued: called
+// with f.mu held and the call's batch, or with the scope's lock held and
+// its scope, or with neither for a call that found its scope returned.
+func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A, R], *scope, *call[A, R]) assigner) *call[A, R] {
 	var s *scope
 	if ctx != nil {
 		s = scopeOf(ctx)
 	}
-	if c == nil {
-		// Calls come from slabs of slabSize, taken under a lock of their
-		// own and allocated outside every lock: one allocation per 64
-		// calls. (Allocating a slab under the pool's lock, which the
-		// workers share, measured 11% slower than a call per allocation;
-		// this is 9% faster, benchstat in its commit.) A kept Future keeps
-		// its slab alive, so a finished call drops its argument (see
-		// finish).
-		f.slabMu.Lock()
-		if len(f.slab) == 0 {
-			f.slabMu.Unlock()
-			slab := make([]call[A, R], slabSize)
-			f.slabMu.Lock()
-			f.slab = slab
-		}
-		c = &f.slab[0]
-		f.slab = f.slab[1:]
-		f.slabMu.Unlock()
-	}
+	c := f.newCall(ctx)
 	if s != nil {
-		c.f, c.fn, c.arg = f, &f.core, arg
-		c.ext().parent = ctx
+		c.fn, c.arg = &f.core, arg
 		f.core.stats.calls.Add(1)
-		if err := s.register(c, f.core.pool); err != nil {
+		s.mu.Lock()
+		err := s.registerLocked(c, f.core.pool)
+		if keyed != nil {
+			// Here, not in register: keyed stays on this goroutine's
+			// stack, and an Assign in a scope allocates nothing either.
+			if err == nil {
+				if a := keyed(nil, s, c); a != nil {
+					s.assigns.add(assignment{&c.callCore, a})
+				}
+			} else {
+				c.owner.addAssign(&c.callCore, keyed(nil, nil, c)) // for the failure's key
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
 			c.state.Store(stateRunning)
 			c.finish(err, nil, nil, 0, 0)
 			return c
 		}
 	} else {
 		f.mu.Lock()
-		c.f, c.fn, c.arg = f, &f.core, arg
-		if ctx != nil {
-			c.ext().parent = ctx
-		}
+		c.fn, c.arg = &f.core, arg
 		b := f.cur
 		if b == nil {
 			b = f.newBatch()
@@ -350,21 +357,16 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 		c.cell = b.cell(b.n)
 		b.n++
 		if keyed != nil {
-			keyed(b, c)
-		}
-		if c.assign != nil {
-			b.assigns = append(b.assigns, &c.callCore)
+			if a := keyed(b, nil, c); a != nil {
+				b.addAssign(&c.callCore, a)
+			}
 		}
 		c.owner = &b.batch
-		if c.index&queueSample == 0 && statsOn {
+		if statsOn && queueSampled(c.index) != 0 {
 			c.queued = nanotime()
 		}
 		if f.private && !b.stopped.Load() {
-			crowded := f.core.pool.pushLocked(c) // f.mu is the pool's mutex
-			f.mu.Unlock()
-			if crowded {
-				runtime.Gosched()
-			}
+			f.core.pool.pushAndUnlock(ctx, c) // f.mu is the pool's mutex
 			return c
 		}
 		f.mu.Unlock()
@@ -381,6 +383,41 @@ func (f *Func[A, R]) launch(ctx context.Context, c *call[A, R], arg A, keyed fun
 			c.finish(err, nil, nil, 0, 0)
 		}
 	}
+	return c
+}
+
+// newCall returns a fresh call from f's slab, with its extra part from
+// the slab of extras when it is started with a context, which needs one
+// for the context. Calls come from slabs (see slabSize), taken under a
+// lock of their own and allocated outside every lock: one allocation per
+// 64 calls or more. (Allocating a slab under the pool's lock, which the workers
+// shared, measured 11% slower than a call per allocation; this was 9%
+// faster.) Extras come 64 at a time too: every call a task starts with
+// its context (fork-join, spawning) has one. A kept Future keeps its
+// slabs alive, so a finished call drops its argument (see finish).
+func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
+	f.slabMu.Lock()
+	if len(f.slab) == 0 {
+		f.slabMu.Unlock()
+		slab := make([]call[A, R], slabSize[call[A, R]]())
+		f.slabMu.Lock()
+		f.slab = slab
+	}
+	c := &f.slab[0]
+	f.slab = f.slab[1:]
+	if ctx != nil {
+		if len(f.extras) == 0 {
+			f.slabMu.Unlock()
+			extras := make([]callExtra, slabSize[callExtra]())
+			f.slabMu.Lock()
+			f.extras = extras
+		}
+		e := &f.extras[0]
+		f.extras = f.extras[1:]
+		e.parent = ctx
+		c.extra.Store(e)
+	}
+	f.slabMu.Unlock()
 	return c
 }
 

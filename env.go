@@ -101,6 +101,6 @@ func init() {
 		if c == nil {
 			return "", 0, 0, false
 		}
-		return c.fn.name, c.index, c.lane, true
+		return c.fn.name, c.index, int(c.lane), true
 	}
 }

@@ -200,27 +200,37 @@ func (w *worker) runs(c *callCore) bool {
 // otherwise. w must be the current goroutine's worker.
 func helpWait[T any](w *worker, ready <-chan T) T {
 	p := w.pool
+	defer flushInline(w)
 	for {
 		select {
 		case v := <-ready:
 			return v
 		default:
 		}
-		p.mu.Lock()
-		if t, ok := p.popLocked(); ok {
-			p.mu.Unlock()
+		if t, ok := p.take(); ok {
 			runInline(t, w)
 			continue
 		}
 		wake := make(chan struct{})
+		p.mu.Lock()
+		if !p.queue.empty() {
+			// Pushes hold the lock: one came since take.
+			p.mu.Unlock()
+			continue
+		}
 		p.helpers = append(p.helpers, wake)
+		p.awake-- // until a push wakes it, or it stops helping
 		p.roomLocked()
 		p.mu.Unlock()
+		flushInline(w)
 		select {
 		case v := <-ready:
 			p.mu.Lock()
-			if !p.dropHelperLocked(wake) {
-				// A push chose this helper: pass its call on.
+			if p.dropHelperLocked(wake) {
+				p.awake++
+			} else {
+				// A push chose this helper, counting it awake: pass its
+				// call on.
 				p.dispatchLocked()
 			}
 			p.mu.Unlock()
@@ -243,7 +253,8 @@ func (p *Pool) dropHelperLocked(wake chan struct{}) bool {
 }
 
 // helpOrAwait runs t in w's slot if t is a queued call of w's pool, then
-// waits for it, helping. w may be nil: then it only waits.
+// waits for it, helping. w may be nil: then it only waits. The caller
+// flushes the inline streak (flushInline) once it is done waiting.
 func helpOrAwait(t task, w *worker) {
 	c := t.core()
 	if w != nil && c.fn.pool == w.pool && c.state.Load() == stateQueued {
@@ -253,9 +264,37 @@ func helpOrAwait(t task, w *worker) {
 }
 
 // runInline runs t on the current goroutine, whose worker w lends it its
-// slot, and settles at once: the goroutine may block for long after it.
+// slot. It pays the call's batch at once (the goroutine may block for long
+// after it, and the batch's waiter may be this very goroutine), but the
+// call's stats go into a streak of the calls the current wait runs inline,
+// settled by flushInline when that wait returns or blocks: a waiter that
+// runs its children's calls in its slot (fork-join) reads the clock per
+// wait, not twice per child.
+//
+// Inline workers are kept per depth of inline runs on the goroutine (an
+// inline call may wait and run calls inline itself, which must not mix
+// with its own streak), in home, not allocated per call: a worker per
+// inline call was the largest allocation of nested batches after the
+// calls themselves.
 func runInline(t task, w *worker) {
-	iw := worker{pool: w.pool, lane: w.lane, home: w}
-	t.run(&iw)
-	iw.settle()
+	h := w.home
+	d := h.inlineDepth
+	if d == len(h.inlines) {
+		h.inlines = append(h.inlines, &worker{pool: h.pool, lane: h.lane, home: h})
+	}
+	iw := h.inlines[d]
+	h.inlineDepth++
+	t.run(iw)
+	h.inlineDepth--
+	iw.settleOwner()
+}
+
+// flushInline settles the streak of the calls the current wait of w's
+// goroutine ran inline (see runInline). Call it before that wait blocks
+// and when it returns.
+func flushInline(w *worker) {
+	h := w.home
+	if d := h.inlineDepth; d < len(h.inlines) {
+		h.inlines[d].settle()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/deco-go/deco"
@@ -344,4 +345,45 @@ func TestAGoroutineOfATaskDoesNotBorrowItsSlot(t *testing.T) {
 	if busy.max.Load() > 2 {
 		t.Fatalf("%d calls at once at limit 2", busy.max.Load())
 	}
+}
+
+// TestCallsRunInlineAreCountedInStats: at limit 1 every inner call runs
+// inline in its waiting outer call's slot, through Synchronized and
+// through Future.Wait; their stats (settled per wait, not per call) still
+// count each call once and time each 1 s sleep.
+func TestCallsRunInlineAreCountedInStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool := deco.NewPool(1)
+		inner := deco.ConcurrentCtx(func(context.Context, int) { time.Sleep(time.Second) }, deco.Shared(pool))
+		outer := deco.ConcurrentCtxErr(func(ctx context.Context, o int) error {
+			if o%2 == 0 {
+				return deco.Synchronized(ctx, func(ctx context.Context) error {
+					for j := range 10 {
+						inner.GoContext(ctx, j)
+					}
+					return nil
+				})
+			}
+			for j := range 10 {
+				if _, err := inner.GoContext(ctx, j).Wait(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, deco.Shared(pool))
+		for o := range 10 {
+			outer.Go(o)
+		}
+		if _, err := outer.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		inner.Wait()
+		s := inner.Stats()
+		if s.Calls != 100 || s.Done != 100 || s.Running != 0 {
+			t.Fatalf("inner stats %+v, want 100 calls done", s)
+		}
+		if s.WouldHaveTaken != 100*time.Second {
+			t.Fatalf("inner calls would have taken %v, want 100 s", s.WouldHaveTaken)
+		}
+	})
 }

@@ -43,21 +43,23 @@ import (
 // worker; a wait that finds its calls done, and every call that does not
 // wait, pay nothing for it.
 type Pool struct {
-	mu      sync.Mutex
-	limit   int
-	queue   ring
-	workers int          // goroutines started and not exited
-	idle    int          // workers parked in wake.Wait, not yet signalled
-	spin    int          // workers looking for work before they park
-	queued  atomic.Int64 // queue.n, readable without the lock
-	busy    int          // workers running a call
-	maxBusy int          // highest busy seen
-	open    int          // batches and scopes with calls not yet waited
-	wake    sync.Cond
-	space   chan struct{}   // closed when a queued call is taken, if a caller waits for room
-	quiet   chan struct{}   // closed when the last worker exits, if someone waits for it
-	lanes   []int           // free lane numbers, for timelines
-	helpers []chan struct{} // waiters lending their slot, closed to wake one
+	mu         sync.Mutex
+	limit      int
+	procs      int // runtime.GOMAXPROCS(0) when the first worker started
+	workers    int // goroutines started and not exited
+	awake      int // workers not parked nor blocked helping: they will look at the queue again
+	idle       int // workers parked in wake.Wait, not yet signalled
+	open       int // batches and scopes with calls not yet waited
+	wake       sync.Cond
+	space      chan struct{}   // closed when a queued call is taken, if a caller waits for room
+	quiet      chan struct{}   // closed when the last worker exits, if someone waits for it
+	lanes      []int           // free lane numbers, for timelines
+	helpers    []chan struct{} // waiters lending their slot, closed to wake one
+	spin       atomic.Int32    // workers looking for work before they park
+	roomWanted atomic.Bool     // space is not nil: a worker that takes a call closes it
+	busy       atomic.Int64    // workers in a streak of calls
+	maxBusy    atomic.Int64    // highest busy seen
+	queue      queue           // pushed under mu, taken without it
 }
 
 // NewPool returns a pool that runs at most limit calls at once. It panics if
@@ -117,6 +119,7 @@ func (p *Pool) closeBatch() {
 		p.mu.Unlock()
 		return
 	}
+	p.awake += p.idle
 	p.idle = 0
 	p.wake.Broadcast()
 	if p.quiet == nil {
@@ -128,8 +131,8 @@ func (p *Pool) closeBatch() {
 }
 
 // parallelism reports the calls running now and the most seen at once.
+// A worker counts from the first call of a streak to its last, so a
+// worker between two calls of a streak counts as running.
 func (p *Pool) parallelism() (running, highest int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.busy, p.maxBusy
+	return int(p.busy.Load()), int(p.maxBusy.Load())
 }

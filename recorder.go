@@ -38,7 +38,7 @@ type span struct {
 func (r *Recorder) record(c *callCore, start, end int64) {
 	err, pe := c.fault()
 	s := span{
-		name: c.fn.name, index: c.index, lane: c.lane,
+		name: c.fn.name, index: c.index, lane: int(c.lane),
 		start: start, end: end,
 		failed: err != nil || pe != nil, panicked: pe != nil,
 	}
@@ -48,7 +48,7 @@ func (r *Recorder) record(c *callCore, start, end int64) {
 	r.mu.Lock()
 	r.spans = append(r.spans, s)
 	if s.worker == "" {
-		r.lanes = max(r.lanes, c.lane+1) // the slots used, not the limit: Limit(1e12) draws what ran
+		r.lanes = max(r.lanes, int(c.lane)+1) // the slots used, not the limit: Limit(1e12) draws what ran
 	}
 	r.mu.Unlock()
 }

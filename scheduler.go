@@ -17,7 +17,7 @@ type task interface {
 // parked, spinning and helping workers and the workers not yet started.
 // p.mu must be held.
 func (p *Pool) freeLocked() int {
-	return p.idle + p.spin + len(p.helpers) + (p.limit - p.workers)
+	return p.idle + int(p.spin.Load()) + len(p.helpers) + (p.limit - p.workers)
 }
 
 // roomLocked wakes the callers blocked on a full queue: a slot or a place
@@ -26,6 +26,17 @@ func (p *Pool) roomLocked() {
 	if p.space != nil {
 		close(p.space)
 		p.space = nil
+		p.roomWanted.Store(false)
+	}
+}
+
+// room is roomLocked for a worker that took a call or started to look for
+// one without the lock: it takes the lock only if a caller waits for room.
+func (p *Pool) room() {
+	if p.roomWanted.Load() {
+		p.mu.Lock()
+		p.roomLocked()
+		p.mu.Unlock()
 	}
 }
 
@@ -39,12 +50,13 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 	p.mu.Lock()
 	checked := false
 	// Written as a difference so that Queue(math.MaxInt) cannot overflow.
-	for maxQueue >= 0 && p.queue.n-p.freeLocked() >= maxQueue {
+	for maxQueue >= 0 && p.queue.lenLocked()-p.freeLocked() >= maxQueue {
 		if !checked {
 			p.mu.Unlock()
 			checked = true
 			if w := currentWorker(); w != nil && w.pool == p {
 				runInline(t, w)
+				flushInline(w)
 				return nil
 			}
 			p.mu.Lock()
@@ -52,6 +64,10 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 		}
 		if p.space == nil {
 			p.space = make(chan struct{})
+			// Workers take calls and start to spin without the lock: look
+			// again now that they will see that room is wanted.
+			p.roomWanted.Store(true)
+			continue
 		}
 		space := p.space
 		p.mu.Unlock()
@@ -66,56 +82,72 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 		}
 		p.mu.Lock()
 	}
-	crowded := p.pushLocked(t)
-	p.mu.Unlock()
-	if crowded {
-		runtime.Gosched()
-	}
+	p.pushAndUnlock(ctx, t)
 	return nil
 }
 
-// pushLocked queues t and makes sure a worker will run it. p.mu must be
-// held. It reports whether the queue is crowded: then the caller, once it
-// has unlocked p.mu, yields its processor (runtime.Gosched).
+// pushAndUnlock queues t, makes sure a worker will run it and unlocks
+// p.mu, which must be held; ctx is the caller's context, or nil. Then, if
+// the queue is crowded, it yields the processor (runtime.Gosched) when
+// that lets a worker run.
 //
 // Design: a caller starting no-op calls in a loop queues them faster than
-// the workers, which take one call per lock to keep the queue FIFO, can
-// start them. Without the yield, the caller, which shares the processors
-// with the workers, ran tens of thousands of calls ahead: the ring grew and
-// the workers read calls long out of the cache, while the collector scanned
-// them all. Yielding while the queue holds more than crowdedQueue calls per
-// slot keeps the queue short, and never blocks the caller.
-func (p *Pool) pushLocked(t task) (crowded bool) {
-	p.queue.push(t)
-	if p.spin > 0 {
-		// Only spinning workers read queued without the lock: spare the
-		// cache line when none does.
-		p.queued.Store(int64(p.queue.n))
-	}
+// the workers can start them when it shares the processors with them.
+// Without the yield, the caller ran tens of thousands of calls ahead: the
+// queue grew and the workers read calls long out of the cache, while the
+// collector scanned them all. Yielding while the queue holds more than
+// crowdedQueue calls per slot keeps the queue short and never blocks the
+// caller. It helps only if a worker is waiting for a processor: not when
+// the awake workers have one each besides the caller, and not when the
+// caller is itself a call of p (a task starting calls with its context),
+// which would only hand its processor back to itself.
+func (p *Pool) pushAndUnlock(ctx context.Context, t task) {
+	p.queue.pushLocked(t)
 	p.dispatchLocked()
 	// Written as a quotient so that a huge limit cannot overflow.
-	return p.queue.n/crowdedQueue > p.limit
+	crowded := p.queue.lenLocked()/crowdedQueue > p.limit && p.awake >= p.procs
+	p.mu.Unlock()
+	if crowded && !p.runs(ctx) {
+		runtime.Gosched()
+	}
+}
+
+// runs reports whether ctx is the context of a running call of p.
+func (p *Pool) runs(ctx context.Context) bool {
+	c := runningCall(ctx)
+	return c != nil && c.fn.pool == p
 }
 
 // crowdedQueue is how many queued calls per slot make the queue crowded
-// (see pushLocked).
+// (see pushAndUnlock).
 const crowdedQueue = 64
 
 // dispatchLocked makes sure someone will take the queued calls: a spinning
 // worker, a parked one, a new one, or else a waiter that lends its slot.
-// p.mu must be held.
+// p.mu must be held. A pool whose workers are all awake — running calls or
+// looking for one — needs nothing: each takes the next call when it is
+// free, without the lock.
 func (p *Pool) dispatchLocked() {
-	if p.queue.n == 0 {
+	if p.awake >= p.limit {
+		return
+	}
+	n := p.queue.lenLocked()
+	if n == 0 {
 		return
 	}
 	switch {
-	case p.spin > 0 && p.queue.n <= p.spin:
-		// A worker looking for work will find it.
+	case int(p.spin.Load()) >= n:
+		// The workers looking for work will find it.
 	case p.idle > 0:
 		p.idle--
+		p.awake++
 		p.wake.Signal()
 	case p.workers < p.limit:
+		if p.workers == 0 {
+			p.procs = runtime.GOMAXPROCS(0)
+		}
 		p.workers++
+		p.awake++
 		lane := p.workers - 1
 		if n := len(p.lanes); n > 0 {
 			lane = p.lanes[n-1]
@@ -126,86 +158,103 @@ func (p *Pool) dispatchLocked() {
 		n := len(p.helpers) - 1
 		close(p.helpers[n])
 		p.helpers = p.helpers[:n]
+		p.awake++
 	}
 }
 
-// popLocked takes the oldest queued call. p.mu must be held.
-func (p *Pool) popLocked() (task, bool) {
-	t, ok := p.queue.pop()
-	if ok {
-		if p.spin > 0 {
-			// Only spinning workers read queued without the lock, and a
-			// worker sets it to 0 as it starts to spin.
-			p.queued.Store(int64(p.queue.n))
+// take takes the oldest queued call, without the lock unless calls were
+// spilled out of the ring.
+func (p *Pool) take() (task, bool) {
+	for {
+		if t, ok := p.queue.tryPop(); ok {
+			p.room()
+			return t, true
 		}
-		p.roomLocked()
+		if p.queue.spilled.Load() == 0 {
+			return nil, false
+		}
+		p.mu.Lock()
+		p.queue.refillLocked()
+		p.mu.Unlock()
 	}
-	return t, ok
 }
 
 // work runs queued calls, one at a time and oldest first, until the queue
-// is empty and no batch is open. Taking one call per lock keeps the queue
+// is empty and no batch is open. Taking one call per take keeps the queue
 // FIFO across workers: calls start in call order, each within limit places
 // of its turn (a worker that took several at once would run them one after
 // the other while the others ran later calls).
+//
+// A worker is awake (counted in p.awake) from its start until it parks:
+// callers wake or start workers only while fewer than the limit are awake.
+// It counts as running calls (p.busy) from the first call it takes until
+// it finds the queue empty, so that Stats pays per streak, not per call.
 func (p *Pool) work(w *worker) {
 	w.home = w
-	exited := false
+	exited, streak := false, false
 	defer onAbort(&exited, func() {
 		unregisterWorker(w)
 		// A task called runtime.Goexit (callFunc has failed its call):
 		// this goroutine is ending, so settle what it owes and hand the
-		// lane to a replacement that carries on with the queue.
+		// lane to a replacement that carries on with the queue, awake
+		// in its place.
 		w.settle()
-		p.mu.Lock()
-		p.busy--
-		p.mu.Unlock()
+		for _, iw := range w.inlines {
+			iw.settle() // the calls run inline by waits the Goexit cut short
+		}
+		if streak {
+			p.busy.Add(-1)
+		}
 		p.startWorker(&worker{pool: p, lane: w.lane})
 	})
-	p.mu.Lock()
 	for {
-		t, ok := p.popLocked()
-		if !ok {
-			if p.open == 0 {
-				break
+		if t, ok := p.take(); ok {
+			if !streak {
+				streak = true
+				storeMax(&p.maxBusy, p.busy.Add(1))
 			}
-			// Look for work a little before parking: a caller starting
-			// calls in a loop is usually about to queue the next one, and
-			// a park and wake-up cost more than the wait. The streak goes
-			// on meanwhile; what the worker owes is settled before it
-			// parks.
-			p.spin++
-			p.roomLocked()
-			p.queued.Store(0)
-			p.mu.Unlock()
-			for i := 0; i < spins && p.queued.Load() == 0; i++ {
-				runtime.Gosched()
-			}
-			p.mu.Lock()
-			p.spin--
-			if p.queue.n > 0 {
-				continue
-			}
-			p.mu.Unlock()
-			w.settle()
-			p.mu.Lock()
-			if p.queue.n > 0 {
-				continue
-			}
-			if p.open == 0 {
-				break
-			}
-			p.idle++
-			p.roomLocked()
-			p.wake.Wait()
+			t.run(w)
 			continue
 		}
-		p.busy++
-		p.maxBusy = max(p.maxBusy, p.busy)
-		p.mu.Unlock()
-		t.run(w)
+		if streak {
+			streak = false
+			p.busy.Add(-1)
+		}
+		// Look for work a little before parking: a caller starting
+		// calls in a loop is usually about to queue the next one, and
+		// a park and wake-up cost more than the wait. The streak goes
+		// on meanwhile; what the worker owes is settled before it
+		// parks. At most one worker per processor spins (as Go's own
+		// scheduler bounds its spinning threads): when many workers
+		// run out of work at once, after a round of sleeps, the others
+		// park at once instead of yielding to each other in a herd
+		// while the workers that did get calls wait for a processor.
+		if int(p.spin.Add(1)) <= p.procs {
+			p.room()
+			for i := 0; i < spins && p.queue.empty(); i++ {
+				runtime.Gosched()
+			}
+		}
+		p.spin.Add(-1)
+		if !p.queue.empty() {
+			continue
+		}
+		w.settle()
 		p.mu.Lock()
-		p.busy--
+		// Pushes hold the lock: a call queued after this check finds
+		// the worker parked (idle) and wakes it.
+		if !p.queue.empty() {
+			p.mu.Unlock()
+			continue
+		}
+		p.awake--
+		if p.open == 0 {
+			break
+		}
+		p.idle++
+		p.roomLocked()
+		p.wake.Wait() // the waker counts this worker awake again
+		p.mu.Unlock()
 	}
 	p.workers--
 	// Before quiet is closed: a wait that returns once the workers have
@@ -227,36 +276,3 @@ func (p *Pool) work(w *worker) {
 // spins is how many times a worker yields, looking for work, before it
 // parks.
 const spins = 4
-
-// ring is a growable FIFO of tasks.
-type ring struct {
-	buf  []task
-	head int
-	n    int
-}
-
-func (r *ring) push(t task) {
-	if r.n == len(r.buf) {
-		size := 2 * len(r.buf)
-		if size == 0 {
-			size = 16
-		}
-		buf := make([]task, size)
-		m := copy(buf, r.buf[r.head:])
-		copy(buf[m:], r.buf[:r.head])
-		r.buf, r.head = buf, 0
-	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = t
-	r.n++
-}
-
-func (r *ring) pop() (task, bool) {
-	if r.n == 0 {
-		return nil, false
-	}
-	t := r.buf[r.head]
-	r.buf[r.head] = nil
-	r.head = (r.head + 1) & (len(r.buf) - 1)
-	r.n--
-	return t, true
-}

@@ -64,6 +64,28 @@ func TestStatsQueueWaitPercentiles(t *testing.T) {
 	})
 }
 
+// TestStatsQueueWaitWeighsTheSparseSample: past a batch's first 512 calls
+// one call in 64 is sampled, standing for 64 calls, so the percentiles are
+// those of all the calls: call i of 2,000 at limit 1 waits i seconds, so
+// the median is near 1,000 s (unweighted, the 64 dense samples would pull
+// it down to about 350 s).
+func TestStatsQueueWaitWeighsTheSparseSample(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := deco.Concurrent(func(int) { time.Sleep(time.Second) }, deco.Limit(1))
+		for i := range 2000 {
+			f.Go(i)
+		}
+		f.Wait()
+		s := f.Stats()
+		if s.QueueWaitMedian < 850*time.Second || s.QueueWaitMedian > 1150*time.Second {
+			t.Fatalf("median queue wait %v, want about 1000 s", s.QueueWaitMedian)
+		}
+		if s.QueueWaitP99 < 1800*time.Second || s.QueueWaitP99 > 2000*time.Second {
+			t.Fatalf("p99 queue wait %v, want about 1984 s", s.QueueWaitP99)
+		}
+	})
+}
+
 func TestOnProgressReportsEveryCall(t *testing.T) {
 	var reports []deco.Progress
 	done := make(chan deco.Progress, 100)

@@ -56,7 +56,7 @@ func (f *Func[A, R]) Stream(args iter.Seq[A]) iter.Seq2[int, Result[R]] {
 					exhausted = true
 					break
 				}
-				c := &call[A, R]{f: f, arg: a}
+				c := &call[A, R]{arg: a}
 				c.fn, c.owner, c.index = &f.core, b, n
 				held[n] = c
 				n++

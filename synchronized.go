@@ -98,7 +98,8 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	calls []task // in call order, guarded by batch.mu
+	calls taskList // in call order, guarded by batch.mu
+	keyed []any    // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -124,35 +125,53 @@ func scopeOf(ctx context.Context) *scope {
 	return s
 }
 
-// register adds c to the scope, in call order, and keeps p open. A scope
+// registerLocked adds c to the scope, in call order, and keeps p open;
+// s.mu must be held (launch adds c's deferred assignment under it). A scope
 // that has returned takes no more calls: its context may have been kept
 // and used later, and the call then fails at once (the scope is nobody's
 // to wait for any more), rather than keep p open for good.
 //
 // The call is complete (owner, index, queue-wait sample) before it is in
 // s.calls: from then on a waiter of the scope that holds a slot may run it.
-func (s *scope) register(t task, p *Pool) error {
+func (s *scope) registerLocked(t task, p *Pool) error {
 	c := t.core()
-	s.mu.Lock()
 	if s.closed {
-		s.mu.Unlock()
 		c.owner = new(batch)
 		return errScopeReturned
 	}
 	c.owner = &s.batch
-	c.index = len(s.calls)
-	if (c.index&queueSample == 0 && statsOn) || s.timing != nil {
+	c.index = s.calls.n
+	if (statsOn && queueSampled(c.index) != 0) || s.timing != nil {
 		c.queued = nanotime()
 	}
-	s.calls = append(s.calls, t)
-	if c.assign != nil {
-		s.assigns = append(s.assigns, c)
-	}
+	s.calls.add(t)
 	s.use(p)
 	s.add()
-	s.mu.Unlock()
 	return nil
 }
+
+// taskList is a list of tasks in chunks of chunkSize, the first grown
+// as a slice (most scopes are small) and the others never copied: a
+// scope of 10,000 calls kept doubling and copying a slice of them.
+type taskList struct {
+	chunks [][]task
+	n      int
+}
+
+func (l *taskList) add(t task) {
+	if l.n%chunkSize == 0 {
+		size := chunkSize
+		if l.n == 0 {
+			size = 8
+		}
+		l.chunks = append(l.chunks, make([]task, 0, size))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, t)
+	l.n++
+}
+
+func (l *taskList) at(i int) task { return l.chunks[i/chunkSize][i%chunkSize] }
 
 var errScopeReturned = errors.New("deco: call started with the context of a Synchronized scope that has returned; start it inside the scope's body or with another context")
 
@@ -166,11 +185,11 @@ func (s *scope) wait(w *worker) {
 		if w != nil {
 			for i := 0; ; i++ {
 				s.mu.Lock()
-				if i >= len(s.calls) {
+				if i >= s.calls.n {
 					s.mu.Unlock()
 					break
 				}
-				t := s.calls[i]
+				t := s.calls.at(i)
 				s.mu.Unlock()
 				helpOrAwait(t, w)
 			}
@@ -180,6 +199,9 @@ func (s *scope) wait(w *worker) {
 		if s.pending.Load() == 0 {
 			s.closed = true
 			s.mu.Unlock()
+			if w != nil {
+				flushInline(w) // the calls helpOrAwait ran inline
+			}
 			return
 		}
 		s.mu.Unlock()

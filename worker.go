@@ -8,17 +8,19 @@ package deco
 // before it runs a call of another batch or function, and every
 // settleEvery calls.
 type worker struct {
-	pool  *Pool
-	lane  int
-	id    int     // written into the goroutine's stack, see help.go
-	home  *worker // the goroutine's own worker; itself unless inline
-	stack []frame // calls running on this goroutine, innermost last, in stack[:depth]; in home
-	depth int
-	owner *batch
-	owed  int64
-	fc    *funcCore
-	since int64 // nanotime the streak started, 0 if none
-	done  int64
+	pool        *Pool
+	lane        int
+	id          int     // written into the goroutine's stack, see help.go
+	home        *worker // the goroutine's own worker; itself unless inline
+	stack       []frame // calls running on this goroutine, innermost last, in stack[:depth]; in home
+	depth       int
+	inlines     []*worker // runInline's workers by depth; in home
+	inlineDepth int       // inline runs in progress on the goroutine; in home
+	owner       *batch
+	owed        int64
+	fc          *funcCore
+	since       int64 // nanotime the streak started, 0 if none
+	done        int64
 }
 
 const settleEvery = 64
