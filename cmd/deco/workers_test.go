@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -89,7 +90,14 @@ func TestWorkersListsWorkersAndTheirCalls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := hold.With(deco.On(e))
 	f.GoContext(ctx, 0)
-	defer func() { cancel(); f.Wait() }()
+	defer func() {
+		cancel()
+		// The call ends with its context's error, which is what it was
+		// started for: wait for it and check that this is the only one.
+		if _, err := f.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("hold: %v", err)
+		}
+	}()
 	host, _ := os.Hostname()
 	id := fmt.Sprintf("%s:%d", host, w.Process.Pid)
 	deadline := time.Now().Add(30 * time.Second)
