@@ -416,3 +416,29 @@ func BenchmarkMapGather(b *testing.B) {
 		}
 	})
 }
+
+// TestMapHoldingItselfIsRefused: a Map of interface values that holds
+// itself cannot cross (it holds a Map), and saying so must not wait for
+// the Map's own lock: the check used to hold it while it asked the Map
+// for its identity, which took it again.
+func TestMapHoldingItselfIsRefused(t *testing.T) {
+	self := new(deco.Map[int, any])
+	self.Set(1, self)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := self.GobEncode()
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "a Map whose values hold deco.Maps cannot cross") {
+			t.Fatalf("err = %v, want nested Maps refused", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("encoding a Map that holds itself hung")
+	}
+	passAny.Go(self)
+	if _, err := passAny.Wait(); err == nil || !strings.Contains(err.Error(), "cannot cross") {
+		t.Fatalf("a call given a Map that holds itself: %v", err)
+	}
+}
