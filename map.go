@@ -91,7 +91,7 @@ import (
 //
 // [the Go memory model]: https://go.dev/ref/mem
 type Map[K comparable, V any] struct {
-	tab  atomic.Pointer[mapTable[K, V]] // nil until the first write; then fixed
+	tab  atomic.Pointer[mapTable[K, V]] // nil until the first Set, decoding or replay; then fixed
 	id   atomic.Uint64                  // identity in this process, given at the first GobEncode
 	from atomic.Uint64                  // the id of the Map this one was decoded from
 }
@@ -117,7 +117,7 @@ type mapShard[K comparable, V any] struct {
 	m          map[K]V
 	overwrites int
 	rec        map[K]int // Sets per key, recorded while a task in a worker runs; else nil
-	_          [32]byte  // pads the shard to 64 bytes, a cache line, so shards do not share one
+	_          [32]byte  // pads the shard to 64 bytes: a power of two of them is allocated 64-aligned, one cache line each
 }
 
 // maxMapShards bounds the shards of one Map.
