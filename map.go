@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"maps"
 	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -23,6 +25,37 @@ import (
 // [Map.Overwrites] counts the writes that replaced a value, so a test can
 // assert that no two calls wrote the same key.
 //
+// # Cost, blocking and memory
+//
+// A Map is split by key into shards, a power of two of them, four per
+// GOMAXPROCS (as read at the Map's first Set, up to 256); each shard is
+// a Go map with its own lock, so calls writing different keys rarely wait
+// for one another however many cores run them. [Map.Set] and [Map.Get]
+// hash the key once to find its shard, then lock that shard for one map
+// operation; they block only while another goroutine holds that shard's
+// lock. [Map.Len], [Map.Overwrites], [Map.Snapshot], the start of
+// [Map.All], encoding a Map and applying a call's writes (see below) lock
+// every shard, in shard order, for as long as they run: O(shards) for Len
+// and Overwrites, O(size) for the others. No operation blocks on anything
+// but the Map's own locks. Set allocates only for the Map's shards (at its
+// first Set), as a shard's map grows, and, in a worker process, to record
+// the task's writes.
+//
+// Memory: each key is held by one shard's Go map, at the cost of an entry
+// of a map[K]V (the key, the value and a byte of control, in tables that
+// grow by doubling). A Map that has had a Set also holds its shards: 64
+// bytes each, and a Go map's fixed overhead in each shard a key has landed
+// in. The zero Map holds nothing until its first Set.
+//
+// Memory model: Map's operations on one key are ordered by its shard's
+// lock, and those on the whole Map hold every lock. In the terminology of
+// [the Go memory model], a Set is synchronized before every operation that
+// observes its value (a Get, Len, Snapshot or All that sees it), so what
+// a task wrote before its Set is visible to whoever reads the value. A
+// call's Sets, like everything it does, also happen before the return of
+// every wait that reports the call, such as [Func.Wait] (see the package
+// documentation).
+//
 // # Across processes
 //
 // A *Map reachable from the argument of a call that runs on an executor
@@ -37,10 +70,11 @@ import (
 //   - The task's Set calls are recorded there and sent back with the
 //     result, also when the task fails or panics (not when its worker
 //     dies). They are applied to the caller's Map when the call's outcome
-//     arrives, all of the call's writes at once under the Map's lock,
-//     before the call counts as done: when [Func.Wait] or [Synchronized]
-//     returns, every call's writes are in. A key that a call Set several
-//     times gets its last value.
+//     arrives, all of the call's writes at once under every lock of the
+//     Map (a Snapshot sees all of them or none), before the call counts as
+//     done: when [Func.Wait] or [Synchronized] returns, every call's
+//     writes are in. A key that a call Set several times gets its last
+//     value.
 //   - The conflict rule is the one above: when two calls write one key,
 //     the write applied last stays — the call whose outcome arrived last —
 //     and Overwrites counts the other, exactly as for calls in this
@@ -54,60 +88,176 @@ import (
 // Map implements [encoding/gob.GobEncoder] and [encoding/gob.GobDecoder]
 // for this; encoding a Map sends its contents and an identity that only
 // this process understands.
+//
+// [the Go memory model]: https://go.dev/ref/mem
 type Map[K comparable, V any] struct {
+	tab  atomic.Pointer[mapTable[K, V]] // nil until the first Set, decoding or replay; then fixed
+	id   atomic.Uint64                  // identity in this process, given at the first GobEncode
+	from atomic.Uint64                  // the id of the Map this one was decoded from
+}
+
+// Design: shards by key rather than per-worker buffers merged at Wait.
+// Sharding keeps every rule of the single-lock Map as it was: one key is
+// always in one shard, so its writes are applied, counted and seen in the
+// order of its shard's lock, exactly as under one lock, and a Get sees a
+// Set as soon as it returns; buffers would need the scheduler's worker
+// identity, a merge on every read, and an order between buffers to keep
+// "the last Set applied stays".
+
+// mapTable is a Map's shards and the seed that picks a key's shard.
+type mapTable[K comparable, V any] struct {
+	seed   maphash.Seed
+	mask   uint64 // len(shards) - 1
+	shards []mapShard[K, V]
+}
+
+// mapShard is the keys of a Map that hash to it, under its own lock.
+type mapShard[K comparable, V any] struct {
 	mu         sync.Mutex
 	m          map[K]V
 	overwrites int
-	id         uint64    // identity in this process, given at the first GobEncode
-	from       uint64    // the id of the Map this one was decoded from
 	rec        map[K]int // Sets per key, recorded while a task in a worker runs; else nil
+	_          [32]byte  // pads the shard to 64 bytes: a power of two of them is allocated 64-aligned, one cache line each
 }
 
-// Set stores v under k.
+// maxMapShards bounds the shards of one Map.
+const maxMapShards = 256
+
+func newMapTable[K comparable, V any]() *mapTable[K, V] {
+	n := 1
+	for n < 4*runtime.GOMAXPROCS(0) && n < maxMapShards {
+		n <<= 1
+	}
+	return &mapTable[K, V]{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]mapShard[K, V], n)}
+}
+
+// table returns m's shards, making them at the first call.
+func (m *Map[K, V]) table() *mapTable[K, V] {
+	if t := m.tab.Load(); t != nil {
+		return t
+	}
+	t := newMapTable[K, V]()
+	if m.tab.CompareAndSwap(nil, t) {
+		return t
+	}
+	return m.tab.Load()
+}
+
+// shard returns the shard of k. It hashes k before any lock is taken, so
+// a key that cannot be hashed (an interface holding a slice) panics with
+// no lock held, as a Go map's would.
+func (t *mapTable[K, V]) shard(k K) *mapShard[K, V] {
+	return &t.shards[maphash.Comparable(t.seed, k)&t.mask]
+}
+
+// lockAll locks every shard, in shard order (the one order every
+// operation on the whole Map uses, so two of them cannot deadlock).
+func (t *mapTable[K, V]) lockAll() {
+	for i := range t.shards {
+		t.shards[i].mu.Lock()
+	}
+}
+
+func (t *mapTable[K, V]) unlockAll() {
+	for i := range t.shards {
+		t.shards[i].mu.Unlock()
+	}
+}
+
+// lenLocked is the number of keys; every shard must be locked.
+func (t *mapTable[K, V]) lenLocked() int {
+	n := 0
+	for i := range t.shards {
+		n += len(t.shards[i].m)
+	}
+	return n
+}
+
+// putLocked stores v under k in s, counting an overwrite when k had a
+// value; s must be locked. One map operation: a new key grows the map.
+func (s *mapShard[K, V]) putLocked(k K, v V) {
+	if s.m == nil {
+		s.m = make(map[K]V)
+	}
+	n := len(s.m)
+	s.m[k] = v
+	if len(s.m) == n {
+		s.overwrites++
+	}
+}
+
+// Set stores v under k. It locks k's shard for one map operation.
 func (m *Map[K, V]) Set(k K, v V) {
-	m.mu.Lock()
-	if m.m == nil {
-		m.m = make(map[K]V)
+	s := m.table().shard(k)
+	s.mu.Lock()
+	s.putLocked(k, v)
+	if s.rec != nil {
+		s.rec[k]++
 	}
-	if _, ok := m.m[k]; ok {
-		m.overwrites++
-	}
-	m.m[k] = v
-	if m.rec != nil {
-		m.rec[k]++
-	}
-	m.mu.Unlock()
+	s.mu.Unlock()
 }
 
-// Get returns the value stored under k and whether there is one.
+// Get returns the value stored under k and whether there is one. It locks
+// k's shard for one map lookup.
 func (m *Map[K, V]) Get(k K) (V, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.m[k]
+	t := m.tab.Load()
+	if t == nil {
+		var zero V
+		return zero, false
+	}
+	s := t.shard(k)
+	s.mu.Lock()
+	v, ok := s.m[k]
+	s.mu.Unlock()
 	return v, ok
 }
 
-// Len reports the number of keys.
+// Len reports the number of keys. It locks every shard at once.
 func (m *Map[K, V]) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.m)
+	t := m.tab.Load()
+	if t == nil {
+		return 0
+	}
+	t.lockAll()
+	defer t.unlockAll()
+	return t.lenLocked()
 }
 
 // Overwrites reports how many Set calls replaced a value already stored.
+// It locks every shard at once.
 func (m *Map[K, V]) Overwrites() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.overwrites
+	t := m.tab.Load()
+	if t == nil {
+		return 0
+	}
+	t.lockAll()
+	defer t.unlockAll()
+	n := 0
+	for i := range t.shards {
+		n += t.shards[i].overwrites
+	}
+	return n
 }
 
 // Snapshot returns a copy of the contents as a plain map, which the caller
-// owns.
+// owns. It locks every shard while it copies.
 func (m *Map[K, V]) Snapshot() map[K]V {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[K]V, len(m.m))
-	maps.Copy(out, m.m)
+	t := m.tab.Load()
+	if t == nil {
+		return map[K]V{}
+	}
+	t.lockAll()
+	defer t.unlockAll()
+	return t.mergedLocked()
+}
+
+// mergedLocked is a new map of every shard's keys; every shard must be
+// locked.
+func (t *mapTable[K, V]) mergedLocked() map[K]V {
+	out := make(map[K]V, t.lenLocked())
+	for i := range t.shards {
+		maps.Copy(out, t.shards[i].m)
+	}
 	return out
 }
 
@@ -141,19 +291,21 @@ type setsWire[K comparable, V any] struct {
 
 // GobEncode encodes the Map's contents and its identity, so that a task
 // in another process can read the contents and its writes can be replayed
-// into this Map (see [Map]). It holds the Map's lock while it encodes. It
-// fails when V can hold a *Map: nested Maps cannot be replayed.
+// into this Map (see [Map]). It holds every lock of the Map while it
+// encodes. It fails when V can hold a *Map: nested Maps cannot be
+// replayed.
 func (m *Map[K, V]) GobEncode() ([]byte, error) {
 	if err := m.checkNesting(); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.id == 0 {
-		m.id = mapIDs.Add(1)
+	w := mapWire[K, V]{ID: m.identity()}
+	if t := m.tab.Load(); t != nil {
+		t.lockAll()
+		defer t.unlockAll()
+		w.M = t.mergedLocked()
 	}
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(mapWire[K, V]{ID: m.id, M: m.m}); err != nil {
+	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
 		return nil, fmt.Errorf("deco.Map[%s, %s]: %w", typeFor[K](), typeFor[V](), err)
 	}
 	return buf.Bytes(), nil
@@ -165,9 +317,16 @@ func (m *Map[K, V]) GobDecode(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
 		return fmt.Errorf("deco.Map[%s, %s]: %w", typeFor[K](), typeFor[V](), err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.m, m.from, m.overwrites = w.M, w.ID, 0
+	t := m.table()
+	t.lockAll()
+	defer t.unlockAll()
+	for i := range t.shards {
+		t.shards[i].m, t.shards[i].overwrites = nil, 0
+	}
+	for k, v := range w.M {
+		t.shard(k).putLocked(k, v)
+	}
+	m.from.Store(w.ID)
 	return nil
 }
 
@@ -179,15 +338,18 @@ func (m *Map[K, V]) checkNesting() error {
 		return nil
 	}
 	nested := vt.Kind() != reflect.Interface
-	if !nested {
-		m.mu.Lock()
-		for _, v := range m.m {
-			if len(findMaps(&v)) > 0 {
-				nested = true
-				break
+	if t := m.tab.Load(); !nested && t != nil {
+		t.lockAll()
+	search:
+		for i := range t.shards {
+			for _, v := range t.shards[i].m {
+				if len(findMaps(&v)) > 0 {
+					nested = true
+					break search
+				}
 			}
 		}
-		m.mu.Unlock()
+		t.unlockAll()
 	}
 	if nested {
 		return fmt.Errorf("deco.Map[%s, %s]: a Map whose values hold deco.Maps cannot cross a process boundary (writes into nested Maps cannot be replayed)", typeFor[K](), vt)
@@ -199,6 +361,8 @@ func (m *Map[K, V]) checkNesting() error {
 type replayable interface {
 	// identity returns this Map's id, giving it one if needed (caller).
 	identity() uint64
+	// types returns K and V; it does not read the Map, which may be nil.
+	types() (k, v reflect.Type)
 	// record starts recording Sets (worker, before the task runs).
 	record()
 	// recorded returns the writes recorded, or ok false if none (worker).
@@ -214,35 +378,46 @@ type replayable interface {
 var replayableType = reflect.TypeFor[replayable]()
 
 func (m *Map[K, V]) identity() uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.id == 0 {
-		m.id = mapIDs.Add(1)
+	if id := m.id.Load(); id != 0 {
+		return id
 	}
-	return m.id
+	m.id.CompareAndSwap(0, mapIDs.Add(1))
+	return m.id.Load()
 }
 
+func (*Map[K, V]) types() (k, v reflect.Type) { return typeFor[K](), typeFor[V]() }
+
 func (m *Map[K, V]) record() {
-	m.mu.Lock()
-	m.rec = make(map[K]int)
-	m.mu.Unlock()
+	t := m.table()
+	t.lockAll()
+	for i := range t.shards {
+		t.shards[i].rec = make(map[K]int)
+	}
+	t.unlockAll()
 }
 
 func (m *Map[K, V]) recorded() (mapWrites, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.rec) == 0 {
+	t := m.tab.Load()
+	if t == nil {
 		return mapWrites{}, false, nil
 	}
-	w := setsWire[K, V]{M: make(map[K]V, len(m.rec)), Sets: m.rec}
-	for k := range m.rec {
-		w.M[k] = m.m[k]
+	t.lockAll()
+	defer t.unlockAll()
+	w := setsWire[K, V]{M: make(map[K]V), Sets: make(map[K]int)}
+	for i := range t.shards {
+		s := &t.shards[i]
+		for k, n := range s.rec {
+			w.M[k], w.Sets[k] = s.m[k], n
+		}
+	}
+	if len(w.Sets) == 0 {
+		return mapWrites{}, false, nil
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
 		return mapWrites{}, false, fmt.Errorf("deco.Map[%s, %s]: cannot encode the task's writes: %w", typeFor[K](), typeFor[V](), err)
 	}
-	return mapWrites{ID: m.from, Data: buf.Bytes()}, true, nil
+	return mapWrites{ID: m.from.Load(), Data: buf.Bytes()}, true, nil
 }
 
 func (m *Map[K, V]) replay(data []byte) error {
@@ -250,17 +425,13 @@ func (m *Map[K, V]) replay(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w); err != nil {
 		return fmt.Errorf("deco.Map[%s, %s]: %w", typeFor[K](), typeFor[V](), err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil {
-		m.m = make(map[K]V, len(w.M))
-	}
+	t := m.table()
+	t.lockAll()
+	defer t.unlockAll()
 	for k, v := range w.M {
-		if _, ok := m.m[k]; ok {
-			m.overwrites++
-		}
-		m.overwrites += max(w.Sets[k]-1, 0)
-		m.m[k] = v
+		s := t.shard(k)
+		s.putLocked(k, v)
+		s.overwrites += max(w.Sets[k]-1, 0)
 	}
 	return nil
 }
@@ -271,14 +442,19 @@ func (m *Map[K, V]) eachUnset(pristine replayable, visit func(key any, live, ori
 		return
 	}
 	orig := p.Snapshot()
-	m.mu.Lock()
-	live := make(map[K]V, len(m.m))
-	for k, v := range m.m {
-		if m.rec[k] == 0 {
-			live[k] = v
+	live := make(map[K]V)
+	if t := m.tab.Load(); t != nil {
+		t.lockAll()
+		for i := range t.shards {
+			s := &t.shards[i]
+			for k, v := range s.m {
+				if s.rec[k] == 0 {
+					live[k] = v
+				}
+			}
 		}
+		t.unlockAll()
 	}
-	m.mu.Unlock()
 	for k, v := range live {
 		o, had := orig[k]
 		if !had {

@@ -204,19 +204,20 @@ func isMapType(t reflect.Type) bool {
 
 // mapValueType and mapKeyType return V and K of *Map[K, V] or Map[K, V].
 func mapValueType(t reflect.Type) reflect.Type {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	f, _ := t.FieldByName("m")
-	return f.Type.Elem()
+	_, v := mapTypes(t)
+	return v
 }
 
 func mapKeyType(t reflect.Type) reflect.Type {
+	k, _ := mapTypes(t)
+	return k
+}
+
+func mapTypes(t reflect.Type) (k, v reflect.Type) {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	f, _ := t.FieldByName("m")
-	return f.Type.Key()
+	return reflect.Zero(reflect.PointerTo(t)).Interface().(replayable).types()
 }
 
 var (

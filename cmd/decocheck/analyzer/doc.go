@@ -53,6 +53,10 @@
 // seen: local or unexported, never passed, returned or stored, never used
 // with a context (which may be a scope's). Not reported in a main package
 // whose main calls deco.WaitAll, nor where the starting function calls it.
+// When every call is waited through its Future (f.Go(x).Wait(), or
+// fut := f.Go(x) then fut.Wait()), nothing is lost, and the message says
+// what happens instead: the batch stays open, keeping every call's result
+// and error, and the pool's workers stay parked, until Func.Wait or WaitAll.
 //
 // cannot-cross (rule 5). A function decorated with deco.Name or deco.On may
 // run in another process (On, or DECO_EXECUTOR for every named function),

@@ -11,7 +11,10 @@ import (
 // the package waits for that function — no Wait, Completed, InOrder, no use
 // of Split's wait — and main does not call deco.WaitAll. Such calls still
 // run, but their results, errors and panics are lost, and the program may
-// exit before they finish. To stay clear of false positives the rule only
+// exit before they finish. When every call's Future is waited (f.Go(x).Wait()
+// or fut := f.Go(x) and fut.Wait(), every other use of fut being Done or
+// Index), nothing is lost; the message says so, and that the batch stays
+// open and its pool's workers parked until Func.Wait or WaitAll. To stay clear of false positives the rule only
 // looks at variables whose every use it sees: a local variable, or an
 // unexported package-level one, that is not passed, returned or stored
 // anywhere, and whose calls are not started with a context (a context may
@@ -29,7 +32,17 @@ func (c *checker) neverWaited() {
 		starts  int
 		waited  bool
 		unknown bool // used in a way the rule cannot follow
+		// Starts whose Future is waited: f.Go(x).Wait(), or fut := f.Go(x)
+		// with fut.Wait() (futs holds those fut, checked at the end).
+		futureWaits int
+		futs        []*types.Var
 	}
+	// futureUse is what the rule sees of a variable holding a *deco.Future.
+	type futureUse struct {
+		waited  bool // fut.Wait() is called
+		unknown bool // used otherwise than fut.Wait(), fut.Done(), fut.Index()
+	}
+	futures := map[*types.Var]*futureUse{}
 	// A use is keyed by the Func's variable, or by the position of a
 	// Split called on a constructor directly.
 	uses := map[any]*use{}
@@ -73,6 +86,28 @@ func (c *checker) neverWaited() {
 			u.unknown = true
 			return true
 		}
+		if isDecoType(v.Type(), "Future") {
+			fu := futures[v]
+			if fu == nil {
+				fu = &futureUse{}
+				futures[v] = fu
+			}
+			sel, ok := parent(stack, 1).(*ast.SelectorExpr)
+			if !ok || sel.X != id {
+				fu.unknown = true
+				return true
+			}
+			switch c.decoMethodOf(sel, "Future") {
+			case "Wait":
+				if call, ok := parent(stack, 2).(*ast.CallExpr); ok && call.Fun == sel {
+					fu.waited = true
+				}
+			case "Done", "Index":
+			default:
+				fu.unknown = true
+			}
+			return true
+		}
 		if !isDecoType(v.Type(), "Func") {
 			return true
 		}
@@ -84,6 +119,11 @@ func (c *checker) neverWaited() {
 					u.starts++
 					if u.start == nil {
 						u.start = call
+					}
+					if c.futureWaitedAt(call, parent(stack, 3), parent(stack, 4)) {
+						u.futureWaits++
+					} else if fut := c.futureDefinedBy(call, parent(stack, 3)); fut != nil {
+						u.futs = append(u.futs, fut)
 					}
 					return true
 				}
@@ -125,10 +165,50 @@ func (c *checker) neverWaited() {
 		case token.Pos:
 			name = "the function split at " + c.line(key, u.start.Pos())
 		}
+		for _, fut := range u.futs {
+			if fu := futures[fut]; fu != nil && fu.waited && !fu.unknown {
+				u.futureWaits++
+			}
+		}
+		if u.futureWaits == u.starts {
+			// Every call is waited through its Future, which gives its
+			// result, error and panic: nothing is lost, but the batch is
+			// never taken (see deco.Future and deco.Pool).
+			c.report(u.start, ruleNeverWaited, nil,
+				"the calls of %s started here are waited only through their Futures: nothing calls %s.Wait (or Completed, InOrder) and main does not defer deco.WaitAll(), so its batch stays open until one of those waits — it keeps every call's result and error, and its pool's workers stay parked",
+				name, name)
+			continue
+		}
 		c.report(u.start, ruleNeverWaited, nil,
 			"the calls of %s started here are never waited: nothing calls its Wait (or Completed, InOrder, the wait of Split) and main does not defer deco.WaitAll(), so their results, errors and panics are lost and the program may exit before they finish",
 			name)
 	}
+}
+
+// futureWaitedAt reports whether the Future that call (f.Go(x)) returns is
+// waited at once: f.Go(x).Wait(), with up and up2 call's parents.
+func (c *checker) futureWaitedAt(call *ast.CallExpr, up, up2 ast.Node) bool {
+	sel, ok := up.(*ast.SelectorExpr)
+	if !ok || sel.X != call || c.decoMethodOf(sel, "Future") != "Wait" {
+		return false
+	}
+	w, ok := up2.(*ast.CallExpr)
+	return ok && w.Fun == sel
+}
+
+// futureDefinedBy returns the variable that fut := f.Go(x) defines, with
+// up call's parent, or nil for any other shape.
+func (c *checker) futureDefinedBy(call *ast.CallExpr, up ast.Node) *types.Var {
+	as, ok := up.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 || as.Rhs[0] != call {
+		return nil
+	}
+	id, ok := as.Lhs[0].(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, _ := c.pass.TypesInfo.Defs[id].(*types.Var)
+	return v
 }
 
 // unwaitedVar reports whether v is a Func variable the rule sees whole.

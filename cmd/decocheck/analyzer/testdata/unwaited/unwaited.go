@@ -30,6 +30,44 @@ func assigns() {
 	deco.Assign(m, 1, f, 1) // want `never-waited: the calls of f started here`
 }
 
+// Waited only through Futures: nothing is lost, but the batch stays open.
+func futuresOnly() {
+	f := deco.ConcurrentValue(func(i int) int { return i })
+	for i := range 3 {
+		f.Go(i).Wait() // want `never-waited: the calls of f started here are waited only through their Futures: nothing calls f.Wait \(or Completed, InOrder\) and main does not defer deco.WaitAll\(\), so its batch stays open until one of those waits — it keeps every call's result and error, and its pool's workers stay parked`
+	}
+}
+
+func futureVariable() {
+	g := deco.Concurrent(work)
+	fut := g.Go(1) // want `never-waited: the calls of g started here are waited only through their Futures: nothing calls g.Wait`
+	if !fut.Done() {
+		fut.Wait()
+	}
+	next := g.Go(2)
+	next.Wait()
+}
+
+// One call waited through its Future, one not: that one's outcome is lost.
+func someFuturesNotWaited() {
+	f := deco.Concurrent(work)
+	f.Go(1).Wait() // want `never-waited: the calls of f started here are never waited: nothing calls its Wait`
+	f.Go(2)
+}
+
+func futureNeverWaited() {
+	f := deco.Concurrent(work)
+	fut := f.Go(1) // want `never-waited: the calls of f started here are never waited: nothing calls its Wait`
+	_ = fut.Done()
+}
+
+func futureHandedOn() *deco.Future[struct{}] {
+	f := deco.Concurrent(work)
+	fut := f.Go(1) // want `never-waited: the calls of f started here are never waited: nothing calls its Wait`
+	fut.Wait()
+	return fut
+}
+
 func packageLevel() {
 	background.Go(1) // want `never-waited: the calls of background started here`
 }
@@ -55,6 +93,10 @@ func waited(ctx context.Context) {
 	d, wait := deco.Concurrent(work).Split()
 	defer wait()
 	d(1)
+	// Futures waited, and the batch too.
+	fw := deco.Concurrent(work)
+	fw.Go(1).Wait()
+	fw.Wait()
 	// Started with a context, which may be a scope's: the scope waits.
 	e := deco.Concurrent(work)
 	e.GoContext(ctx, 1)
