@@ -29,6 +29,10 @@ type child struct {
 	ready   chan struct{} // closed when the worker said hello, or died
 	dead    chan struct{} // closed when the worker has been reaped
 
+	// The worker's last call ran for longCall or more: wait for the next
+	// result through the poller (see resultPipe).
+	long atomic.Bool
+
 	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
 
 	nextID uint64 // the last call's ID; guarded by calls.mu, so that calls are sent in the order of their IDs
@@ -51,6 +55,7 @@ type child struct {
 // no hand-over between goroutines.
 type reply struct {
 	r      *receiver
+	pipe   *resultPipe
 	f      *os.File
 	busy   bool // a call in flight answers on it (guarded by child.mu)
 	closed bool
@@ -81,8 +86,9 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 const waitDelay = 2 * time.Second
 
 // pipe returns a pipe whose parent end is read or written with plain
-// blocking system calls (see protocol.go), or through the runtime's
-// poller if poll is set.
+// blocking system calls (see protocol.go), or, if poll is set, one made
+// for the runtime's poller (which resultPipe also reads with blocking
+// reads).
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
 		return os.Pipe()
@@ -110,7 +116,10 @@ func (e *Executor) spawn(num int) (*child, error) {
 		}
 	}
 	for i := range ends {
-		r, w, err := pipe(i == 2)
+		// The results pipes and the cancels go through the poller
+		// (resultPipe chooses how to wait for each result); the calls
+		// pipe is written with plain blocking writes.
+		r, w, err := pipe(i != 0)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -143,7 +152,13 @@ func (e *Executor) spawn(num int) (*child, error) {
 			i = 2 + j
 			extra = append(extra, ends[i][0])
 		}
-		c.replies = append(c.replies, &reply{r: newReceiver(ends[i][1], max), f: ends[i][1]})
+		rp, err := newResultPipe(ends[i][1])
+		if err != nil {
+			closeAll()
+			unmap(mem)
+			return nil, err
+		}
+		c.replies = append(c.replies, &reply{r: newReceiver(rp, max), pipe: rp, f: ends[i][1]})
 	}
 	cmd := exec.Command(e.exe)
 	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion,
@@ -297,12 +312,16 @@ func (c *child) await(p *pending) (*frame, error) {
 	rp := c.replies[p.reply]
 	for {
 		r := new(frame)
-		err := rp.r.receive(r)
+		err := rp.pipe.setPoll(c.long.Load())
+		if err == nil {
+			err = rp.r.receive(r)
+		}
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
 		}
 		if err == nil && r.Kind == kindResult && r.ID == p.id {
+			c.long.Store(time.Duration(r.End-r.Start) >= longCall)
 			if r.TimedOut {
 				// The worker reports the timeout and exits: the reason
 				// is the timeout, whoever sees the end of a pipe first.

@@ -62,3 +62,17 @@ func openPipe(fd int, poll bool) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), fmt.Sprintf("deco-pipe-%d", fd)), nil
 }
+
+// setNonblock sets or clears O_NONBLOCK on fd (see resultPipe).
+func setNonblock(fd uintptr, on bool) error { return syscall.SetNonblock(int(fd), on) }
+
+// readFD reads fd with a plain read(2), blocking if fd is in blocking
+// mode (see resultPipe).
+func readFD(fd uintptr, b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), b)
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
