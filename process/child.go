@@ -56,7 +56,6 @@ type child struct {
 type reply struct {
 	r      *receiver
 	pipe   *resultPipe
-	f      *os.File
 	busy   bool // a call in flight answers on it (guarded by child.mu)
 	closed bool
 }
@@ -86,9 +85,8 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 const waitDelay = 2 * time.Second
 
 // pipe returns a pipe whose parent end is read or written with plain
-// blocking system calls (see protocol.go), or, if poll is set, one made
-// for the runtime's poller (which resultPipe also reads with blocking
-// reads).
+// blocking system calls (see protocol.go and resultPipe), or through the
+// runtime's poller if poll is set.
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
 		return os.Pipe()
@@ -116,10 +114,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 		}
 	}
 	for i := range ends {
-		// The results pipes and the cancels go through the poller
-		// (resultPipe chooses how to wait for each result); the calls
-		// pipe is written with plain blocking writes.
-		r, w, err := pipe(i != 0)
+		r, w, err := pipe(i == 2)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -152,13 +147,8 @@ func (e *Executor) spawn(num int) (*child, error) {
 			i = 2 + j
 			extra = append(extra, ends[i][0])
 		}
-		rp, err := newResultPipe(ends[i][1])
-		if err != nil {
-			closeAll()
-			unmap(mem)
-			return nil, err
-		}
-		c.replies = append(c.replies, &reply{r: newReceiver(rp, max), pipe: rp, f: ends[i][1]})
+		rp := newResultPipe(ends[i][1])
+		c.replies = append(c.replies, &reply{r: newReceiver(rp, max), pipe: rp})
 	}
 	cmd := exec.Command(e.exe)
 	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion,
@@ -312,10 +302,8 @@ func (c *child) await(p *pending) (*frame, error) {
 	rp := c.replies[p.reply]
 	for {
 		r := new(frame)
-		err := rp.pipe.setPoll(c.long.Load())
-		if err == nil {
-			err = rp.r.receive(r)
-		}
+		rp.pipe.setPoll(c.long.Load())
+		err := rp.r.receive(r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
@@ -379,7 +367,7 @@ func (c *child) finish(p *pending) {
 func (c *child) closeReplyLocked(r *reply) {
 	if c.reaped && !r.busy && !r.closed {
 		r.closed = true
-		r.f.Close()
+		r.pipe.Close()
 	}
 }
 

@@ -1,9 +1,7 @@
 package process
 
 import (
-	"io"
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -20,86 +18,66 @@ var longCall = 100 * time.Microsecond
 //     result comes: the fastest wake-up, for a short call (a no-op round
 //     trip through the poller measured slower on this project's 2 cores);
 //   - through the runtime's poller, the goroutine parked and no thread
-//     held: for a long call. A thread blocked in a read for longer than
-//     about 20 µs costs the parent more than the wake-up saves: the
-//     runtime's monitor takes its P back, wakes a thread to look for work
-//     in its place, and wakes again to check: 3.6–6.1 context switches
-//     and 65–152 µs of the parent's CPU per call of ~1 ms on 2 workers,
+//     held: for a long call. A thread blocked in a read for a long call
+//     costs the parent more than the wake-up saves: the runtime's monitor takes its P back, wakes a thread to look for work
+//     in its place, and wakes again to check: 4.1–5.8 context switches
+//     and 85–122 µs of the parent's CPU per call of ~1 ms on 2 workers,
 //     which on cores busy with the workers' calls is taken from a worker;
-//     through the poller, 2.7–3.1 switches and 59–101 µs (8 rounds of
-//     BenchmarkCPU/process-2 on 2 cores, load average 5–10).
+//     through the poller, 2.7–2.9 switches and 54–91 µs (6 rounds of
+//     BenchmarkCPU/process-2 each, alternated, on 2 cores at load average
+//     3.7–4.2), with the no-op round trip within the noise of the same
+//     rounds.
 //
-// The pipe is one file in the poller; the blocking reads clear its
-// O_NONBLOCK flag for as long as they are chosen.
+// The blocking reads use the pipe's own descriptor, which is not in the
+// poller: were it, each result would also wake the thread waiting in the
+// poller, which made the no-op round trip about 1.6x slower. The poller
+// gets a duplicate of it, made for as long as it is chosen.
 type resultPipe struct {
-	f    *os.File
-	rc   syscall.RawConn
-	poll bool // O_NONBLOCK is set: read f through the poller
-
-	// A blocking read's buffer and outcome, and the function that reads
-	// into them, made once: a read allocates nothing.
-	b     []byte
-	n     int
-	err   error
-	read1 func(fd uintptr) bool
+	f      *os.File // blocking, not in the poller
+	polled *os.File // a duplicate in the poller, while it is chosen
+	err    error    // the duplicate could not be made: keep blocking reads
 }
 
-// newResultPipe takes the read end of a pipe made by os.Pipe, and reads
-// it with blocking reads until setPoll says otherwise.
-func newResultPipe(f *os.File) (*resultPipe, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	p := &resultPipe{f: f, rc: rc, poll: true}
-	p.read1 = p.readFD
-	if err := p.setPoll(false); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
+// newResultPipe takes the read end of a blocking pipe.
+func newResultPipe(f *os.File) *resultPipe { return &resultPipe{f: f} }
 
 // setPoll chooses how the next reads wait. Only the goroutine reading the
-// pipe calls it, between two reads.
-func (p *resultPipe) setPoll(on bool) error {
-	if p.poll == on {
-		return nil
+// pipe calls it, between two reads; a pipe closed meanwhile fails the
+// next read.
+func (p *resultPipe) setPoll(on bool) {
+	if on == (p.polled != nil) || p.err != nil {
+		return
 	}
-	var err error
-	if cerr := p.rc.Control(func(fd uintptr) { err = setNonblock(fd, on) }); cerr != nil {
-		return cerr
-	}
+	rc, err := p.f.SyscallConn()
 	if err != nil {
-		return os.NewSyscallError("fcntl", err)
+		return // closed: the read says so
 	}
-	p.poll = on
-	return nil
+	if !on {
+		p.polled.Close()
+		p.polled = nil
+		rc.Control(func(fd uintptr) { setNonblock(fd, false) })
+		return
+	}
+	nfd := -1
+	if cerr := rc.Control(func(fd uintptr) { nfd, err = dupNonblock(fd) }); cerr != nil || err != nil {
+		p.err = err // keep reading as before: only slower
+		return
+	}
+	p.polled = os.NewFile(uintptr(nfd), p.f.Name())
 }
 
-// Read reads the pipe the way setPoll chose. Only one goroutine at a time
-// reads it.
+// Read reads the pipe the way setPoll chose.
 func (p *resultPipe) Read(b []byte) (int, error) {
-	if p.poll {
-		return p.f.Read(b)
+	if p.polled != nil {
+		return p.polled.Read(b)
 	}
-	p.b = b
-	rerr := p.rc.Read(p.read1)
-	n, err := p.n, p.err
-	p.b, p.err = nil, nil
-	if rerr != nil {
-		return 0, rerr
-	}
-	if err != nil {
-		return 0, os.NewSyscallError("read", err)
-	}
-	if n == 0 && len(b) > 0 {
-		return 0, io.EOF
-	}
-	return n, nil
+	return p.f.Read(b)
 }
 
-// readFD is a blocking read into p.b, for rc.Read.
-func (p *resultPipe) readFD(fd uintptr) bool {
-	p.n, p.err = readFD(fd, p.b)
-	return true
+// Close closes the pipe and its duplicate.
+func (p *resultPipe) Close() error {
+	if p.polled != nil {
+		p.polled.Close()
+	}
+	return p.f.Close()
 }

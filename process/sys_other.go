@@ -30,4 +30,4 @@ func openPipe(int, bool) (*os.File, error) { return nil, errors.New(errUnsupport
 
 func setNonblock(uintptr, bool) error { return errUnsupported }
 
-func readFD(uintptr, []byte) (int, error) { return 0, errUnsupported }
+func dupNonblock(uintptr) (int, error) { return -1, errUnsupported }

@@ -66,13 +66,21 @@ func openPipe(fd int, poll bool) (*os.File, error) {
 // setNonblock sets or clears O_NONBLOCK on fd (see resultPipe).
 func setNonblock(fd uintptr, on bool) error { return syscall.SetNonblock(int(fd), on) }
 
-// readFD reads fd with a plain read(2), blocking if fd is in blocking
-// mode (see resultPipe).
-func readFD(fd uintptr, b []byte) (int, error) {
-	for {
-		n, err := syscall.Read(int(fd), b)
-		if err != syscall.EINTR {
-			return n, err
-		}
+// dupNonblock returns a close-on-exec duplicate of fd, with the open file
+// both share set to non-blocking (see resultPipe).
+func dupNonblock(fd uintptr) (int, error) {
+	syscall.ForkLock.RLock()
+	nfd, err := syscall.Dup(int(fd))
+	if err == nil {
+		syscall.CloseOnExec(nfd)
 	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return -1, os.NewSyscallError("dup", err)
+	}
+	if err := syscall.SetNonblock(nfd, true); err != nil {
+		syscall.Close(nfd)
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	return nfd, nil
 }
