@@ -133,6 +133,17 @@ func decoBatch(b *testing.B, f *deco.Func[int, int]) {
 	}
 }
 
+// reportParent reports what this process, the parent of the workers,
+// spent per call since selfUsage returned cpu and switches: its CPU time
+// (parent-ns/call) and its context switches (parent-switches/call), which
+// on cores busy with the workers' calls take a core from a worker.
+func reportParent(b *testing.B, cpu time.Duration, switches int64) {
+	c, s := selfUsage()
+	calls := float64(b.N * cpuTasks)
+	b.ReportMetric(float64(c-cpu)/calls, "parent-ns/call")
+	b.ReportMetric(float64(s-switches)/calls, "parent-switches/call")
+}
+
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
 // batch: serially, in this process with a limit of 2, on 2 worker
 // processes with the executor's default limit (one call per worker), and
@@ -142,7 +153,9 @@ func decoBatch(b *testing.B, f *deco.Func[int, int]) {
 // the speed-ups over the serial batch of the same iteration (x-inprocess,
 // x-process, x-process-ahead) and process-vs-inprocess, the process
 // speed-up as a fraction of the in-process one, so that the ratios share
-// their baseline's load. Workers are started before the timer.
+// their baseline's load. The process rows also report the parent's CPU
+// time and context switches per call (see reportParent). Workers are
+// started before the timer.
 func BenchmarkCPU(b *testing.B) {
 	start := func(b *testing.B, es ...*process.Executor) {
 		for _, e := range es {
@@ -165,15 +178,19 @@ func BenchmarkCPU(b *testing.B) {
 	})
 	b.Run("process-2", func(b *testing.B) {
 		start(b, bench2)
+		cpu, switches := selfUsage()
 		for range b.N {
 			decoBatch(b, cpuProc2)
 		}
+		reportParent(b, cpu, switches)
 	})
 	b.Run("process-2-ahead", func(b *testing.B) {
 		start(b, bench2a)
+		cpu, switches := selfUsage()
 		for range b.N {
 			decoBatch(b, cpuProc2a)
 		}
+		reportParent(b, cpu, switches)
 	})
 	b.Run("speedups", func(b *testing.B) {
 		start(b, bench2, bench2a)

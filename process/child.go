@@ -29,6 +29,10 @@ type child struct {
 	ready   chan struct{} // closed when the worker said hello, or died
 	dead    chan struct{} // closed when the worker has been reaped
 
+	// The worker's last call ran for longCall or more: wait for the next
+	// result through the poller (see resultPipe).
+	long atomic.Bool
+
 	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
 
 	nextID uint64 // the last call's ID; guarded by calls.mu, so that calls are sent in the order of their IDs
@@ -51,7 +55,7 @@ type child struct {
 // no hand-over between goroutines.
 type reply struct {
 	r      *receiver
-	f      *os.File
+	pipe   *resultPipe
 	busy   bool // a call in flight answers on it (guarded by child.mu)
 	closed bool
 }
@@ -81,8 +85,8 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 const waitDelay = 2 * time.Second
 
 // pipe returns a pipe whose parent end is read or written with plain
-// blocking system calls (see protocol.go), or through the runtime's
-// poller if poll is set.
+// blocking system calls (see protocol.go and resultPipe), or through the
+// runtime's poller if poll is set.
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
 		return os.Pipe()
@@ -143,7 +147,8 @@ func (e *Executor) spawn(num int) (*child, error) {
 			i = 2 + j
 			extra = append(extra, ends[i][0])
 		}
-		c.replies = append(c.replies, &reply{r: newReceiver(ends[i][1], max), f: ends[i][1]})
+		rp := newResultPipe(ends[i][1])
+		c.replies = append(c.replies, &reply{r: newReceiver(rp, max), pipe: rp})
 	}
 	cmd := exec.Command(e.exe)
 	cmd.Env = append(os.Environ(), backend.EnvWorker+"="+protocolVersion,
@@ -297,12 +302,14 @@ func (c *child) await(p *pending) (*frame, error) {
 	rp := c.replies[p.reply]
 	for {
 		r := new(frame)
+		rp.pipe.setPoll(c.long.Load())
 		err := rp.r.receive(r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
 		}
 		if err == nil && r.Kind == kindResult && r.ID == p.id {
+			c.long.Store(time.Duration(r.End-r.Start) >= longCall)
 			if r.TimedOut {
 				// The worker reports the timeout and exits: the reason
 				// is the timeout, whoever sees the end of a pipe first.
@@ -360,7 +367,7 @@ func (c *child) finish(p *pending) {
 func (c *child) closeReplyLocked(r *reply) {
 	if c.reaped && !r.busy && !r.closed {
 		r.closed = true
-		r.f.Close()
+		r.pipe.Close()
 	}
 }
 

@@ -1,5 +1,7 @@
 package process
 
+import "time"
+
 // Hooks for the tests of package process_test.
 
 // FromEnv is the factory DECO_EXECUTOR=processes:arg calls.
@@ -34,4 +36,27 @@ func EarlyCancels() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.early)
+}
+
+// LongWaits reports, for each of e's workers alive, whether the parent
+// waits for its next result through the runtime's poller, after a long
+// call (see resultPipe).
+func LongWaits(e *Executor) []bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []bool
+	for i := range e.slots {
+		if c := e.slots[i].child; c != nil {
+			out = append(out, c.long.Load())
+		}
+	}
+	return out
+}
+
+// SetLongCall sets how long a call must run for the next result of its
+// worker to be awaited through the poller, until the test ends.
+func SetLongCall(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := longCall
+	longCall = d
+	t.Cleanup(func() { longCall = old })
 }

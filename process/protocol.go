@@ -51,11 +51,12 @@ import (
 // Each call names one of k results pipes (fd 4, then 7 to 9), which no
 // other call in flight uses; the worker answers it, and sends the requests
 // of its task, on that pipe. So each results pipe has one reader at a time,
-// the goroutine waiting for that call's result, and calls and results are
-// read with plain blocking reads: that goroutine is the one woken when its
-// result arrives, with no hand-over between goroutines or through the
-// runtime's poller, which on this project's machines makes a round trip
-// several times faster. A cancel for a call the worker has not started is
+// the goroutine waiting for that call's result, which is the one woken
+// when its result arrives, with no hand-over between goroutines. Calls are
+// written and read with plain blocking system calls; a result is read with
+// a plain blocking read after a short call, the fastest wake-up, and
+// through the runtime's poller after a long one, which holds no thread
+// while the call runs (see resultPipe). A cancel for a call the worker has not started is
 // kept until it reaches the call, which is then not run: its result says
 // NotRun. Cancels and Static values, which must arrive while a call runs,
 // have a pipe of their own, read by a goroutine of the worker.

@@ -27,3 +27,7 @@ func mapStartedWord(int) ([]byte, error) { return nil, errUnsupported }
 func unmap([]byte) {}
 
 func openPipe(int, bool) (*os.File, error) { return nil, errors.New(errUnsupported.Error()) }
+
+func setNonblock(uintptr, bool) error { return errUnsupported }
+
+func dupNonblock(uintptr) (int, error) { return -1, errUnsupported }
