@@ -48,6 +48,7 @@ type Executor struct {
 
 type counters struct {
 	published, duplicates, collected, cancelled, removed atomic.Int64
+	staticPuts                                           atomic.Int64
 }
 
 // New returns an executor configured by opts. It starts nothing, so it
@@ -80,6 +81,7 @@ type Stats struct {
 	Removed    int64 // of those, calls still queued, removed from the stream before any worker took them
 	Workers    int   // local worker processes alive and serving
 	Restarts   int64 // local worker processes started again after they died
+	StaticPuts int64 // Static values put into the object store (once per value, unless another caller had)
 }
 
 // Stats returns a snapshot of e's statistics.
@@ -90,6 +92,7 @@ func (e *Executor) Stats() Stats {
 		Collected:  e.stats.collected.Load(),
 		Cancelled:  e.stats.cancelled.Load(),
 		Removed:    e.stats.removed.Load(),
+		StaticPuts: e.stats.staticPuts.Load(),
 	}
 	e.mu.Lock()
 	s := e.s
@@ -217,6 +220,7 @@ type session struct {
 	waiters   map[string]chan []byte
 	watched   map[string]jetstream.ConsumeContext // result watches, by key prefix
 	consumers map[string]bool                     // functions whose consumer this session made
+	statics   staticState
 
 	closed    chan struct{}
 	broken    chan struct{} // closed when local workers cannot start
@@ -483,6 +487,10 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 			return nil, s.ctxOr(ctx, fmt.Errorf("cluster: %s call #%d: reading durable batch %q: %w", name, info.index, durable, err))
 		}
 	}
+	refs, err := s.staticRefs(ctx)
+	if err != nil {
+		return nil, s.ctxOr(ctx, fmt.Errorf("%w (call #%d of %s)", err, info.index, name))
+	}
 	m := nats.NewMsg(taskSubject(s.build, name))
 	m.Header.Set(hdrKey, key)
 	m.Header.Set(hdrFunc, name)
@@ -493,6 +501,9 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	}
 	if argHash != "" {
 		m.Header.Set(hdrArg, argHash)
+	}
+	if refs != "" {
+		m.Header.Set(hdrStatics, refs)
 	}
 	m.Data = arg
 	seq, err := s.publish(ctx, m, key)

@@ -30,7 +30,8 @@ type config struct {
 	memory    bool // memory storage instead of files
 	natsOpts  []nats.Option
 	connWait  time.Duration
-	workersOn bool // Workers given explicitly
+	workersOn bool  // Workers given explicitly
+	maxStatic int64 // bytes of a Static's encoded value
 }
 
 // Defaults, stated in the options' docs.
@@ -45,6 +46,7 @@ const (
 	ephemeralMaxTTL  = time.Hour
 	minAckWait       = 300 * time.Millisecond
 	embeddedStartMax = 10 * time.Second
+	defaultMaxStatic = 1 << 30
 )
 
 func newConfig(opts []Option) (config, error) {
@@ -57,6 +59,8 @@ func newConfig(opts []Option) (config, error) {
 		dedupe:   defaultDedupe,
 		replicas: 1,
 		connWait: defaultConnWait,
+
+		maxStatic: defaultMaxStatic,
 	}
 	var errs []error
 	for _, o := range opts {
@@ -299,6 +303,20 @@ func ConnectTimeout(d time.Duration) Option {
 			return fmt.Errorf("cluster: ConnectTimeout(%v): must be positive", d)
 		}
 		c.connWait = d
+		return nil
+	}
+}
+
+// MaxStatic bounds the encoded size of a [Static]'s value, in bytes: the
+// calls of an executor fail, naming the Static, while a larger one is set
+// (a value of that size is put into the object store, and held by every
+// worker that reads it). The default is 1 GiB.
+func MaxStatic(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("cluster: MaxStatic(%d): must be at least 1 byte", n)
+		}
+		c.maxStatic = n
 		return nil
 	}
 }

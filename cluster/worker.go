@@ -80,6 +80,9 @@ type worker struct {
 	cancelled map[string]time.Time // keys cancelled before they ran here, for a minute
 	executed  atomic.Int64
 	wg        sync.WaitGroup
+
+	objMu sync.Mutex
+	obj   jetstream.ObjectStore // the Statics' object store, once a task read one
 }
 
 type running struct {
@@ -146,6 +149,7 @@ func serveWorker(url string) int {
 		cancelled: map[string]time.Time{},
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
+	serving.Store(w)
 	if local {
 		go func() {
 			// The lifeline: the parent holds its other end. EOF means
@@ -375,6 +379,26 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	}
 	defer w.end(key)
 	env := &envelope{worker: w.id, arg: h.Get(hdrArg)}
+	if refs := h.Get(hdrStatics); refs != "" {
+		// Wait until the calls running here have the same Statics' values.
+		names, err := parseRefs(refs)
+		if err == nil {
+			err = bound.bind(ctx, refs, names)
+		}
+		if err != nil && ctx.Err() != nil {
+			msg.Ack() // cancelled while it waited: nobody waits for it
+			return
+		}
+		if err != nil {
+			env.kind, env.msg = kindNotRun, err.Error()
+			if w.write(key, env, resultTTL(h)) {
+				free()
+				msg.Ack()
+			}
+			return
+		}
+		defer bound.unbind()
+	}
 	var timeout time.Duration
 	if v := h.Get(hdrTimeout); v != "" {
 		timeout, _ = time.ParseDuration(v)
