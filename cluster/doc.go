@@ -65,6 +65,17 @@
 // A task's error or panic is an outcome: it comes back as it does
 // in-process and is never retried.
 //
+// Calls of one function that queue up while a publish of it is in flight
+// go together in the next message, a pack of up to 16 calls (a call alone
+// goes alone, at once: packing adds no wait), and a worker writes the
+// outcomes of a pack's calls that end together in one entry: so a busy
+// caller pays a publish, a delivery and an ack per pack, not per call.
+// Each call of a pack still runs in a slot of its own, keeps its own
+// outcome, timeout and cancellation; a pack whose worker died is split
+// into single calls (by the worker it goes to next, or when it reached
+// MaxDeliver), so that deliveries are counted per call and only a call
+// that kills its workers fails. Calls of [Durable] batches go alone.
+//
 // [Timeout] bounds a call on its worker; a call whose context ends is
 // removed from the stream if it is still queued, and its context is
 // cancelled on the worker if it runs. [Durable] makes a batch survive its

@@ -211,7 +211,9 @@ func AckWait(d time.Duration) Option {
 // or panic is an answer: it is never retried. A worker holds, besides the
 // calls it runs, one call waiting for a slot and a few pulled ahead; when
 // it dies, those count a delivery too, so leave room for workers dying
-// for other reasons than the call.
+// for other reasons than the call. (A pack of calls that queued together
+// counts one delivery for all; once its worker died it is split, and its
+// calls count their deliveries afresh.)
 func Retries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

@@ -322,6 +322,10 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 			beat = defaultAckWait / 3
 		}
 		stop := heartbeat(msg, beat)
+		if msg.Headers().Get(hdrPack) != "" {
+			w.runPack(msg, stop)
+			continue
+		}
 		w.slots <- struct{}{}
 		w.wg.Add(1)
 		go w.run(msg, stop)
@@ -447,7 +451,21 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	if err != nil || ttl < time.Second {
 		ttl = ephemeralMaxTTL
 	}
-	if !w.write(key, env, ttl) {
+	if !timedOut {
+		// The slot goes to the next call while the outcome travels, so
+		// that a worker's writes overlap (up to writeWindow of them)
+		// instead of costing each slot a round trip per call.
+		writeWindow <- struct{}{}
+		defer func() { <-writeWindow }()
+		free()
+	}
+	stored := false
+	if pm, ok := msg.(*packMsg); ok {
+		stored = pm.out.write(pm.call.key, env) // with the pack's other outcomes
+	} else {
+		stored = w.write(key, env, ttl)
+	}
+	if !stored {
 		return // the worker is stopping: the call goes to another one
 	}
 	if timedOut {
@@ -460,11 +478,18 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	msg.Ack()
 }
 
+// writeWindow bounds the outcomes a worker writes at once.
+var writeWindow = make(chan struct{}, 256)
+
 // write stores env as key's outcome unless an outcome is there already,
 // retrying while the server is away. It reports false if the worker
 // stopped first.
 func (w *worker) write(key string, env *envelope, ttl time.Duration) bool {
-	v := env.encode()
+	return w.writeValue(key, env.encode(), ttl)
+}
+
+// writeValue is write of an encoded value.
+func (w *worker) writeValue(key string, v []byte, ttl time.Duration) bool {
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
@@ -561,6 +586,13 @@ func (w *worker) onMaxDeliver(m *nats.Msg) {
 			ttl = ephemeralMaxTTL
 		}
 		env := &envelope{kind: kindKilled, worker: w.id, arg: raw.Header.Get(hdrArg), deliveries: a.Deliveries}
+		if raw.Header.Get(hdrPack) != "" {
+			// A pack whose workers died: its calls go on alone.
+			if w.splitDead(raw.Subject, raw.Header, raw.Data) {
+				w.tasks.DeleteMsg(ctx, a.StreamSeq)
+			}
+			return
+		}
 		if w.write(key, env, ttl) {
 			w.tasks.DeleteMsg(ctx, a.StreamSeq)
 		}
