@@ -11,3 +11,16 @@ func PackNext(n int) (undo func()) {
 	packWaitFor.Store(int32(n))
 	return func() { packWaitFor.Store(0) }
 }
+
+// SetStatics counts the distinct values of the Statics set in this
+// process.
+func SetStatics() int {
+	sums := map[string]bool{}
+	for _, s := range setStatics() {
+		if s.isSet() {
+			_, sum, _ := s.encoded()
+			sums[sum] = true
+		}
+	}
+	return len(sums)
+}

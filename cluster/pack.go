@@ -83,28 +83,36 @@ func (s *session) packerOf(name string) *packer {
 }
 
 // submit publishes m (the call key of index) alone if no publish of its
-// function is in flight, or in a pack with the calls that queue
-// meanwhile, and waits for its publish. A caller whose ctx ends first
-// returns at once; its call, published later, is cancelled then.
+// function is in flight, or else in a pack with the calls that queue
+// meanwhile, and waits for its publish. A caller whose ctx ends while its
+// call waits in the queue returns at once; the call, published later, is
+// cancelled on the workers.
 func (s *session) submit(ctx context.Context, name string, m *nats.Msg, key string, index int) (uint64, *pack, error) {
 	p := s.packerOf(name)
-	q := &queued{m: m, key: key, index: index, done: make(chan published, 1)}
 	p.mu.Lock()
+	if !p.busy && packWaitFor.Load() == 0 {
+		// Alone: published at once, in the caller's goroutine, under its
+		// context; calls that queue meanwhile go in a pack after it.
+		p.busy = true
+		p.mu.Unlock()
+		seq, err := s.publish(ctx, m, key)
+		p.mu.Lock()
+		if len(p.queue) == 0 {
+			p.busy = false
+			p.mu.Unlock()
+		} else {
+			p.mu.Unlock()
+			s.startFlush(p)
+		}
+		return seq, nil, err
+	}
+	q := &queued{m: m, key: key, index: index, done: make(chan published, 1)}
 	p.queue = append(p.queue, q)
 	start := !p.busy
 	p.busy = true
 	p.mu.Unlock()
 	if start {
-		s.mu.Lock()
-		select {
-		case <-s.closed:
-			s.mu.Unlock()
-			return 0, nil, ErrClosed
-		default:
-		}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.flush(p)
+		s.startFlush(p)
 	}
 	select {
 	case r := <-q.done:
@@ -115,6 +123,20 @@ func (s *session) submit(ctx context.Context, name string, m *nats.Msg, key stri
 	case <-s.closed:
 		return 0, nil, ErrClosed
 	}
+}
+
+// startFlush starts a goroutine that publishes p's queue, unless the
+// session is closed (the queued calls then fail with ErrClosed).
+func (s *session) startFlush(p *packer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closed:
+		return
+	default:
+	}
+	s.wg.Add(1)
+	go s.flush(p)
 }
 
 // flush publishes the packer's queue until it is empty.
