@@ -91,6 +91,10 @@
 // another build (a function decorated in main rather than at package
 // level) fails the calls with a *[StartError].
 //
+// Large read-only inputs go once per worker as a [Static]: put once into
+// JetStream's Object Store under the hash of their encoding, fetched by
+// each worker the first time a task there reads them.
+//
 // What crosses is what crosses to worker processes (see package
 // github.com/deco-go/deco/process): the argument and the result as gob,
 // [deco.Map] writes replayed into the caller's Map, errors and panics.
@@ -101,7 +105,7 @@
 // with one durable pull consumer per build and function, shared by all
 // workers; bucket deco_results (<batch>.<index> → outcome); bucket
 // deco_workers (the workers' presence, for deco-workers and [List]);
-// core subject deco.cancel.<build>. [List] reads them.
+// object store deco_statics ([Static] values by hash); core subject deco.cancel.<build>. [List] reads them.
 //
 // # Costs
 //
