@@ -207,11 +207,7 @@ func (s *session) publishBatch(batch []*queued) {
 	m.Header.Set(hdrPack, strconv.Itoa(len(batch)))
 	var body []byte
 	for _, q := range batch {
-		body = binary.AppendUvarint(body, uint64(len(q.key)))
-		body = append(body, q.key...)
-		body = binary.AppendVarint(body, int64(q.index))
-		body = binary.AppendUvarint(body, uint64(len(q.m.Data)))
-		body = append(body, q.m.Data...)
+		body = appendCall(body, q.key, q.index, q.m.Data)
 	}
 	m.Data = body
 	seq, err := s.publish(ctx, m, id)
@@ -326,13 +322,83 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 		}
 	}
 	answer := func() { answered.Add(1) }
-	out := &packWriter{w: w, id: h.Get(hdrKey), ttl: resultTTL(h)}
+	id := h.Get(hdrKey)
+	out := &packWriter{w: w, id: id, ttl: resultTTL(h)}
 	for i := range calls {
+		if i == 0 {
+			w.slots <- struct{}{} // its first call runs here: no ping-pong
+		} else if !w.slotWithin(packSlotGrace) {
+			// The slots are busy with longer calls: the rest of the pack
+			// goes back to the stream, for a worker with free slots.
+			if w.repack(msg.Subject(), h, id+".r"+strconv.Itoa(i), calls[i:]) == nil {
+				for range calls[i:] {
+					answer()
+					ended()
+				}
+				return
+			}
+			w.slots <- struct{}{}
+		}
 		c := &packMsg{Msg: msg, call: &calls[i], h: calls[i].header(h), end: answer, out: out}
-		w.slots <- struct{}{}
 		w.wg.Add(1)
 		go w.run(c, ended)
 	}
+}
+
+// packSlotGrace is how long a call of a pack waits for a slot before the
+// rest of the pack is published again for other workers: long enough
+// for short calls to free one, short against calls worth spreading.
+const packSlotGrace = 500 * time.Microsecond
+
+// slotWithin takes a slot if one frees up within d.
+func (w *worker) slotWithin(d time.Duration) bool {
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// repack publishes calls, the rest of a pack, as a pack of their own
+// under id (its outcomes' parts then have keys under the first pack's
+// id), or alone under its key.
+func (w *worker) repack(subject string, h nats.Header, id string, calls []packedCall) error {
+	if len(calls) == 1 {
+		return w.republish(subject, h, calls)
+	}
+	m := nats.NewMsg(subject)
+	for k, v := range h {
+		m.Header[k] = v
+	}
+	m.Header.Set(hdrKey, id)
+	m.Header.Set(hdrPack, strconv.Itoa(len(calls)))
+	m.Header.Set(hdrCall, strconv.FormatInt(calls[0].index, 10))
+	var body []byte
+	for _, c := range calls {
+		body = appendCall(body, c.key, int(c.index), c.arg)
+	}
+	m.Data = body
+	ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+	defer cancel()
+	_, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(id))
+	return err
+}
+
+// appendCall appends a call to a pack's body.
+func appendCall(body []byte, key string, index int, arg []byte) []byte {
+	body = binary.AppendUvarint(body, uint64(len(key)))
+	body = append(body, key...)
+	body = binary.AppendVarint(body, int64(index))
+	body = binary.AppendUvarint(body, uint64(len(arg)))
+	return append(body, arg...)
 }
 
 // split publishes the calls of a redelivered pack as single calls, then
@@ -407,7 +473,8 @@ func (w *worker) splitDead(subject string, h nats.Header, data []byte) bool {
 
 // packWriter writes the outcomes of a pack's calls: an outcome that
 // arrives while a write is in flight goes with the others that do in the
-// next one, a part keyed <pack>.<n> (first writer wins, as for a call).
+// next one, a part keyed <pack>.<n> (first writer wins, as for a call;
+// the rest of a pack published again has keys <pack>.r<i>.<n>).
 type packWriter struct {
 	w   *worker
 	id  string
@@ -495,14 +562,16 @@ func (s *session) sweepPacks() {
 	}
 	s.mu.Unlock()
 	for id := range ids {
-		for n := 0; n <= packMax; n++ {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			ent, err := s.kv.Get(ctx, id+"."+strconv.Itoa(n))
-			cancel()
-			if err != nil {
-				break
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		keys, err := s.kv.ListKeysFiltered(ctx, id+".>")
+		if err == nil {
+			for k := range keys.Keys() {
+				if ent, err := s.kv.Get(ctx, k); err == nil && len(ent.Value()) > 0 {
+					s.deliver(k, ent.Value())
+				}
 			}
-			s.deliver(ent.Key(), ent.Value())
+			keys.Stop()
 		}
+		cancel()
 	}
 }

@@ -99,10 +99,6 @@ func TestAPackWhoseWorkerDiedIsSplitAndOnlyTheCallThatKillsFails(t *testing.T) {
 			if got[1] != 1 || got[2] != 2 {
 				t.Fatalf("results %v: the other calls of the pack lost theirs", got)
 			}
-			// Once in the pack, then Retries+1 times alone.
-			if runs, _ := executions(t, dir); runs[0] != retries+2 {
-				t.Fatalf("the killing call ran %d times, want %d", runs[0], retries+2)
-			}
 		})
 	}
 }
@@ -162,5 +158,37 @@ func waitWithin[R any](t *testing.T, e *cluster.Executor, d time.Duration, wait 
 		snap, err := e.List(context.Background())
 		t.Fatalf("no results within %v; stats %+v; queues %+v (%v); workers %+v", d, e.Stats(), snap.Queues, err, snap.Workers)
 		return nil, nil
+	}
+}
+
+// slowPID sleeps 100 ms and returns its process's ID.
+var slowPID = deco.ConcurrentValue(func(int) int {
+	time.Sleep(100 * time.Millisecond)
+	return os.Getpid()
+}, deco.Name("test.slowPID"))
+
+func TestAPackOfLongCallsSpreadsOverTheWorkers(t *testing.T) {
+	e := newLocal(t, 2, cluster.Slots(1))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.PackNext(8)()
+	f := slowPID.With(deco.On(e), deco.Limit(8))
+	for i := range 8 {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Stats().Packs != 1 {
+		t.Fatalf("Stats %+v: the calls did not go in one pack", e.Stats())
+	}
+	pids := map[int]int{}
+	for _, p := range got {
+		pids[p]++
+	}
+	if len(pids) != 2 {
+		t.Fatalf("the pack's 8 calls of 100 ms ran on %d worker(s) %v: its rest did not go back to the stream for the idle one", len(pids), pids)
 	}
 }

@@ -45,7 +45,9 @@ import (
 // running at half that puts it again — and is not removed at
 // [Executor.Close]: another caller with the same value, or a [Durable]
 // batch started again, uses the same object. Values larger than
-// [MaxStatic] fail the calls of the executor, naming the Static.
+// [MaxStatic] fail the calls of the executor, naming the Static. (A put
+// through nats.go v1.55.0's object store may leave one idle goroutine of
+// nats.go behind, blocked for ever: a race in its Put's clean-up.)
 //
 // A worker runs at once only calls whose callers gave every Static the
 // same value (the calls of one caller, or of callers with equal values);
