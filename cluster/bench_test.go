@@ -211,9 +211,13 @@ func BenchmarkPipelined(b *testing.B) {
 		}
 		wg.Wait()
 	})
-	for _, slots := range []int{2, 8} {
-		b.Run(fmt.Sprintf("deco-cluster-%dslots", slots), func(b *testing.B) {
-			e := newLocal(b, 2, cluster.Slots(slots))
+	for _, c := range []struct{ slots, pack int }{{2, 1}, {2, 16}, {8, 16}} {
+		name := fmt.Sprintf("deco-cluster-%dslots", c.slots)
+		if c.pack > 1 {
+			name += fmt.Sprintf("-pack%d", c.pack)
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newLocal(b, 2, cluster.Slots(c.slots), cluster.Pack(c.pack))
 			if err := e.Start(); err != nil {
 				b.Fatal(err)
 			}

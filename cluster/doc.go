@@ -65,8 +65,8 @@
 // A task's error or panic is an outcome: it comes back as it does
 // in-process and is never retried.
 //
-// Calls of one function that queue up while a publish of it is in flight
-// go together in the next message, a pack of up to 16 calls (a call alone
+// With [Pack], calls of one function that queue up while a publish of it
+// is in flight go together in the next message, a pack (a call alone
 // goes alone, at once: packing adds no wait), and a worker writes the
 // outcomes of a pack's calls that end together in one entry: so a busy
 // caller pays a publish, a delivery and an ack per pack, not per call.

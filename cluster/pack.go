@@ -34,10 +34,6 @@ const (
 // that many calls are queued, so that they go in one pack.
 var packWaitFor atomic.Int32
 
-// packMax is the most calls a pack holds: few enough that a pack does not
-// keep calls on one worker while others are free.
-var packMax = 16
-
 // packer publishes a function's calls, packing those that queue up.
 type packer struct {
 	mu    sync.Mutex
@@ -88,6 +84,10 @@ func (s *session) packerOf(name string) *packer {
 // call waits in the queue returns at once; the call, published later, is
 // cancelled on the workers.
 func (s *session) submit(ctx context.Context, name string, m *nats.Msg, key string, index int) (uint64, *pack, error) {
+	if s.cfg.pack <= 1 && packWaitFor.Load() == 0 {
+		seq, err := s.publish(ctx, m, key) // no packs: every call alone, at once
+		return seq, nil, err
+	}
 	p := s.packerOf(name)
 	p.mu.Lock()
 	if !p.busy && packWaitFor.Load() == 0 {
@@ -152,7 +152,7 @@ func (s *session) flush(p *packer) {
 		packWaitFor.Store(0)
 	}
 	for len(p.queue) > 0 {
-		batch := take(&p.queue)
+		batch := take(&p.queue, max(s.cfg.pack, 2))
 		p.mu.Unlock()
 		s.publishBatch(batch)
 		p.mu.Lock()
@@ -162,11 +162,11 @@ func (s *session) flush(p *packer) {
 }
 
 // take removes from the queue the calls of the next message: those with
-// the headers of the first, up to packMax of them and packMaxBytes.
-func take(queue *[]*queued) []*queued {
+// the headers of the first, up to most of them and packMaxBytes.
+func take(queue *[]*queued, most int) []*queued {
 	all := *queue
 	n, size := 1, len(all[0].m.Data)
-	for n < len(all) && n < packMax {
+	for n < len(all) && n < most {
 		size += len(all[n].m.Data) + len(all[n].key) + 20
 		if size > packMaxBytes || !sameHeaders(all[0].m.Header, all[n].m.Header) {
 			break

@@ -15,7 +15,7 @@ import (
 )
 
 func TestCallsThatQueueGoInPacksAndKeepTheirOwnResults(t *testing.T) {
-	e := newLocal(t, 2)
+	e := newLocal(t, 2, cluster.Pack(16))
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestAPackWhoseWorkerDiedIsSplitAndOnlyTheCallThatKillsFails(t *testing.T) {
 		t.Run(fmt.Sprintf("retries=%d", retries), func(t *testing.T) {
 			dir := t.TempDir()
 			t.Setenv(envTestDir, dir)
-			e := newLocal(t, 2, cluster.AckWait(400*time.Millisecond), cluster.Retries(retries))
+			e := newLocal(t, 2, cluster.AckWait(400*time.Millisecond), cluster.Retries(retries), cluster.Pack(16))
 			if err := e.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestAPackWhoseWorkerDiedIsSplitAndOnlyTheCallThatKillsFails(t *testing.T) {
 func TestAPackOfCancelledCallsIsRemoved(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(envTestDir, dir)
-	e := newLocal(t, 1, cluster.Slots(1))
+	e := newLocal(t, 1, cluster.Slots(1), cluster.Pack(16))
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ var slowPID = deco.ConcurrentValue(func(int) int {
 }, deco.Name("test.slowPID"))
 
 func TestAPackOfLongCallsSpreadsOverTheWorkers(t *testing.T) {
-	e := newLocal(t, 2, cluster.Slots(1))
+	e := newLocal(t, 2, cluster.Slots(1), cluster.Pack(16))
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
