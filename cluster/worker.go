@@ -451,14 +451,6 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	if err != nil || ttl < time.Second {
 		ttl = ephemeralMaxTTL
 	}
-	if !timedOut {
-		// The slot goes to the next call while the outcome travels, so
-		// that a worker's writes overlap (up to writeWindow of them)
-		// instead of costing each slot a round trip per call.
-		writeWindow <- struct{}{}
-		defer func() { <-writeWindow }()
-		free()
-	}
 	stored := false
 	if pm, ok := msg.(*packMsg); ok {
 		stored = pm.out.write(pm.call.key, env) // with the pack's other outcomes
@@ -477,9 +469,6 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	// the server's confirmation cost a round trip per call.
 	msg.Ack()
 }
-
-// writeWindow bounds the outcomes a worker writes at once.
-var writeWindow = make(chan struct{}, 256)
 
 // write stores env as key's outcome unless an outcome is there already,
 // retrying while the server is away. It reports false if the worker
