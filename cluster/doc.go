@@ -111,9 +111,9 @@
 //
 // A call costs a publish, a pull, a key-value write and its watch, and an
 // ack: on this project's 2-core machine (shared with other builds) a no-op
-// round trip took 1.37–1.63 times the raw JetStream pattern's in the same
-// run (560–610 µs), and 2 local workers ran pipelined no-op calls at
-// 80–101% of the raw pattern's rate with the default 2 slots each (see
+// round trip took 1.42–1.52 times the raw JetStream pattern's in the same
+// run (630–730 µs), and 2 local workers ran pipelined no-op calls at
+// 76–123% of the raw pattern's rate with the default 2 slots each (see
 // bench_test.go and README.md for the figures and the command). It pays
 // for tasks much longer than a round trip, or for work spread over
 // machines; batch small tasks into fewer calls.

@@ -329,10 +329,10 @@ func MaxStatic(n int64) Option {
 // is in flight go together in the next message, and their outcomes in
 // one results entry (see the package documentation): for many calls much
 // shorter than a round trip, where it multiplies the calls per second
-// (see README.md). The default is 1, no packs: with calls of a
-// millisecond or more, packs measured here sometimes left workers idle
-// (BenchmarkCPU), a problem not solved yet. Calls of Durable batches
-// always go alone.
+// (see README.md). The default is 1, no packs: packs have been measured
+// with no-op calls only, and a pack's calls all go to one worker (a
+// worker whose slots stay busy sends the rest of a pack back to the
+// stream, for the others). Calls of Durable batches always go alone.
 func Pack(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > 64 {
