@@ -69,6 +69,17 @@
 // A task's error or panic is an outcome: it comes back as it does
 // in-process and is never retried.
 //
+// With [Pack], calls of one function that queue up while a publish of it
+// is in flight go together in the next message, a pack (a call alone
+// goes alone, at once: packing adds no wait), and a worker writes the
+// outcomes of a pack's calls that end together in one entry: so a busy
+// caller pays a publish, a delivery and an ack per pack, not per call.
+// Each call of a pack still runs in a slot of its own, keeps its own
+// outcome, timeout and cancellation; a pack whose worker died is split
+// into single calls (by the worker it goes to next, or when it reached
+// MaxDeliver), so that deliveries are counted per call and only a call
+// that kills its workers fails. Calls of [Durable] batches go alone.
+//
 // [Timeout] bounds a call on its worker; a call whose context ends is
 // removed from the stream if it is still queued, and its context is
 // cancelled on the worker if it runs. [Durable] makes a batch survive its
@@ -84,6 +95,10 @@
 // another build (a function decorated in main rather than at package
 // level) fails the calls with a *[StartError].
 //
+// Large read-only inputs go once per worker as a [Static]: put once into
+// JetStream's Object Store under the hash of their encoding, fetched by
+// each worker the first time a task there reads them.
+//
 // What crosses is what crosses to worker processes (see package
 // github.com/deco-go/deco/process): the argument and the result as gob,
 // [deco.Map] writes replayed into the caller's Map, errors and panics.
@@ -94,15 +109,16 @@
 // with one durable pull consumer per build and function, shared by all
 // workers; bucket deco_results (<batch>.<index> → outcome); bucket
 // deco_workers (the workers' presence, for [List] and [Inspect]);
-// core subject deco.cancel.<build>. [List] reads them.
+// object store deco_statics ([Static] values by hash); core subject
+// deco.cancel.<build>. [List] reads them.
 //
 // # Costs
 //
 // A call costs a publish, a pull, a key-value write and its watch, and an
 // ack: on this project's 2-core machine (shared with other builds) a no-op
-// round trip took 1.37–1.63 times the raw JetStream pattern's in the same
-// run (560–610 µs), and 2 local workers ran pipelined no-op calls at
-// 80–101% of the raw pattern's rate with the default 2 slots each (see
+// round trip took 1.42–1.52 times the raw JetStream pattern's in the same
+// run (630–730 µs), and 2 local workers ran pipelined no-op calls at
+// 76–123% of the raw pattern's rate with the default 2 slots each (see
 // bench_test.go and README.md for the figures and the command). It pays
 // for tasks much longer than a round trip, or for work spread over
 // machines; batch small tasks into fewer calls.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/deco-go/deco"
@@ -31,6 +32,32 @@ func ExampleNew() {
 	got, err := f.Wait()
 	fmt.Println(got, err)
 	// Output: [0 1 8 27 64] <nil>
+}
+
+// A large read-only input, made at package level like the functions that
+// read it, and the function that reads it on the workers.
+var (
+	prices    = cluster.NewStatic[map[string]float64]("example.prices")
+	price     = deco.ConcurrentValue(func(item string) float64 { return prices.Get()[item] }, deco.Name("example.price"))
+	setPrices sync.Once // Set is once per process: a Static is read-only
+)
+
+// A Static's value is set once in the caller and goes to each worker once
+// (through JetStream's Object Store), not with every call.
+func ExampleNewStatic() {
+	dir, _ := os.MkdirTemp("", "deco-example")
+	defer os.RemoveAll(dir)
+	e := cluster.New(cluster.Dir(dir), cluster.Workers(2))
+	defer e.Close()
+
+	setPrices.Do(func() { prices.Set(map[string]float64{"apple": 0.5, "pear": 0.75}) })
+	f := price.With(deco.On(e))
+	for _, item := range []string{"apple", "pear", "apple"} {
+		f.Go(item)
+	}
+	got, err := f.Wait()
+	fmt.Println(got, err)
+	// Output: [0.5 0.75 0.5] <nil>
 }
 
 // A durable batch: run again with the same name (after a crash, say), the

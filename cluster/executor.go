@@ -48,6 +48,7 @@ type Executor struct {
 
 type counters struct {
 	published, duplicates, collected, cancelled, removed atomic.Int64
+	staticPuts, packs                                    atomic.Int64
 }
 
 // New returns an executor configured by opts. It starts nothing, so it
@@ -80,6 +81,8 @@ type Stats struct {
 	Removed    int64 // of those, calls still queued, removed from the stream before any worker took them
 	Workers    int   // local worker processes alive and serving
 	Restarts   int64 // local worker processes started again after they died
+	StaticPuts int64 // Static values put into the object store (once per value, unless another caller had)
+	Packs      int64 // messages of several calls published (calls that queued while a publish was in flight)
 }
 
 // Stats returns a snapshot of e's statistics.
@@ -90,6 +93,8 @@ func (e *Executor) Stats() Stats {
 		Collected:  e.stats.collected.Load(),
 		Cancelled:  e.stats.cancelled.Load(),
 		Removed:    e.stats.removed.Load(),
+		StaticPuts: e.stats.staticPuts.Load(),
+		Packs:      e.stats.packs.Load(),
 	}
 	e.mu.Lock()
 	s := e.s
@@ -217,6 +222,10 @@ type session struct {
 	waiters   map[string]chan []byte
 	watched   map[string]jetstream.ConsumeContext // result watches, by key prefix
 	consumers map[string]bool                     // functions whose consumer this session made
+	statics   staticState
+	packers   map[string]*packer // by function
+	packOf    map[string]string  // awaited call key → its pack's id
+	packSeq   atomic.Uint64
 
 	closed    chan struct{}
 	broken    chan struct{} // closed when local workers cannot start
@@ -363,6 +372,10 @@ func (s *session) watch(ctx context.Context, prefix string) error {
 }
 
 func (s *session) deliver(key string, v []byte) {
+	if s.isPart(key) {
+		s.deliverPart(v)
+		return
+	}
 	s.mu.Lock()
 	ch := s.waiters[key]
 	s.mu.Unlock()
@@ -410,6 +423,7 @@ func (s *session) sweeper() {
 				s.deliver(k, ent.Value())
 			}
 		}
+		s.sweepPacks()
 	}
 }
 
@@ -469,6 +483,7 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	defer func() {
 		s.mu.Lock()
 		delete(s.waiters, key)
+		delete(s.packOf, key)
 		s.mu.Unlock()
 	}()
 	if isDurable {
@@ -483,6 +498,10 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 			return nil, s.ctxOr(ctx, fmt.Errorf("cluster: %s call #%d: reading durable batch %q: %w", name, info.index, durable, err))
 		}
 	}
+	refs, err := s.staticRefs(ctx)
+	if err != nil {
+		return nil, s.ctxOr(ctx, fmt.Errorf("%w (call #%d of %s)", err, info.index, name))
+	}
 	m := nats.NewMsg(taskSubject(s.build, name))
 	m.Header.Set(hdrKey, key)
 	m.Header.Set(hdrFunc, name)
@@ -494,8 +513,18 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	if argHash != "" {
 		m.Header.Set(hdrArg, argHash)
 	}
+	if refs != "" {
+		m.Header.Set(hdrStatics, refs)
+	}
 	m.Data = arg
-	seq, err := s.publish(ctx, m, key)
+	var seq uint64
+	var pk *pack
+	if isDurable {
+		seq, err = s.publish(ctx, m, key)
+	} else {
+		seq, pk, err = s.submit(ctx, name, m, key, info.index)
+		s.packed(key, pk)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %s call #%d: %w", name, info.index, err)
 	}
@@ -504,6 +533,7 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 		return s.outcome(ctx, v, info, argHash, durable, false)
 	case <-ctx.Done():
 		s.cancel(key, seq)
+		s.cancelInPack(pk)
 		return nil, context.Cause(ctx)
 	case <-s.closed:
 		return nil, ErrClosed

@@ -87,6 +87,9 @@ func leftGoroutines(server bool) string {
 		buf = buf[:runtime.Stack(buf, true)]
 		left = ""
 		for _, g := range strings.Split(string(buf), "\n\n") {
+			if knownUpstreamLeak(g) {
+				continue
+			}
 			if strings.Contains(g, "nats-io/nats.go") || (server && strings.Contains(g, "nats-io/nats-server")) || (strings.Contains(g, "deco/cluster.") && !strings.Contains(g, "cluster_test.")) {
 				left += g + "\n\n"
 			}
@@ -97,6 +100,17 @@ func leftGoroutines(server bool) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return left
+}
+
+// knownUpstreamLeak reports a goroutine nats.go v1.55.0 may leave behind
+// in an object store Put (a Static's put): Put makes a JetStream context
+// of its own, whose async publisher starts resetPendingAcksOnReconnect,
+// and cleans it up when done; if the cleanup runs before that goroutine
+// reads its status channel, the goroutine waits on a nil channel for
+// ever. One per put at most (once per Static value and session), idle;
+// Static's documentation says so.
+func knownUpstreamLeak(g string) bool {
+	return strings.Contains(g, "[chan receive (nil chan)") && strings.Contains(g, "jetstream.(*jetStream).resetPendingAcksOnReconnect")
 }
 
 func alive(pid int) bool {

@@ -30,7 +30,9 @@ type config struct {
 	memory    bool // memory storage instead of files
 	natsOpts  []nats.Option
 	connWait  time.Duration
-	workersOn bool // Workers given explicitly
+	workersOn bool  // Workers given explicitly
+	maxStatic int64 // bytes of a Static's encoded value
+	pack      int   // calls in a pack at most (1: no packs)
 }
 
 // Defaults, stated in the options' docs.
@@ -45,6 +47,7 @@ const (
 	ephemeralMaxTTL  = time.Hour
 	minAckWait       = 300 * time.Millisecond
 	embeddedStartMax = 10 * time.Second
+	defaultMaxStatic = 1 << 30
 )
 
 func newConfig(opts []Option) (config, error) {
@@ -57,6 +60,9 @@ func newConfig(opts []Option) (config, error) {
 		dedupe:   defaultDedupe,
 		replicas: 1,
 		connWait: defaultConnWait,
+
+		maxStatic: defaultMaxStatic,
+		pack:      1,
 	}
 	var errs []error
 	for _, o := range opts {
@@ -207,7 +213,9 @@ func AckWait(d time.Duration) Option {
 // or panic is an answer: it is never retried. A worker holds, besides the
 // calls it runs, one call waiting for a slot and a few pulled ahead; when
 // it dies, those count a delivery too, so leave room for workers dying
-// for other reasons than the call.
+// for other reasons than the call. (A pack of calls that queued together
+// counts one delivery for all; once its worker died it is split, and its
+// calls count their deliveries afresh.)
 func Retries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -299,6 +307,38 @@ func ConnectTimeout(d time.Duration) Option {
 			return fmt.Errorf("cluster: ConnectTimeout(%v): must be positive", d)
 		}
 		c.connWait = d
+		return nil
+	}
+}
+
+// MaxStatic bounds the encoded size of a [Static]'s value, in bytes: the
+// calls of an executor fail, naming the Static, while a larger one is set
+// (a value of that size is put into the object store, and held by every
+// worker that reads it). The default is 1 GiB.
+func MaxStatic(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("cluster: MaxStatic(%d): must be at least 1 byte", n)
+		}
+		c.maxStatic = n
+		return nil
+	}
+}
+
+// Pack lets up to n calls of a function that queue while a publish of it
+// is in flight go together in the next message, and their outcomes in
+// one results entry (see the package documentation): for many calls much
+// shorter than a round trip, where it multiplies the calls per second
+// (see README.md). The default is 1, no packs: packs have been measured
+// with no-op calls only, and a pack's calls all go to one worker (a
+// worker whose slots stay busy sends the rest of a pack back to the
+// stream, for the others). Calls of Durable batches always go alone.
+func Pack(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 64 {
+			return fmt.Errorf("cluster: Pack(%d): must be 1 to 64", n)
+		}
+		c.pack = n
 		return nil
 	}
 }

@@ -288,12 +288,15 @@ func TestAWorkerOfAnotherBuildNeverTakesACall(t *testing.T) {
 	for i := range n {
 		f.Go(i)
 	}
-	// All calls wait in the stream: the other build pulls from its own
-	// consumers.
+	// All calls wait in the stream (alone or in packs: messages of
+	// several calls): the other build pulls from its own consumers.
 	waitFor(t, func() bool {
+		if e.Stats().Published != n {
+			return false
+		}
 		s, _ := e.List(context.Background())
 		for _, q := range s.Queues {
-			if q.Func == "test.pid" && q.Pending == n {
+			if q.Func == "test.pid" && q.Pending > 0 && q.Running == 0 {
 				return true
 			}
 		}

@@ -80,6 +80,9 @@ type worker struct {
 	cancelled map[string]time.Time // keys cancelled before they ran here, for a minute
 	executed  atomic.Int64
 	wg        sync.WaitGroup
+
+	objMu sync.Mutex
+	obj   jetstream.ObjectStore // the Statics' object store, once a task read one
 }
 
 type running struct {
@@ -146,6 +149,7 @@ func serveWorker(url string) int {
 		cancelled: map[string]time.Time{},
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
+	serving.Store(w)
 	if local {
 		go func() {
 			// The lifeline: the parent holds its other end. EOF means
@@ -318,6 +322,10 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 			beat = defaultAckWait / 3
 		}
 		stop := heartbeat(msg, beat)
+		if msg.Headers().Get(hdrPack) != "" {
+			w.runPack(msg, stop)
+			continue
+		}
 		w.slots <- struct{}{}
 		w.wg.Add(1)
 		go w.run(msg, stop)
@@ -375,6 +383,26 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	}
 	defer w.end(key)
 	env := &envelope{worker: w.id, arg: h.Get(hdrArg)}
+	if refs := h.Get(hdrStatics); refs != "" {
+		// Wait until the calls running here have the same Statics' values.
+		names, err := parseRefs(refs)
+		if err == nil {
+			err = bound.bind(ctx, refs, names)
+		}
+		if err != nil && ctx.Err() != nil {
+			msg.Ack() // cancelled while it waited: nobody waits for it
+			return
+		}
+		if err != nil {
+			env.kind, env.msg = kindNotRun, err.Error()
+			if w.write(key, env, resultTTL(h)) {
+				free()
+				msg.Ack()
+			}
+			return
+		}
+		defer bound.unbind()
+	}
 	var timeout time.Duration
 	if v := h.Get(hdrTimeout); v != "" {
 		timeout, _ = time.ParseDuration(v)
@@ -426,7 +454,13 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	if err != nil || ttl < time.Second {
 		ttl = ephemeralMaxTTL
 	}
-	if !w.write(key, env, ttl) {
+	stored := false
+	if pm, ok := msg.(*packMsg); ok {
+		stored = pm.out.write(pm.call.key, env) // with the pack's other outcomes
+	} else {
+		stored = w.write(key, env, ttl)
+	}
+	if !stored {
 		return // the worker is stopping: the call goes to another one
 	}
 	if timedOut {
@@ -443,7 +477,11 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 // retrying while the server is away. It reports false if the worker
 // stopped first.
 func (w *worker) write(key string, env *envelope, ttl time.Duration) bool {
-	v := env.encode()
+	return w.writeValue(key, env.encode(), ttl)
+}
+
+// writeValue is write of an encoded value.
+func (w *worker) writeValue(key string, v []byte, ttl time.Duration) bool {
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
@@ -540,6 +578,13 @@ func (w *worker) onMaxDeliver(m *nats.Msg) {
 			ttl = ephemeralMaxTTL
 		}
 		env := &envelope{kind: kindKilled, worker: w.id, arg: raw.Header.Get(hdrArg), deliveries: a.Deliveries}
+		if raw.Header.Get(hdrPack) != "" {
+			// A pack whose workers died: its calls go on alone.
+			if w.splitDead(raw.Subject, raw.Header, raw.Data) {
+				w.tasks.DeleteMsg(ctx, a.StreamSeq)
+			}
+			return
+		}
 		if w.write(key, env, ttl) {
 			w.tasks.DeleteMsg(ctx, a.StreamSeq)
 		}

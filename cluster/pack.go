@@ -1,0 +1,577 @@
+package cluster
+
+// Packs: calls of one function that wait to be published while another
+// publish of it is in flight go together in the next message, so that a
+// busy caller pays one publish, one delivery and one ack per pack rather
+// than per call. A call alone is published alone, at once: packing adds
+// no wait. Each call of a pack keeps its own result key (results stay
+// exactly once per call), its own heartbeat-free slot on the worker, its
+// own cancellation; a pack delivered a second time (its worker died) is
+// split into single calls, so that MaxDeliver counts the deliveries of
+// each call and a call that kills its workers is the one that fails.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const (
+	hdrPack      = "Deco-Pack" // the number of calls in a pack message
+	packMaxBytes = 512 << 10   // a pack's body, below NATS's default 1 MiB payload
+)
+
+// packWaitFor, in tests, makes the next publish wait (up to 5 s) until
+// that many calls are queued, so that they go in one pack.
+var packWaitFor atomic.Int32
+
+// packer publishes a function's calls, packing those that queue up.
+type packer struct {
+	mu    sync.Mutex
+	queue []*queued
+	busy  bool // a goroutine publishes
+}
+
+// queued is a call waiting for its publish.
+type queued struct {
+	m     *nats.Msg // the call's message, as published alone
+	key   string
+	index int
+	done  chan published
+}
+
+type published struct {
+	seq  uint64 // of a call published alone (0 for a duplicate or a pack)
+	pack *pack
+	err  error
+}
+
+// pack is a published pack, for cancellation: when all its calls are
+// cancelled, it is removed from the stream.
+type pack struct {
+	id        string
+	seq       uint64
+	n         int32
+	cancelled atomic.Int32
+}
+
+func (s *session) packerOf(name string) *packer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.packers == nil {
+		s.packers = map[string]*packer{}
+	}
+	p := s.packers[name]
+	if p == nil {
+		p = &packer{}
+		s.packers[name] = p
+	}
+	return p
+}
+
+// submit publishes m (the call key of index) alone if no publish of its
+// function is in flight, or else in a pack with the calls that queue
+// meanwhile, and waits for its publish. A caller whose ctx ends while its
+// call waits in the queue returns at once; the call, published later, is
+// cancelled on the workers.
+func (s *session) submit(ctx context.Context, name string, m *nats.Msg, key string, index int) (uint64, *pack, error) {
+	if s.cfg.pack <= 1 && packWaitFor.Load() == 0 {
+		seq, err := s.publish(ctx, m, key) // no packs: every call alone, at once
+		return seq, nil, err
+	}
+	p := s.packerOf(name)
+	p.mu.Lock()
+	if !p.busy && packWaitFor.Load() == 0 {
+		// Alone: published at once, in the caller's goroutine, under its
+		// context; calls that queue meanwhile go in a pack after it.
+		p.busy = true
+		p.mu.Unlock()
+		seq, err := s.publish(ctx, m, key)
+		p.mu.Lock()
+		if len(p.queue) == 0 {
+			p.busy = false
+			p.mu.Unlock()
+		} else {
+			p.mu.Unlock()
+			s.startFlush(p)
+		}
+		return seq, nil, err
+	}
+	q := &queued{m: m, key: key, index: index, done: make(chan published, 1)}
+	p.queue = append(p.queue, q)
+	start := !p.busy
+	p.busy = true
+	p.mu.Unlock()
+	if start {
+		s.startFlush(p)
+	}
+	select {
+	case r := <-q.done:
+		return r.seq, r.pack, r.err
+	case <-ctx.Done():
+		s.cancel(key, 0)
+		return 0, nil, context.Cause(ctx)
+	case <-s.closed:
+		return 0, nil, ErrClosed
+	}
+}
+
+// startFlush starts a goroutine that publishes p's queue, unless the
+// session is closed (the queued calls then fail with ErrClosed).
+func (s *session) startFlush(p *packer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closed:
+		return
+	default:
+	}
+	s.wg.Add(1)
+	go s.flush(p)
+}
+
+// flush publishes the packer's queue until it is empty.
+func (s *session) flush(p *packer) {
+	defer s.wg.Done()
+	p.mu.Lock()
+	if want := int(packWaitFor.Load()); want > 0 {
+		for deadline := time.Now().Add(5 * time.Second); len(p.queue) < want && time.Now().Before(deadline); {
+			p.mu.Unlock()
+			time.Sleep(time.Millisecond)
+			p.mu.Lock()
+		}
+		packWaitFor.Store(0)
+	}
+	for len(p.queue) > 0 {
+		batch := take(&p.queue, max(s.cfg.pack, 2))
+		p.mu.Unlock()
+		s.publishBatch(batch)
+		p.mu.Lock()
+	}
+	p.busy = false
+	p.mu.Unlock()
+}
+
+// take removes from the queue the calls of the next message: those with
+// the headers of the first, up to most of them and packMaxBytes.
+func take(queue *[]*queued, most int) []*queued {
+	all := *queue
+	n, size := 1, len(all[0].m.Data)
+	for n < len(all) && n < most {
+		size += len(all[n].m.Data) + len(all[n].key) + 20
+		if size > packMaxBytes || !sameHeaders(all[0].m.Header, all[n].m.Header) {
+			break
+		}
+		n++
+	}
+	batch := all[:n:n]
+	*queue = append(all[:0:0], all[n:]...)
+	return batch
+}
+
+// sameHeaders reports whether two calls' messages differ only in their
+// key and index.
+func sameHeaders(a, b nats.Header) bool {
+	for _, h := range []string{hdrTTL, hdrTimeout, hdrStatics, hdrArg, hdrFunc} {
+		if a.Get(h) != b.Get(h) {
+			return false
+		}
+	}
+	return true
+}
+
+// publishBatch publishes one call alone or several as a pack, and tells
+// their callers.
+func (s *session) publishBatch(batch []*queued) {
+	ctx := context.Background() // publish retries end at Close
+	if len(batch) == 1 {
+		seq, err := s.publish(ctx, batch[0].m, batch[0].key)
+		batch[0].done <- published{seq: seq, err: err}
+		return
+	}
+	m := nats.NewMsg(batch[0].m.Subject)
+	for k, v := range batch[0].m.Header {
+		m.Header[k] = v
+	}
+	id := s.id + ".p" + strconv.FormatUint(s.packSeq.Add(1), 10)
+	m.Header.Set(hdrKey, id)
+	m.Header.Set(hdrPack, strconv.Itoa(len(batch)))
+	var body []byte
+	for _, q := range batch {
+		body = appendCall(body, q.key, q.index, q.m.Data)
+	}
+	m.Data = body
+	seq, err := s.publish(ctx, m, id)
+	// publish counted the pack as one call: count its calls.
+	s.e.stats.published.Add(int64(len(batch) - 1))
+	if err == nil {
+		s.e.stats.packs.Add(1)
+	}
+	if seq == 0 && err == nil {
+		s.e.stats.duplicates.Add(int64(len(batch) - 1))
+	}
+	pk := &pack{id: id, seq: seq, n: int32(len(batch))}
+	for _, q := range batch {
+		q.done <- published{pack: pk, err: err}
+	}
+}
+
+// cancelInPack removes a pack from the stream once all its calls were
+// cancelled.
+func (s *session) cancelInPack(pk *pack) {
+	if pk == nil || pk.seq == 0 || pk.cancelled.Add(1) != pk.n {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.tasks.DeleteMsg(ctx, pk.seq); err == nil {
+		s.e.stats.removed.Add(int64(pk.n))
+	}
+}
+
+// unpack reads a pack message's calls.
+func unpack(data []byte, n int) ([]packedCall, error) {
+	calls := make([]packedCall, 0, n)
+	for range n {
+		var c packedCall
+		l, k := binary.Uvarint(data)
+		if k <= 0 || uint64(len(data)-k) < l {
+			return nil, errPack
+		}
+		c.key, data = string(data[k:k+int(l)]), data[k+int(l):]
+		i, k := binary.Varint(data)
+		if k <= 0 {
+			return nil, errPack
+		}
+		c.index, data = i, data[k:]
+		l, k = binary.Uvarint(data)
+		if k <= 0 || uint64(len(data)-k) < l {
+			return nil, errPack
+		}
+		c.arg, data = data[k:k+int(l)], data[k+int(l):]
+		calls = append(calls, c)
+	}
+	if len(data) != 0 {
+		return nil, errPack
+	}
+	return calls, nil
+}
+
+var errPack = errors.New("deco: a malformed pack of calls")
+
+type packedCall struct {
+	key   string
+	index int64
+	arg   []byte
+}
+
+// header is the call's message header: the pack's, with its key and
+// index.
+func (c *packedCall) header(pack nats.Header) nats.Header {
+	h := make(nats.Header, len(pack))
+	for k, v := range pack {
+		h[k] = v
+	}
+	delete(h, hdrPack)
+	h.Set(hdrKey, c.key)
+	h.Set(hdrCall, strconv.FormatInt(c.index, 10))
+	return h
+}
+
+// runPack runs the calls of a pack message, each in a slot of its own as
+// slots free up, and acks the pack when all are answered; the pack's
+// heartbeat runs until then. A pack delivered before (its worker died
+// holding it) is split into single calls instead.
+func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
+	h := msg.Headers()
+	n, err := strconv.Atoi(h.Get(hdrPack))
+	var calls []packedCall
+	if err == nil && n > 0 {
+		calls, err = unpack(msg.Data(), n)
+	}
+	if err != nil {
+		stopBeat()
+		msg.TermWithReason(errPack.Error())
+		return
+	}
+	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+		w.wg.Add(1)
+		go w.split(msg, calls, stopBeat)
+		return
+	}
+	// The pack is acked when every call is answered; its heartbeat
+	// stops when every call's run ended (a call left unanswered, its
+	// worker stopping, makes the pack come back after AckWait, split).
+	var left, answered atomic.Int32
+	left.Store(int32(len(calls)))
+	ended := func() {
+		if left.Add(-1) == 0 {
+			stopBeat()
+			if answered.Load() == int32(len(calls)) {
+				msg.Ack()
+			}
+		}
+	}
+	answer := func() { answered.Add(1) }
+	id := h.Get(hdrKey)
+	out := &packWriter{w: w, id: id, ttl: resultTTL(h)}
+	for i := range calls {
+		if i == 0 {
+			w.slots <- struct{}{} // its first call runs here: no ping-pong
+		} else if !w.slotWithin(packSlotGrace) {
+			// The slots are busy with longer calls: the rest of the pack
+			// goes back to the stream, for a worker with free slots.
+			if w.repack(msg.Subject(), h, id+".r"+strconv.Itoa(i), calls[i:]) == nil {
+				for range calls[i:] {
+					answer()
+					ended()
+				}
+				return
+			}
+			w.slots <- struct{}{}
+		}
+		c := &packMsg{Msg: msg, call: &calls[i], h: calls[i].header(h), end: answer, out: out}
+		w.wg.Add(1)
+		go w.run(c, ended)
+	}
+}
+
+// packSlotGrace is how long a call of a pack waits for a slot before the
+// rest of the pack is published again for other workers: long enough
+// for short calls to free one, short against calls worth spreading.
+const packSlotGrace = 500 * time.Microsecond
+
+// slotWithin takes a slot if one frees up within d.
+func (w *worker) slotWithin(d time.Duration) bool {
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// repack publishes calls, the rest of a pack, as a pack of their own
+// under id (its outcomes' parts then have keys under the first pack's
+// id), or alone under its key.
+func (w *worker) repack(subject string, h nats.Header, id string, calls []packedCall) error {
+	if len(calls) == 1 {
+		return w.republish(subject, h, calls)
+	}
+	m := nats.NewMsg(subject)
+	for k, v := range h {
+		m.Header[k] = v
+	}
+	m.Header.Set(hdrKey, id)
+	m.Header.Set(hdrPack, strconv.Itoa(len(calls)))
+	m.Header.Set(hdrCall, strconv.FormatInt(calls[0].index, 10))
+	var body []byte
+	for _, c := range calls {
+		body = appendCall(body, c.key, int(c.index), c.arg)
+	}
+	m.Data = body
+	ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+	defer cancel()
+	_, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(id))
+	return err
+}
+
+// appendCall appends a call to a pack's body.
+func appendCall(body []byte, key string, index int, arg []byte) []byte {
+	body = binary.AppendUvarint(body, uint64(len(key)))
+	body = append(body, key...)
+	body = binary.AppendVarint(body, int64(index))
+	body = binary.AppendUvarint(body, uint64(len(arg)))
+	return append(body, arg...)
+}
+
+// split publishes the calls of a redelivered pack as single calls, then
+// acks the pack. If a publish fails, the pack is left to be delivered
+// again (or split by onMaxDeliver).
+func (w *worker) split(msg jetstream.Msg, calls []packedCall, stopBeat func()) {
+	defer w.wg.Done()
+	defer stopBeat()
+	if w.republish(msg.Subject(), msg.Headers(), calls) == nil {
+		msg.Ack()
+	}
+}
+
+// republish publishes the calls of a pack as single calls, their keys as
+// message IDs: a pack split twice (its worker died while splitting it)
+// queues each call once.
+func (w *worker) republish(subject string, h nats.Header, calls []packedCall) error {
+	for i := range calls {
+		m := nats.NewMsg(subject)
+		m.Header = calls[i].header(h)
+		m.Data = calls[i].arg
+		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+		_, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(calls[i].key))
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// packMsg is one call of a pack, as run sees a message: its own headers
+// and argument; its ack or term answers its part of the pack.
+type packMsg struct {
+	jetstream.Msg
+	call *packedCall
+	h    nats.Header
+	once sync.Once
+	end  func()
+	out  *packWriter
+}
+
+func (m *packMsg) Headers() nats.Header { return m.h }
+func (m *packMsg) Data() []byte         { return m.call.arg }
+func (m *packMsg) Ack() error           { m.once.Do(m.end); return nil }
+func (m *packMsg) Term() error          { m.once.Do(m.end); return nil }
+func (m *packMsg) TermWithReason(string) error {
+	m.once.Do(m.end)
+	return nil
+}
+func (m *packMsg) DoubleAck(context.Context) error { m.once.Do(m.end); return nil }
+func (m *packMsg) InProgress() error               { return nil } // the pack's heartbeat
+func (m *packMsg) Nak() error                      { return fmt.Errorf("cluster: a call of a pack cannot be naked alone") }
+func (m *packMsg) NakWithDelay(time.Duration) error {
+	return fmt.Errorf("cluster: a call of a pack cannot be naked alone")
+}
+
+// splitDead splits a pack delivered MaxDeliver times into single calls,
+// each with deliveries of its own, so that only a call that kills its
+// workers fails; it reports whether the pack may be removed.
+func (w *worker) splitDead(subject string, h nats.Header, data []byte) bool {
+	n, err := strconv.Atoi(h.Get(hdrPack))
+	if err != nil {
+		return true // not a pack of this version: remove it
+	}
+	calls, err := unpack(data, n)
+	if err != nil {
+		return true
+	}
+	return w.republish(subject, h, calls) == nil
+}
+
+// packWriter writes the outcomes of a pack's calls: an outcome that
+// arrives while a write is in flight goes with the others that do in the
+// next one, a part keyed <pack>.<n> (first writer wins, as for a call;
+// the rest of a pack published again has keys <pack>.r<i>.<n>).
+type packWriter struct {
+	w   *worker
+	id  string
+	ttl time.Duration
+
+	mu      sync.Mutex
+	pending []byte      // keyed outcomes: uvarint len, key, uvarint len, outcome
+	waiting []chan bool // their callers
+	busy    bool
+	part    int
+}
+
+// write stores key's outcome env in a part of the pack's outcomes, and
+// reports false if the worker stopped first.
+func (p *packWriter) write(key string, env *envelope) bool {
+	v := env.encode()
+	ch := make(chan bool, 1)
+	p.mu.Lock()
+	p.pending = binary.AppendUvarint(p.pending, uint64(len(key)))
+	p.pending = append(p.pending, key...)
+	p.pending = binary.AppendUvarint(p.pending, uint64(len(v)))
+	p.pending = append(p.pending, v...)
+	p.waiting = append(p.waiting, ch)
+	if !p.busy {
+		p.busy = true
+		for len(p.waiting) > 0 {
+			part, chans := p.pending, p.waiting
+			p.pending, p.waiting = nil, nil
+			n := p.part
+			p.part++
+			p.mu.Unlock()
+			ok := p.w.writeValue(p.id+"."+strconv.Itoa(n), part, p.ttl)
+			for _, c := range chans {
+				c <- ok
+			}
+			p.mu.Lock()
+		}
+		p.busy = false
+	}
+	p.mu.Unlock()
+	return <-ch
+}
+
+// isPart reports whether key is a part of a pack's outcomes.
+func (s *session) isPart(key string) bool {
+	return strings.HasPrefix(key, s.id+".p")
+}
+
+// deliverPart hands each outcome of a part to its call's waiter.
+func (s *session) deliverPart(v []byte) {
+	for len(v) > 0 {
+		l, k := binary.Uvarint(v)
+		if k <= 0 || uint64(len(v)-k) < l {
+			return
+		}
+		call, rest := string(v[k:k+int(l)]), v[k+int(l):]
+		l, k = binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < l {
+			return
+		}
+		s.deliver(call, rest[k:k+int(l)])
+		v = rest[k+int(l):]
+	}
+}
+
+// packed records that key's call went in pack pk, for the sweeper.
+func (s *session) packed(key string, pk *pack) {
+	if pk == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.packOf == nil {
+		s.packOf = map[string]string{}
+	}
+	s.packOf[key] = pk.id
+	s.mu.Unlock()
+}
+
+// sweepPacks looks up the parts of the packs whose calls are awaited.
+func (s *session) sweepPacks() {
+	s.mu.Lock()
+	ids := map[string]bool{}
+	for _, id := range s.packOf {
+		ids[id] = true
+	}
+	s.mu.Unlock()
+	for id := range ids {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		keys, err := s.kv.ListKeysFiltered(ctx, id+".>")
+		if err == nil {
+			for k := range keys.Keys() {
+				if ent, err := s.kv.Get(ctx, k); err == nil && len(ent.Value()) > 0 {
+					s.deliver(k, ent.Value())
+				}
+			}
+			keys.Stop()
+		}
+		cancel()
+	}
+}

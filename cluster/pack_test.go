@@ -1,0 +1,194 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/cluster"
+)
+
+func TestCallsThatQueueGoInPacksAndKeepTheirOwnResults(t *testing.T) {
+	e := newLocal(t, 2, cluster.Pack(16))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.PackNext(8)()
+	f := failOdd.With(deco.On(e), deco.Limit(64))
+	const n = 64
+	for i := range n {
+		f.Go(i)
+	}
+	got, err := f.Wait()
+	errs := unjoin(err)
+	if len(errs) != n/2 {
+		t.Fatalf("%d errors, want one per odd call: %v", len(errs), err)
+	}
+	for _, err := range errs {
+		var ce *deco.CallError
+		if !errors.As(err, &ce) || ce.Index%2 != 1 || !strings.Contains(err.Error(), fmt.Sprintf("odd %d", ce.Index)) {
+			t.Fatalf("error %v is not its own call's", err)
+		}
+	}
+	for i := 0; i < n; i += 2 {
+		if got[i] != i {
+			t.Fatalf("call %d = %d", i, got[i])
+		}
+	}
+	st := e.Stats()
+	if st.Packs < 1 || st.Packs > n/8 || st.Published != n {
+		t.Fatalf("Stats %+v: want %d calls published, in packs of 8 or more", st, n)
+	}
+}
+
+// killer: call 0 kills its worker (after 300 ms once it has killed one,
+// so that the calls a worker holds beside it end first); the others wait
+// until it has killed once, so that the first death finds them unfinished.
+var killer = deco.ConcurrentValue(func(x int) int {
+	dir := os.Getenv(envTestDir)
+	died := filepath.Join(dir, "killer.died")
+	if x == 0 {
+		appendLine("0")
+		if _, err := os.Stat(died); err == nil {
+			time.Sleep(300 * time.Millisecond)
+		}
+		mark("killer.died")
+		p, _ := os.FindProcess(os.Getpid())
+		p.Kill()
+		time.Sleep(time.Minute)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(died); err == nil {
+			break
+		}
+	}
+	return x
+}, deco.Name("test.killer"))
+
+func TestAPackWhoseWorkerDiedIsSplitAndOnlyTheCallThatKillsFails(t *testing.T) {
+	// Retries(0): the pack reaches MaxDeliver at its first death and is
+	// split then; Retries(1): the worker it goes to next splits it.
+	for _, retries := range []int{0, 1} {
+		t.Run(fmt.Sprintf("retries=%d", retries), func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv(envTestDir, dir)
+			e := newLocal(t, 2, cluster.AckWait(400*time.Millisecond), cluster.Retries(retries), cluster.Pack(16))
+			if err := e.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cluster.PackNext(3)()
+			f := killer.With(deco.On(e))
+			for i := range 3 {
+				f.Go(i)
+			}
+			got, err := waitWithin(t, e, time.Minute, f.Wait)
+			if e.Stats().Packs != 1 {
+				t.Fatalf("Stats %+v: the calls did not go in one pack", e.Stats())
+			}
+			errs := unjoin(err)
+			var we *cluster.WorkerError
+			if len(errs) != 1 || !errors.As(errs[0], &we) || we.Call != 0 || we.Deliveries != retries+1 {
+				t.Fatalf("errors (%d) %v: want call #0's alone, after %d deliveries of it alone", len(errs), err, retries+1)
+			}
+			if got[1] != 1 || got[2] != 2 {
+				t.Fatalf("results %v: the other calls of the pack lost theirs", got)
+			}
+		})
+	}
+}
+
+func TestAPackOfCancelledCallsIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(envTestDir, dir)
+	e := newLocal(t, 1, cluster.Slots(1), cluster.Pack(16))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f := block.With(deco.On(e), deco.Limit(8))
+	ctx, cancel := context.WithCancel(context.Background())
+	f.GoContext(ctx, "running")
+	waitFile(t, dir, "running.started")
+	undo := cluster.PackNext(3)
+	for i := range 3 {
+		f.GoContext(ctx, fmt.Sprintf("packed%d", i))
+	}
+	waitFor(t, func() bool { return e.Stats().Packs == 1 })
+	undo()
+	cancel()
+	if _, err := f.Wait(); len(unjoin(err)) != 4 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait: %v, want 4 errors matching context.Canceled", err)
+	}
+	waitFor(t, func() bool { return e.Stats().Removed >= 3 })
+	snap, err := e.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range snap.Queues {
+		if q.Pending != 0 {
+			t.Fatalf("queue %+v: the cancelled pack is still in the stream", q)
+		}
+	}
+	for i := range 3 {
+		if _, err := os.Stat(dir + fmt.Sprintf("/packed%d.finished", i)); err == nil {
+			t.Fatalf("packed call %d ran to its end after it was cancelled", i)
+		}
+	}
+}
+
+// waitWithin returns wait's results, or fails t after d with what the
+// queues hold.
+func waitWithin[R any](t *testing.T, e *cluster.Executor, d time.Duration, wait func() ([]R, error)) ([]R, error) {
+	t.Helper()
+	type res struct {
+		got []R
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() { got, err := wait(); ch <- res{got, err} }()
+	select {
+	case r := <-ch:
+		return r.got, r.err
+	case <-time.After(d):
+		snap, err := e.List(context.Background())
+		t.Fatalf("no results within %v; stats %+v; queues %+v (%v); workers %+v", d, e.Stats(), snap.Queues, err, snap.Workers)
+		return nil, nil
+	}
+}
+
+// slowPID sleeps 100 ms and returns its process's ID.
+var slowPID = deco.ConcurrentValue(func(int) int {
+	time.Sleep(100 * time.Millisecond)
+	return os.Getpid()
+}, deco.Name("test.slowPID"))
+
+func TestAPackOfLongCallsSpreadsOverTheWorkers(t *testing.T) {
+	e := newLocal(t, 2, cluster.Slots(1), cluster.Pack(16))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.PackNext(8)()
+	f := slowPID.With(deco.On(e), deco.Limit(8))
+	for i := range 8 {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Stats().Packs != 1 {
+		t.Fatalf("Stats %+v: the calls did not go in one pack", e.Stats())
+	}
+	pids := map[int]int{}
+	for _, p := range got {
+		pids[p]++
+	}
+	if len(pids) != 2 {
+		t.Fatalf("the pack's 8 calls of 100 ms ran on %d worker(s) %v: its rest did not go back to the stream for the idle one", len(pids), pids)
+	}
+}
