@@ -15,8 +15,9 @@ import (
 // It is always collected: each worker counts the calls of a streak locally
 // and adds them up when the streak ends (one clock reading per streak),
 // and the caller reads the clock for every eighth call (every 64th after
-// a batch's first 512). BenchmarkOverhead
-// puts the cost at about 9 ns per call (deco against deco-nostats).
+// a batch's first 512). BenchmarkOverhead measures the cost (deco
+// against deco-nostats): within the noise on 2 cores, 197 ns and 201 ns
+// per no-op call (medians of 8 rounds, -count 1 each, alternated).
 type Stats struct {
 	Name        string // the function's name, or ""
 	Calls       int64  // calls started

@@ -34,9 +34,10 @@ import (
 // one worker, 18–50 µs per call on two, for every shape (int→int,
 // struct→struct, no result), against 0.2–0.3 µs in this process (go test
 // -run '^$' -bench RoundTrip ./process; min–max of 7 rounds). 200 calls
-// of ~1 ms of CPU on 2 workers reached 0.84–0.89 of the in-process
-// speed-up on an otherwise idle machine (go test -run '^$' -bench
-// CPU/speedups -benchtime 5x ./process, process-vs-inprocess). Use workers
+// of ~1 ms of CPU on 2 workers reached 1.73–1.79x against 1.99–2.02x in
+// this process, 0.86–0.89 of the in-process speed-up, on an otherwise idle
+// machine (go test -run '^$' -bench CPU/speedups -benchtime 5x -count 4
+// ./process, process-vs-inprocess; load average 0.5–0.8). Use workers
 // for isolation, not speed.
 //
 // If a worker dies while it runs a call, that call fails with a

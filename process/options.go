@@ -174,14 +174,14 @@ const (
 // soon as it sends a result, while the parent reads that result and
 // hands it over: the round trip through the parent is off the worker's
 // path. The default is 1, a call sent to a worker only once it is idle;
-// the most is 4. On this project's 2-core machines Pipeline(2) does not
-// pay (likely because, with 2 workers busy with CPU, the parent must take
-// a core from one of them to read each result, where with Pipeline(1) it
-// runs in the gap the worker leaves while it waits): 200 calls of ~1 ms
-// came out at 0.96–0.97 of Pipeline(1)'s speed-up in the rounds of
-// BenchmarkCPU/speedups that ran on an otherwise idle machine (see
-// [Executor]); on a machine loaded by other jobs (load average 4–8) it was
-// ahead in 5 rounds of 7, within the noise. It is for machines with cores to spare for the parent.
+// the most is 4. On this project's 2-core machines Pipeline(2) gains
+// little: with 2 workers busy with CPU, the parent must take a core from
+// one of them to read each result. 200 calls of ~1 ms reached 1.74–1.84x
+// with Pipeline(2) against 1.73–1.79x with Pipeline(1) in the same 4
+// rounds of BenchmarkCPU/speedups on an otherwise idle machine (see
+// [Executor]), and came out 3–4% behind before the parent awaited long
+// calls' results through the runtime's poller; it stays off by default
+// until a machine with cores to spare for the parent shows a clear gain.
 //
 // The executor then takes k calls per worker at once: [Executor.Workers]
 // reports n·k, the default limit of the functions on it, and their pools
