@@ -36,12 +36,15 @@ type Running struct {
 	Since time.Time // when it started
 }
 
-// Queue is what waits for the workers of one build and function.
+// Queue is what waits for the workers of one build and function. Its
+// counts are of the stream's messages, as JetStream counts them: a call
+// is one message, except with [Pack], where one message carries several
+// calls and counts once.
 type Queue struct {
 	Build   string
 	Func    string // the function's name
-	Pending uint64 // calls no worker has taken yet
-	Running int    // calls taken and not answered
+	Pending uint64 // messages (calls, or packs of calls) no worker has taken yet
+	Running int    // messages taken and not answered
 	Pulling int    // pull requests of workers waiting for calls
 	Retried uint64 // deliveries beyond the first (workers that died or were slow)
 }
