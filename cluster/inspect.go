@@ -62,7 +62,7 @@ func Inspect(ctx context.Context, url string, opts ...nats.Option) (*Snapshot, e
 // measured up to now: the workers (host:pid, build, slots, calls running,
 // calls run, time up), the count of workers, then, if there are any, the
 // calls running (worker, function and call index, results key, time
-// running) and the queues (build, function, calls queued, taken, pull
+// running) and the queues (build, function, messages queued and taken — see [Queue] —, pull
 // requests waiting, redeliveries). It writes with one call to w.Write and
 // returns its error.
 func (s *Snapshot) WriteTable(w io.Writer, now time.Time) error {
