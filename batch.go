@@ -47,21 +47,12 @@ type assignment struct {
 	a assigner
 }
 
-// assignments are a batch's deferred assignments in call order, in chunks
-// of chunkSize that are never copied as the batch grows.
+// assignments are a batch's deferred assignments in call order.
 type assignments struct {
-	chunks [][]assignment
-	n      int
+	chunked[assignment]
 }
 
-func (s *assignments) add(a assignment) {
-	if s.n%chunkSize == 0 {
-		s.chunks = append(s.chunks, make([]assignment, 0, chunkSize))
-	}
-	last := &s.chunks[len(s.chunks)-1]
-	*last = append(*last, a)
-	s.n++
-}
+func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
 
 // find returns the assignment of the call of index i, or nil.
 func (s *assignments) find(i int) *assignment {

@@ -98,8 +98,8 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	calls taskList // in call order, guarded by batch.mu
-	keyed []any    // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	calls chunked[task] // in call order, guarded by batch.mu
+	keyed []any         // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -144,34 +144,15 @@ func (s *scope) registerLocked(t task, p *Pool) error {
 	if (statsOn && queueSampled(c.index) != 0) || s.timing != nil {
 		c.queued = nanotime()
 	}
-	s.calls.add(t)
+	s.calls.add(t, smallScope)
 	s.use(p)
 	s.add()
 	return nil
 }
 
-// taskList is a list of tasks in chunks of chunkSize, the first grown
-// as a slice (most scopes are small) and the others never copied: a
-// scope of 10,000 calls kept doubling and copying a slice of them.
-type taskList struct {
-	chunks [][]task
-	n      int
-}
-
-func (l *taskList) add(t task) {
-	if l.n%chunkSize == 0 {
-		size := chunkSize
-		if l.n == 0 {
-			size = 8
-		}
-		l.chunks = append(l.chunks, make([]task, 0, size))
-	}
-	last := &l.chunks[len(l.chunks)-1]
-	*last = append(*last, t)
-	l.n++
-}
-
-func (l *taskList) at(i int) task { return l.chunks[i/chunkSize][i%chunkSize] }
+// smallScope is the capacity a scope's list of calls starts with: most
+// scopes are small.
+const smallScope = 8
 
 var errScopeReturned = errors.New("deco: call started with the context of a Synchronized scope that has returned; start it inside the scope's body or with another context")
 
