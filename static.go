@@ -155,6 +155,12 @@ func (s *Static[T]) isSet() bool { return s.local.Load() != nil }
 // cannot cross to another process.
 func (s *Static[T]) encoded() ([]byte, string, error) {
 	p := s.local.Load()
+	if p == nil && registry.InWorker() {
+		// Its value here, if any, came from this worker's caller, and
+		// may differ between calls: a nested executor's workers, which
+		// keep one value per Static, could mix up callers.
+		return nil, "", fmt.Errorf("deco: Static %q has no value to pass on from this worker: a task on an executor cannot hand the Statics it reads on to an executor of its own; pass what the nested calls need in their argument", s.name)
+	}
 	if p == nil {
 		return nil, "", fmt.Errorf("deco: Static %q has no value in the calling process: call Set before the calls that read it", s.name)
 	}

@@ -257,6 +257,19 @@ func TestAStaticInAWorkerWithoutASourceSaysSo(t *testing.T) {
 	s.Get()
 }
 
+// A worker's Static, not set there, cannot be passed on to an executor of
+// the worker's own: its value may differ between the worker's callers.
+func TestAWorkerCannotPassAStaticOnToItsOwnExecutor(t *testing.T) {
+	s := newStatic[int](t)
+	old := registry.SetWorker(true)
+	defer registry.SetWorker(old)
+	b, _ := backend.LookupStatic(s.Name())
+	_, _, err := b.Encoded()
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("Static %q has no value to pass on from this worker", s.Name())) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // Statics are made at package level, like the functions that read them.
 var (
 	model    = deco.NewStatic[Model]("example.model")

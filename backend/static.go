@@ -29,8 +29,9 @@ func (s Static) IsSet() bool { return s.s.IsSet() }
 // The first call encodes and hashes the value, once per Static; later
 // ones return the same bytes, which the caller must not modify. Encoded
 // fails, with an error naming the Static, when the value was not set in
-// this process, or cannot be encoded (a type that cannot cross to another
-// process). Safe for concurrent use; it blocks while another goroutine
+// this process (in a worker, the value its caller sent is not passed on
+// to executors of the worker's own: it may differ between callers), or
+// cannot be encoded (a type that cannot cross to another process). Safe for concurrent use; it blocks while another goroutine
 // encodes the value.
 func (s Static) Encoded() (enc []byte, hash string, err error) { return s.s.Encoded() }
 
