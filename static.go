@@ -47,7 +47,9 @@ import (
 // level, so that every process of the program has it, under a name unique
 // in the program. Its type must be able to cross to another process when
 // a task on an executor reads it (exported fields, no funcs or chans):
-// otherwise the calls that read it there fail, naming the field.
+// otherwise calls fail, naming the field — on worker processes the calls
+// that read it, on a cluster every call, since each carries the hashes
+// of all the Statics set.
 //
 // Memory model: Set happens before every Get that returns its value, in
 // this process, and before every call started after it, on any executor.

@@ -28,6 +28,9 @@ var (
 		return [2]int{sum, os.Getpid()}
 	}, deco.Name("test.tableSum"), deco.On(staticExec), deco.Limit(2))
 
+	secretive  = deco.NewStatic[struct{ hidden int }]("test.secretive")
+	setSecret  sync.Once
+	readSecret = deco.ConcurrentValue(func(int) int { return secretive.Get().hidden }, deco.Name("test.readSecret"), deco.On(staticExec), deco.PanicAsError())
 	unset      = deco.NewStatic[int]("test.unset")
 	readUnset  = deco.ConcurrentValue(func(int) int { return unset.Get() }, deco.Name("test.readUnset"), deco.On(staticExec), deco.Limit(2), deco.PanicAsError())
 	sharedPool = deco.ConcurrentValue(func(int) int { return len(table.Get()) }, deco.Limit(2))
@@ -112,5 +115,21 @@ func TestATooLargeStaticFailsTheCallNamingIt(t *testing.T) {
 	}
 	if s := small.Stats(); s.StaticSends != 0 {
 		t.Fatalf("StaticSends = %d for a value that could not be sent", s.StaticSends)
+	}
+}
+
+// A value gob would encode without some of its fields is refused, naming
+// the field, rather than arrive changed.
+func TestAStaticThatCannotCrossFailsTheCallNamingTheField(t *testing.T) {
+	var pids pidSet
+	use(t, staticExec, &pids)
+	setSecret.Do(func() { secretive.Set(struct{ hidden int }{7}) })
+	if v := secretive.Get().hidden; v != 7 { // in-process it is the value
+		t.Fatalf("in the parent: %d", v)
+	}
+	readSecret.Go(0)
+	_, err := readSecret.Wait()
+	if err == nil || !strings.Contains(err.Error(), `deco: Static "test.secretive"`) || !strings.Contains(err.Error(), "field value.hidden is unexported") {
+		t.Fatalf("err = %v, want the Static and its unexported field named", err)
 	}
 }
