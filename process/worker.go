@@ -36,7 +36,7 @@ type conn struct {
 	started []byte // the started word, shared with the parent
 }
 
-// worker is the conn of this process when it is a worker.
+// worker is the conn of this process when it is a worker, for Static.
 var worker atomic.Pointer[conn]
 
 // The worker's ends of the pipes.
