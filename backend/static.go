@@ -46,7 +46,10 @@ func Statics() []Static {
 	return out
 }
 
-// LookupStatic returns the Static called name, as a worker asks for it.
+// LookupStatic returns the Static called name, as a worker asks for it;
+// false if the program has none of that name (then the Static returned is
+// the zero one, whose methods must not be called). Cost: a map lookup,
+// under a lock.
 func LookupStatic(name string) (Static, bool) {
 	s, ok := registry.LookupStatic(name)
 	return Static{s}, ok
