@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"testing"
 
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/backend"
@@ -97,4 +98,13 @@ func ExampleServeStatics() {
 	defer backend.ServeStatics(nil)
 	fmt.Println(remoteTable.Get())
 	// Output: [a b]
+}
+
+func TestLookupStaticOfAnUnknownNameReportsFalse(t *testing.T) {
+	if _, ok := backend.LookupStatic("backend.test.no such Static"); ok {
+		t.Fatal("LookupStatic found a Static nobody made")
+	}
+	if _, ok := backend.LookupStatic(remoteTable.Name()); !ok {
+		t.Fatal("LookupStatic did not find a Static made at package level")
+	}
 }
