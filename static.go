@@ -71,6 +71,9 @@ type Static[T any] struct {
 	err  error
 }
 
+// errNilStatic is the panic of a nil *Static's methods.
+const errNilStatic = "deco: a nil *Static: make each Static with NewStatic in a package-level variable's initialiser, so that every process of the program (its workers too, which do not run main) has it"
+
 // NewStatic returns the Static called name, with no value yet. Call it at
 // package level, as for functions that run on executors. It panics if
 // name is empty or is the name of another Static of the program.
@@ -92,6 +95,9 @@ func (s *Static[T]) Name() string { return s.name }
 // (its cost: one gob encoding and one SHA-256 of the bytes). Set does not
 // block beyond a mutex.
 func (s *Static[T]) Set(v T) {
+	if s == nil {
+		panic(errNilStatic)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.local.Load() != nil {
@@ -109,12 +115,18 @@ func (s *Static[T]) Set(v T) {
 // it, once per worker process and value; later Gets of the same value
 // cost a mutex and a map lookup.
 //
-// Get panics, with a message naming the Static, when there is no value:
+// Get panics when there is no value, with a message naming the Static:
 // in-process, Set was not called; on an executor, the caller never called
 // Set, or the value could not be encoded, fetched or decoded. The call
 // that reads it then fails with a *[PanicError], as for any panic in a
-// task (or with an error, under [PanicAsError]).
+// task (or with an error, under [PanicAsError]). A nil *Static — what a
+// worker sees of a Static made in main rather than at package level —
+// panics saying so.
 func (s *Static[T]) Get() T {
+	if s == nil {
+		// A Static made in main, not at package level, is nil in a worker.
+		panic(errNilStatic)
+	}
 	if p := s.local.Load(); p != nil {
 		return *p
 	}

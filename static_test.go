@@ -257,6 +257,22 @@ func TestAStaticInAWorkerWithoutASourceSaysSo(t *testing.T) {
 	s.Get()
 }
 
+// A Static made in main is nil in a worker, which does not run main: Get
+// says how to make it, rather than fail with a nil dereference.
+func TestANilStaticSaysWhereToMakeIt(t *testing.T) {
+	var s *deco.Static[int]
+	for name, f := range map[string]func(){"Get": func() { s.Get() }, "Set": func() { s.Set(1) }} {
+		func() {
+			defer func() {
+				if r := recover(); !strings.Contains(fmt.Sprint(r), "a nil *Static: make each Static with NewStatic in a package-level variable") {
+					t.Fatalf("%s: panic %v", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
 // A worker's Static, not set there, cannot be passed on to an executor of
 // the worker's own: its value may differ between the worker's callers.
 func TestAWorkerCannotPassAStaticOnToItsOwnExecutor(t *testing.T) {
