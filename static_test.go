@@ -355,3 +355,21 @@ func ExampleStatic_Get() {
 	// [6] <nil>
 	// true
 }
+
+var sink int
+
+// BenchmarkStaticGet measures an in-process Get against reading a plain
+// package-level variable, the baseline of the same run.
+func BenchmarkStaticGet(b *testing.B) {
+	plain := setTableOnce()
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			sink += len(plain)
+		}
+	})
+	b.Run("static", func(b *testing.B) {
+		for b.Loop() {
+			sink += len(staticTable.Get())
+		}
+	})
+}
