@@ -34,6 +34,19 @@ func ExampleStatics() {
 	// Output: backend.example.prices true true <nil>
 }
 
+// Encoded gives the bytes an executor carries, once per value, and the
+// hash that names them; the same bytes every time.
+func ExampleStatic_Encoded() {
+	setPrices.Do(func() { prices.Set(map[string]int{"apple": 3}) })
+	s, _ := backend.LookupStatic(prices.Name())
+	enc, hash, err := s.Encoded()
+	again, _, _ := s.Encoded()
+	var back map[string]int
+	gob.NewDecoder(bytes.NewReader(enc)).Decode(&back)
+	fmt.Println(back, len(hash), &again[0] == &enc[0], err)
+	// Output: map[apple:3] 64 true <nil>
+}
+
 // A worker asks for a Static by name, as a worker process asks its
 // parent; one never set says so.
 func ExampleLookupStatic() {
