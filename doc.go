@@ -98,7 +98,10 @@
 // workers find them by name; [Func.With] gives them per-run settings.
 // Writes a task makes into a [Map] in its argument come back with its
 // result; a change that cannot be carried back fails the call with
-// [ErrLostMutation]. In-process calls pay nothing for any of this.
+// [ErrLostMutation]. Large read-only inputs are a [Static]: set once,
+// read by the tasks with [Static.Get] on any executor, sent to each
+// worker once rather than with every call. In-process calls pay nothing
+// for any of this.
 //
 // Visibility. [Func.Stats] counts calls, failures, parallelism, wall time
 // against the calls' own time and queue waits, always on; [OnProgress]

@@ -343,8 +343,9 @@ func checkValue[T any](p *T, what string) (map[uint64]replayable, error) {
 }
 
 func rootName(what string) string {
-	if what == "result" {
-		return "result"
+	switch what {
+	case "result", "value":
+		return what
 	}
 	return "arg"
 }

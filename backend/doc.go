@@ -21,6 +21,13 @@
 //     progress reports and timelines then show the workers, not the
 //     slots of the function's pool.
 //
+// Large read-only inputs (deco.Static) are not in the argument: an
+// executor carries each value once per worker its own way. On the
+// calling side [Statics] and [LookupStatic] give the program's Statics,
+// and [Static.Encoded] a value's bytes and their hash; in the worker, the
+// executor installs a [StaticSource] with [ServeStatics], which
+// deco.Static.Get asks for the hash and, once per hash, the bytes.
+//
 // A process that serves calls calls [MarkWorker] (or is started with
 // [EnvWorker] set), so that its own named functions never move to
 // executors of their own. An executor that knows how many calls it runs

@@ -95,9 +95,27 @@
 // another build (a function decorated in main rather than at package
 // level) fails the calls with a *[StartError].
 //
-// Large read-only inputs go once per worker as a [Static]: put once into
-// JetStream's Object Store under the hash of their encoding, fetched by
-// each worker the first time a task there reads them.
+// Large read-only inputs are [github.com/deco-go/deco.Static] values,
+// the same on every executor; a cluster carries each value once per
+// worker, not with every call. The first call of a session after a Set encodes the value (gob),
+// hashes it (SHA-256) and, unless JetStream's Object Store (bucket
+// deco_statics) holds an object of that name already, puts it there in
+// 128 KiB chunks; then each call carries one header naming every Static
+// of the program and the hash of its value ([Stats].StaticPuts counts
+// the puts). A worker's first Get of a value fetches and decodes it, once
+// per worker process and value, and keeps it for the worker's life. An
+// object is kept for [ResultTTL] (24 hours by default) after its put — a
+// caller still running at half that puts it again — and is not removed at
+// [Executor.Close]: another caller with the same value, or a [Durable]
+// batch started again, uses the same object. A value larger than
+// [MaxStatic], a missing (expired) or corrupt object, or a Static the
+// caller never set fails the calls that need it, naming the Static. A
+// worker runs at once only calls whose callers gave every Static the same
+// value (the calls of one caller, or of callers with equal values); a call
+// of a caller with other values waits until those end, so that Get always
+// returns its own caller's value. (A put through nats.go v1.55.0's object
+// store may leave one idle goroutine of nats.go behind, blocked for ever:
+// a race in its Put's clean-up.)
 //
 // What crosses is what crosses to worker processes (see package
 // github.com/deco-go/deco/process): the argument and the result as gob,
@@ -109,7 +127,7 @@
 // with one durable pull consumer per build and function, shared by all
 // workers; bucket deco_results (<batch>.<index> → outcome); bucket
 // deco_workers (the workers' presence, for [List] and [Inspect]);
-// object store deco_statics ([Static] values by hash); core subject
+// object store deco_statics ([github.com/deco-go/deco.Static] values by hash); core subject
 // deco.cancel.<build>. [List] reads them.
 //
 // # Costs

@@ -37,14 +37,14 @@ func ExampleNew() {
 // A large read-only input, made at package level like the functions that
 // read it, and the function that reads it on the workers.
 var (
-	prices    = cluster.NewStatic[map[string]float64]("example.prices")
+	prices    = deco.NewStatic[map[string]float64]("example.prices")
 	price     = deco.ConcurrentValue(func(item string) float64 { return prices.Get()[item] }, deco.Name("example.price"))
 	setPrices sync.Once // Set is once per process: a Static is read-only
 )
 
-// A Static's value is set once in the caller and goes to each worker once
-// (through JetStream's Object Store), not with every call.
-func ExampleNewStatic() {
+// A deco.Static's value is set once in the caller and goes to each worker
+// once (through JetStream's Object Store, by hash), not with every call.
+func Example_static() {
 	dir, _ := os.MkdirTemp("", "deco-example")
 	defer os.RemoveAll(dir)
 	e := cluster.New(cluster.Dir(dir), cluster.Workers(2))

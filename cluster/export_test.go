@@ -1,5 +1,7 @@
 package cluster
 
+import "github.com/deco-go/deco/backend"
+
 // StaticFetches reports how many Static values this process fetched from
 // the object store: the tests' functions return it from workers.
 func StaticFetches() int64 { return staticFetches.Load() }
@@ -16,9 +18,9 @@ func PackNext(n int) (undo func()) {
 // process.
 func SetStatics() int {
 	sums := map[string]bool{}
-	for _, s := range setStatics() {
-		if s.isSet() {
-			_, sum, _ := s.encoded()
+	for _, s := range backend.Statics() {
+		if s.IsSet() {
+			_, sum, _ := s.Encoded()
 			sums[sum] = true
 		}
 	}

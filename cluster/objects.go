@@ -7,7 +7,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/deco-go/deco/backend"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -36,7 +36,7 @@ var staticFetches atomic.Int64
 // carry, for the Sets it has seen, and the objects it knows are stored.
 type staticState struct {
 	mu      sync.Mutex
-	version int64 // statics.version when refs was made
+	version uint64 // backend.StaticsVersion when refs was made
 	refs    string
 	at      time.Time            // when refs was made (objects put or checked)
 	stored  map[string]time.Time // hash → when this session put or found it
@@ -47,7 +47,7 @@ type staticState struct {
 // the values of Statics set since the last call into the object store
 // first. A program without Statics pays one atomic load.
 func (s *session) staticRefs(ctx context.Context) (string, error) {
-	v := statics.version.Load()
+	v := backend.StaticsVersion()
 	if v == 0 {
 		return "", nil
 	}
@@ -62,13 +62,13 @@ func (s *session) staticRefs(ctx context.Context) (string, error) {
 		st.stored = nil
 	}
 	vals := url.Values{}
-	for _, sv := range setStatics() {
-		name := sv.staticName()
-		if !sv.isSet() {
+	for _, sv := range backend.Statics() {
+		name := sv.Name()
+		if !sv.IsSet() {
 			vals.Set(name, "")
 			continue
 		}
-		enc, sum, err := sv.encoded()
+		enc, sum, err := sv.Encoded()
 		if err != nil {
 			return "", err
 		}
@@ -155,6 +155,13 @@ func parseRefs(refs string) (map[string]string, error) {
 // serving is this process's worker, when it is one.
 var serving atomic.Pointer[worker]
 
+// serveStatics makes w this process's worker, the source of the values
+// of the deco.Statics its tasks read.
+func serveStatics(w *worker) {
+	serving.Store(w)
+	backend.ServeStatics(workerStatics{})
+}
+
 // fetchStatic reads the object named sum from the object store, in a
 // worker, and checks that its bytes have that hash.
 func fetchStatic(sum string) ([]byte, error) {
@@ -191,7 +198,7 @@ func fetchStatic(sum string) ([]byte, error) {
 		return nil, fmt.Errorf("fetching %s: %w", where, err)
 	}
 	b := buf.Bytes()
-	if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != sum {
+	if backend.StaticHash(b) != sum {
 		return nil, fmt.Errorf("fetching %s: corrupt: its %d bytes have another hash (replaced under the name of another value?)", where, len(b))
 	}
 	staticFetches.Add(1)

@@ -311,10 +311,11 @@ func ConnectTimeout(d time.Duration) Option {
 	}
 }
 
-// MaxStatic bounds the encoded size of a [Static]'s value, in bytes: the
-// calls of an executor fail, naming the Static, while a larger one is set
-// (a value of that size is put into the object store, and held by every
-// worker that reads it). The default is 1 GiB.
+// MaxStatic bounds the encoded size of the value of a
+// [github.com/deco-go/deco.Static], in bytes: the calls of an executor
+// fail, naming the Static, while a larger one is set (a value of that
+// size is put into the object store, and held by every worker that reads
+// it). The default is 1 GiB.
 func MaxStatic(n int64) Option {
 	return func(c *config) error {
 		if n < 1 {

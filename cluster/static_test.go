@@ -6,11 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/deco-go/deco"
@@ -21,7 +19,7 @@ import (
 
 // table is a large read-only input: 1 MiB, set once by the test process.
 var (
-	table    = cluster.NewStatic[[]byte]("test.table")
+	table    = deco.NewStatic[[]byte]("test.table")
 	setTable sync.Once
 
 	// tableSum returns the sum of the table's bytes, the PID of the
@@ -34,7 +32,7 @@ var (
 		return [3]int{sum, os.Getpid(), int(cluster.StaticFetches())}
 	}, deco.Name("test.tableSum"), deco.PanicAsError())
 
-	unset     = cluster.NewStatic[int]("test.unset")
+	unset     = deco.NewStatic[int]("test.unset")
 	readUnset = deco.ConcurrentValue(func(int) int { return unset.Get() }, deco.Name("test.readUnset"), deco.PanicAsError())
 )
 
@@ -103,11 +101,42 @@ func TestAStaticIsStoredOnceAndFetchedOncePerWorker(t *testing.T) {
 	}
 }
 
-func TestAStaticWithoutValueFailsTheCall(t *testing.T) {
-	e := newLocal(t, 1)
-	_, err := readUnset.With(deco.On(e)).Go(0).Wait()
-	if err == nil || !strings.Contains(err.Error(), `Static "test.unset" has no value in the caller`) {
-		t.Fatalf("err = %v, want the Static named as having no value", err)
+// The same task reading a deco.Static gives the same results on every
+// executor, chosen by configuration alone; a Static never set fails the
+// call, naming it, with the same advice on each.
+func TestAStaticReadsTheSameOnEveryExecutor(t *testing.T) {
+	setTableOnce()
+	want := 0
+	for _, b := range tableValue() {
+		want += int(b)
+	}
+	for name, on := range executors(t) {
+		t.Run(name, func(t *testing.T) {
+			opt := on(t)
+			f := tableSum.With(opt)
+			for i := range 20 {
+				f.Go(i)
+			}
+			got, err := f.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, g := range got {
+				if g[0] != want {
+					t.Fatalf("call %d summed %d, want %d", i, g[0], want)
+				}
+				if inProcess := g[1] == os.Getpid(); inProcess != (name == "in-process") {
+					t.Fatalf("call %d ran in process %d (the test's: %v) on %s", i, g[1], inProcess, name)
+				}
+			}
+			u := readUnset.With(opt)
+			u.Go(0)
+			_, err = u.Wait()
+			const advice = `deco: Static "test.unset" has no value in the calling process: call Set before the calls that read it`
+			if err == nil || !strings.Contains(err.Error(), advice) {
+				t.Fatalf("reading a Static never set: err = %v, want %q", err, advice)
+			}
+		})
 	}
 }
 
@@ -165,36 +194,4 @@ func TestAMissingOrCorruptStaticFailsClearly(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestStaticNamesAreUnique(t *testing.T) {
-	for _, tc := range []struct{ name, want string }{
-		{"test.table", "already taken"},
-		{"", "must not be empty"},
-	} {
-		func() {
-			defer func() {
-				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), tc.want) {
-					t.Fatalf("NewStatic(%q): panic %v, want %q", tc.name, r, tc.want)
-				}
-			}()
-			cluster.NewStatic[int](tc.name)
-		}()
-	}
-}
-
-var staticsMade atomic.Int64
-
-func TestStaticIsSetOnce(t *testing.T) {
-	s := cluster.NewStatic[int](fmt.Sprintf("test.setOnce.%d", staticsMade.Add(1)))
-	s.Set(1)
-	if s.Get() != 1 {
-		t.Fatal("Get after Set")
-	}
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Set called twice") {
-			t.Fatalf("a second Set: panic %v", r)
-		}
-	}()
-	s.Set(2)
 }

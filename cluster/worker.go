@@ -149,7 +149,7 @@ func serveWorker(url string) int {
 		cancelled: map[string]time.Time{},
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
-	serving.Store(w)
+	serveStatics(w)
 	if local {
 		go func() {
 			// The lifeline: the parent holds its other end. EOF means

@@ -64,8 +64,14 @@
 // field behind a pointer, a value held by a Map) cannot be carried back,
 // and fail the call with [github.com/deco-go/deco.ErrLostMutation] naming the first one.
 //
-// Large read-only inputs go through a [Static], sent to each worker once,
-// not with every call.
+// Large read-only inputs are [github.com/deco-go/deco.Static] values, the
+// same on every executor. A worker process asks its parent for a value
+// the first time a task there reads it, and keeps it for its life: one
+// round trip and one decode per Static and worker process, not a copy
+// with every call (Stats.StaticSends counts them; a replacement worker
+// asks again). The parent encodes each value once, at the first request.
+// A value whose encoding is over [MaxMessage], or a Static the parent
+// never set, fails the call that reads it, naming the Static.
 //
 // # Workers, lanes and output
 //

@@ -274,14 +274,15 @@ func ExampleStderr() {
 var (
 	// words is a large read-only input, declared at package level like
 	// the functions that read it.
-	words    = process.NewStatic[map[string]int]("example.words")
+	words    = deco.NewStatic[map[string]int]("example.words")
 	setWords sync.Once
 	rank     = deco.ConcurrentValue(func(w string) int { return words.Get()[w] },
 		deco.Name("example.rank"), deco.On(cpu), deco.Limit(cpu.Workers()))
 )
 
-// A Static is sent to each worker once, when a task there first reads it.
-func ExampleNewStatic() {
+// A deco.Static is sent to each worker process once, when a task there
+// first reads it: the worker asks its parent.
+func Example_static() {
 	defer cpu.Close()
 	setWords.Do(func() { words.Set(map[string]int{"the": 1, "of": 2, "deco": 4096}) }) // in main, before the calls
 	for _, w := range []string{"the", "deco", "of", "the"} {
@@ -292,31 +293,6 @@ func ExampleNewStatic() {
 	// Output:
 	// [1 4096 2 1] <nil>
 	// sends at most one per worker: true
-}
-
-var (
-	greeting    = process.NewStatic[string]("example.greeting")
-	setGreeting sync.Once
-)
-
-// Set gives a Static its value, in the parent, once.
-func ExampleStatic_Set() {
-	setGreeting.Do(func() { greeting.Set("hello") })
-	fmt.Println(greeting.Get())
-	// Output: hello
-}
-
-// Get returns the value in the process that set it, and in workers.
-func ExampleStatic_Get() {
-	setGreeting.Do(func() { greeting.Set("hello") })
-	fmt.Println(greeting.Get())
-	// Output: hello
-}
-
-// Name is the name workers ask for the Static by.
-func ExampleStatic_Name() {
-	fmt.Println(greeting.Name())
-	// Output: example.greeting
 }
 
 var (

@@ -147,9 +147,10 @@ func StderrPrefix(format string) Option {
 }
 
 // MaxMessage bounds the size of one message between the parent and a
-// worker, in bytes: an encoded argument, result or Static value. A call
-// whose argument is larger fails with an error saying so; a worker that
-// sends a larger message, or one that does not parse, is killed for
+// worker, in bytes: an encoded argument, result or
+// [github.com/deco-go/deco.Static] value. A call whose argument is larger,
+// or that reads a larger Static, fails with an error saying so; a worker
+// that sends a larger message, or one that does not parse, is killed for
 // breaking the protocol and its call fails with a *[WorkerError] whose
 // Protocol says why — never a hang. The default is 512 MiB; the most is
 // 4 GiB - 1.

@@ -1,152 +1,88 @@
 package process
 
+// How deco.Statics travel to worker processes: on demand. A task's first
+// Get of a Static asks the parent for it by name (a need frame on the
+// task's results pipe); the parent answers with the encoded value (a
+// static frame on the cancels pipe), once per Static and worker process.
+// A worker has one parent, so one value per Static.
+
 import (
-	"bytes"
-	"encoding/gob"
+	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/deco-go/deco/backend"
 )
-
-// Static is a large read-only input that tasks share, such as a model, a
-// dictionary or a lookup table (deco's issue #63: a big argument was
-// pickled again for every call). Its value is sent to each worker process
-// once, when a task there first asks for it, not with every call:
-//
-//	var table = process.NewStatic[[]float64]("table") // package level
-//
-//	var score = deco.ConcurrentValue(func(x int) float64 {
-//		return table.Get()[x] // in whichever process the call runs
-//	}, deco.Name("score"), deco.On(cpu))
-//
-//	func main() {
-//		process.Main()
-//		table.Set(load()) // before the calls
-//		...
-//	}
-//
-// Like the functions that use it, a Static must be made at package level,
-// so that every process of the program has it, under a name unique in the
-// program. In the process that called Set, [Static.Get] returns the value
-// itself; in a worker it returns a copy decoded from the bytes its parent
-// sent, once per worker process (a replacement worker receives it again).
-// Tasks must not change the value: changes are seen by no other process,
-// and in the parent they race with other calls.
-type Static[T any] struct {
-	name string
-
-	mu    sync.Mutex
-	set   bool // Set was called, or the value came from the parent
-	value T
-
-	once sync.Once // encodes value for the workers, once
-	enc  []byte
-	err  error
-}
-
-// statics are the Statics of the program, by name.
-var statics = struct {
-	mu     sync.Mutex
-	byName map[string]encoder
-}{byName: map[string]encoder{}}
-
-// encoder is what the parent needs of a Static of any type.
-type encoder interface {
-	encoded() ([]byte, error)
-}
-
-// NewStatic returns the Static called name. It panics if name is empty or
-// already taken.
-func NewStatic[T any](name string) *Static[T] {
-	if name == "" {
-		panic("process: NewStatic(\"\"): a name must not be empty")
-	}
-	s := &Static[T]{name: name}
-	statics.mu.Lock()
-	defer statics.mu.Unlock()
-	if _, dup := statics.byName[name]; dup {
-		panic(fmt.Sprintf("process: NewStatic(%q): the name is already taken; names must be unique", name))
-	}
-	statics.byName[name] = s
-	return s
-}
-
-// Name reports the Static's name.
-func (s *Static[T]) Name() string { return s.name }
-
-// Set gives the Static its value, in the parent, before the calls that
-// read it start. It panics if the Static already has a value: a Static
-// is read-only once tasks may have read it. Set does not encode the
-// value; the first worker that asks for it does, once.
-func (s *Static[T]) Set(v T) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.set {
-		panic(fmt.Sprintf("process: Static %q: Set called twice; a Static is read-only", s.name))
-	}
-	s.value, s.set = v, true
-}
-
-// Get returns the Static's value. In a worker, the first Get asks the
-// parent for the value and waits for it (a round trip and a decode, once
-// per worker process); later ones return it at once. Get panics, naming
-// the Static, if the parent never called Set or the value cannot be
-// encoded or decoded: the call then fails with a *deco.PanicError, as for
-// any panic in a task. Safe for concurrent use.
-func (s *Static[T]) Get() T {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.set {
-		return s.value
-	}
-	c := worker.Load()
-	if c == nil {
-		panic(fmt.Sprintf("process: Static %q has no value: call Set before the calls that read it", s.name))
-	}
-	b, err := c.need(s.name)
-	if err != nil {
-		panic(fmt.Sprintf("process: Static %q: %v", s.name, err))
-	}
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s.value); err != nil {
-		panic(fmt.Sprintf("process: Static %q: cannot decode a %T: %v", s.name, s.value, err))
-	}
-	s.set = true
-	return s.value
-}
-
-// encoded returns the value's bytes, encoding them the first time.
-func (s *Static[T]) encoded() ([]byte, error) {
-	s.once.Do(func() {
-		s.mu.Lock()
-		set, v := s.set, s.value
-		s.mu.Unlock()
-		if !set {
-			s.err = fmt.Errorf("Static %q has no value in the parent: call Set before the calls that read it", s.name)
-			return
-		}
-		var buf bytes.Buffer
-		if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
-			s.err = fmt.Errorf("Static %q: cannot encode a %T: %v", s.name, v, err)
-			return
-		}
-		s.enc = buf.Bytes()
-	})
-	return s.enc, s.err
-}
 
 // sendStatic answers a worker's request for the Static called name.
 func (e *Executor) sendStatic(c *child, name string) {
-	statics.mu.Lock()
-	s := statics.byName[name]
-	statics.mu.Unlock()
 	f := &frame{Kind: kindStatic, Name: name}
-	if s == nil {
-		f.Err = fmt.Sprintf("no Static is named %q in the parent", name)
-	} else if b, err := s.encoded(); err != nil {
+	if s, ok := backend.LookupStatic(name); !ok {
+		f.Err = fmt.Sprintf("deco: Static %q is not a Static of the parent process: make it with deco.NewStatic at package level, so that every process of the program has it", name)
+	} else if b, _, err := s.Encoded(); err != nil {
 		f.Err = err.Error()
 	} else {
 		f.Data = b
 	}
-	if c.cancels.send(f) == nil && f.Err == "" {
+	err := c.cancels.send(f)
+	var big errTooLarge
+	if errors.As(err, &big) {
+		// The worker waits for an answer: it gets the reason.
+		f.Data, f.Err = nil, fmt.Sprintf("deco: Static %q is %d bytes encoded, more than MaxMessage (%d bytes) allows a message between the parent and a worker", name, len(f.Data), e.cfg.maxMessage)
+		err = c.cancels.send(f)
+	}
+	if err == nil && f.Err == "" {
 		e.stats.staticSends.Add(1)
 	}
+}
+
+// workerStatics is a worker's backend.StaticSource: it asks the parent.
+type workerStatics struct {
+	c   *conn
+	mu  sync.Mutex
+	got map[string]*fetched // by Static name
+}
+
+// fetched is a value the parent sent; enc is dropped once handed over,
+// since the Static keeps the decoded value.
+type fetched struct {
+	hash string
+	enc  []byte
+}
+
+func (w *workerStatics) StaticHash(name string) (string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if f := w.got[name]; f != nil {
+		return f.hash, nil
+	}
+	b, err := w.c.need(name)
+	if err != nil {
+		return "", err
+	}
+	f := &fetched{hash: backend.StaticHash(b), enc: b}
+	if w.got == nil {
+		w.got = map[string]*fetched{}
+	}
+	w.got[name] = f
+	return f.hash, nil
+}
+
+func (w *workerStatics) FetchStatic(name, hash string) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.got[name]
+	if f == nil || f.hash != hash {
+		return nil, fmt.Errorf("deco/process: Static %q: no value of hash %.12s was received from the parent", name, hash)
+	}
+	if f.enc == nil { // handed over before, and the decode failed: ask again
+		b, err := w.c.need(name)
+		if err != nil {
+			return nil, err
+		}
+		f.enc = b
+	}
+	b := f.enc
+	f.enc = nil
+	return b, nil
 }

@@ -1,11 +1,11 @@
 package process_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/process"
@@ -13,7 +13,7 @@ import (
 
 // table is a large read-only input: 1 MiB, set once by the test process.
 var (
-	table    = process.NewStatic[[]byte]("test.table")
+	table    = deco.NewStatic[[]byte]("test.table")
 	setTable sync.Once
 
 	staticExec = process.New(2, process.Stderr(testLog))
@@ -28,7 +28,10 @@ var (
 		return [2]int{sum, os.Getpid()}
 	}, deco.Name("test.tableSum"), deco.On(staticExec), deco.Limit(2))
 
-	unset      = process.NewStatic[int]("test.unset")
+	secretive  = deco.NewStatic[struct{ hidden int }]("test.secretive")
+	setSecret  sync.Once
+	readSecret = deco.ConcurrentValue(func(int) int { return secretive.Get().hidden }, deco.Name("test.readSecret"), deco.On(staticExec), deco.PanicAsError())
+	unset      = deco.NewStatic[int]("test.unset")
 	readUnset  = deco.ConcurrentValue(func(int) int { return unset.Get() }, deco.Name("test.readUnset"), deco.On(staticExec), deco.Limit(2), deco.PanicAsError())
 	sharedPool = deco.ConcurrentValue(func(int) int { return len(table.Get()) }, deco.Limit(2))
 )
@@ -81,37 +84,52 @@ func TestAStaticWithoutValueFailsTheCall(t *testing.T) {
 	use(t, staticExec, &pids)
 	readUnset.Go(0)
 	_, err := readUnset.Wait()
-	if err == nil || !strings.Contains(err.Error(), `Static "test.unset" has no value in the parent`) {
-		t.Fatalf("err = %v, want the Static named as having no value", err)
+	want := `deco: Static "test.unset" has no value in the calling process: call Set before the calls that read it`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 }
 
-func TestStaticNamesAreUnique(t *testing.T) {
-	for _, tc := range []struct{ name, want string }{
-		{"test.table", "already taken"},
-		{"", "must not be empty"},
-	} {
-		func() {
-			defer func() {
-				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), tc.want) {
-					t.Fatalf("NewStatic(%q): panic %v, want %q", tc.name, r, tc.want)
-				}
-			}()
-			process.NewStatic[int](tc.name)
-		}()
-	}
-}
-
-func TestStaticIsSetOnce(t *testing.T) {
-	s := process.NewStatic[int](fmt.Sprintf("test.setOnce.%d", decoratedInTests.Add(1)))
-	s.Set(1)
-	if s.Get() != 1 {
-		t.Fatal("Get after Set")
-	}
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Set called twice") {
-			t.Fatalf("a second Set: panic %v", r)
-		}
+// A value over MaxMessage cannot be sent: the worker that asked for it
+// gets the reason, and the call fails naming the Static (it used to wait
+// for the answer for ever).
+func TestATooLargeStaticFailsTheCallNamingIt(t *testing.T) {
+	setTable.Do(func() { table.Set(tableValue()) })
+	small := process.New(1, process.MaxMessage(64<<10), process.Stderr(testLog))
+	var pids pidSet
+	use(t, small, &pids)
+	done := make(chan error, 1)
+	go func() {
+		f := tableSum.With(deco.On(small), deco.PanicAsError())
+		f.Go(0)
+		_, err := f.Wait()
+		done <- err
 	}()
-	s.Set(2)
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), `deco: Static "test.table" is 1048`) || !strings.Contains(err.Error(), "more than MaxMessage (65536 bytes)") {
+			t.Fatalf("err = %v, want the table named as too large for MaxMessage", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call reading a Static over MaxMessage did not end within 30 s")
+	}
+	if s := small.Stats(); s.StaticSends != 0 {
+		t.Fatalf("StaticSends = %d for a value that could not be sent", s.StaticSends)
+	}
+}
+
+// A value gob would encode without some of its fields is refused, naming
+// the field, rather than arrive changed.
+func TestAStaticThatCannotCrossFailsTheCallNamingTheField(t *testing.T) {
+	var pids pidSet
+	use(t, staticExec, &pids)
+	setSecret.Do(func() { secretive.Set(struct{ hidden int }{7}) })
+	if v := secretive.Get().hidden; v != 7 { // in-process it is the value
+		t.Fatalf("in the parent: %d", v)
+	}
+	readSecret.Go(0)
+	_, err := readSecret.Wait()
+	if err == nil || !strings.Contains(err.Error(), `deco: Static "test.secretive"`) || !strings.Contains(err.Error(), "field value.hidden is unexported") {
+		t.Fatalf("err = %v, want the Static and its unexported field named", err)
+	}
 }

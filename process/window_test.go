@@ -339,7 +339,7 @@ func TestACallSentAheadWhenCloseKillsItsWorkerRunsAfterClose(t *testing.T) {
 }
 
 var (
-	pipeTable    = process.NewStatic[[]int]("test.pipeTable")
+	pipeTable    = deco.NewStatic[[]int]("test.pipeTable")
 	setPipeTable atomic.Bool
 	// tableLen reads a Static while other calls are sent ahead to its
 	// worker: the value and the calls travel on different pipes.

@@ -103,6 +103,7 @@ func serve() int {
 		started: started, statics: make(chan *frame, 1),
 	}
 	worker.Store(c)
+	backend.ServeStatics(&workerStatics{c: c}) // deco.Static values, from the parent (static.go)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
 	if err := c.outs[0].send(&frame{Kind: kindHello, PID: os.Getpid(), Name: backend.Fingerprint()}); err != nil {
