@@ -15,8 +15,9 @@
 //	}
 //
 // Tests whose functions run on workers call it in TestMain, before m.Run.
-// Functions that run on workers are found by name ([deco.Name]), so they
-// must be decorated at package level.
+// Functions that run on workers are found by name
+// ([github.com/deco-go/deco.Name]), so they must be decorated at package
+// level.
 //
 // On one machine, with nothing to install:
 //
@@ -64,7 +65,7 @@
 // after AckWait JetStream gives its calls to another worker. So a call
 // may run more than once — its functions should be idempotent, as for
 // any at-least-once system — but its caller gets exactly one outcome,
-// the first written. A call that kills its workers [Retries]+1 times
+// the first written. A call that kills its workers [Retries] + 1 times
 // fails with a *[WorkerError] saying so, and is removed from the stream.
 // A task's error or panic is an outcome: it comes back as it does
 // in-process and is never retried.
@@ -119,7 +120,8 @@
 //
 // What crosses is what crosses to worker processes (see package
 // github.com/deco-go/deco/process): the argument and the result as gob,
-// [deco.Map] writes replayed into the caller's Map, errors and panics.
+// [github.com/deco-go/deco.Map] writes replayed into the caller's Map,
+// errors and panics.
 //
 // # Layout
 //

@@ -93,7 +93,8 @@ func main() {
 		t.Fatalf("go build after -fix: %v\n%s", err, out)
 	}
 
-	// A test that races on purpose: reported, unless -skiptests.
+	// A test that races on purpose, and makes a Static: reported, unless
+	// -skiptests.
 	write(t, filepath.Join(mod, "race_test.go"), `package main
 
 import (
@@ -107,10 +108,14 @@ func TestRace(t *testing.T) {
 	f := deco.Concurrent(func(i int) { m[i] = i })
 	f.Go(1)
 	f.Wait()
+	deco.NewStatic[int]("test.race").Set(1)
 }
 `)
-	if out, err := run("go", "vet", "-vettool="+bin, "./..."); err == nil || !strings.Contains(out, "race_test.go:11:37: shared-write") {
-		t.Fatalf("go vet -vettool on a racing test: err = %v, want it reported; output:\n%s", err, out)
+	out, err = run("go", "vet", "-vettool="+bin, "./...")
+	for _, want := range []string{"race_test.go:11:37: shared-write", "race_test.go:14:2: cannot-cross: deco.NewStatic[int](\"test.race\") is called inside TestRace"} {
+		if err == nil || !strings.Contains(out, want) {
+			t.Fatalf("go vet -vettool on a racing test: err = %v, want %q reported; output:\n%s", err, want, out)
+		}
 	}
 	if out, err := run("go", "vet", "-vettool="+bin, "-skiptests", "./..."); err != nil {
 		t.Fatalf("go vet -vettool -skiptests: %v\n%s", err, out)

@@ -31,7 +31,8 @@ detached-call (f.Go or deco.Assign inside deco.Synchronized, which does not
 wait for them), dropped-error (the wait of a function that can fail called so
 that its error is lost), never-waited (calls started that nothing waits for),
 cannot-cross (a named or On-decorated function whose argument or result cannot
-travel to another process, or that is decorated inside a function body).
+travel to another process, or that is decorated inside a function body; a
+deco.Static whose type cannot, or that is made after the program starts).
 A //decocheck:ignore reason comment on the line, or on the line above,
 silences one diagnostic; -skiptests skips _test.go files.`
 
@@ -64,6 +65,8 @@ type checker struct {
 	splits  map[*types.Var]splitPart      // variables set from Func.Split
 	seen    map[token.Pos]bool            // positions already reported, one diagnostic each
 	uses    map[types.Object][]identUse   // every use of each object, built on first need
+
+	startupCalls map[*types.Func][]callSite // the calls of each function of the package, built on first need
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -85,6 +88,7 @@ func run(pass *analysis.Pass) (any, error) {
 	c.droppedErrors()
 	c.neverWaited()
 	c.cannotCross()
+	c.staticsAtStartup()
 	return nil, nil
 }
 

@@ -23,7 +23,7 @@ const testdata = "testdata"
 // files — and each test reports the problems found in its own directory:
 // an unexpected diagnostic, or a `// want` that matched none.
 var (
-	plainPkgs = []string{"./sharedwrite", "./droppederr", "./unwaited", "./unwaitedmain", "./cross/...", "./ignore", "./ignorereason", "./skiptests", "./odd"}
+	plainPkgs = []string{"./sharedwrite", "./droppederr", "./unwaited", "./unwaitedmain", "./cross/...", "./ignore", "./ignorereason", "./skiptests", "./odd", "./static"}
 	fixedPkgs = []string{"./detached", "./fixes", "./mistakes/..."}
 )
 
@@ -88,6 +88,7 @@ func TestNeverWaited(t *testing.T) {
 	check(t, plain.get(false), "unwaitedmain")
 }
 func TestCannotCross(t *testing.T)           { check(t, plain.get(false), "cross") }
+func TestStaticAtStartup(t *testing.T)       { check(t, plain.get(false), "static") }
 func TestIgnore(t *testing.T)                { check(t, plain.get(false), "ignore") }
 func TestSkipTestsOffByDefault(t *testing.T) { check(t, plain.get(false), "skiptests") }
 

@@ -64,9 +64,20 @@
 // result types holding a channel, a func or an unsafe.Pointer, or a struct
 // with an unexported field (gob would drop it silently), unless the type
 // encodes itself (GobEncode, MarshalBinary, MarshalText: time.Time); a
-// deco.Map is looked into through its keys and values, interfaces are not. Also reported: deco.On(e), with e of
-// another package (such as process.New(4)), inside a function body, since
-// worker processes find functions by the name given at package level.
+// deco.Map is looked into through its keys and values, interfaces are not.
+// Also reported: deco.On(e), with e of another package (such as
+// process.New(4)), inside a function body, since worker processes find
+// functions by the name given at package level. For a deco.Static, whose
+// value an executor carries to its workers, reported: a type argument of
+// deco.NewStatic that cannot cross, by the same check, and deco.NewStatic
+// called anywhere but while the program starts (in main or a function it
+// calls, a method, a function literal not called where it is written, a
+// goroutine), since a worker process or cluster worker finds a Static by
+// its name, registered while the program starts: the calls that read it
+// fail on an executor. Not reported: in a package-level variable's
+// initialiser, in an init function, and in an unexported function (or
+// any function of package main) used only by calls made there, such as
+// var table = newTable().
 //
 // # Silencing
 //

@@ -80,3 +80,15 @@ func decoratedInABody() {
 	h.Go(good{})
 	h.Wait()
 }
+
+// An exported function may be called by another package, after the
+// program starts: reported even when this package's initialisers call it.
+var crossTable = NewTable()
+
+func NewTable() *deco.Static[int] {
+	return deco.NewStatic[int]("cross.table") // want `cannot-cross: deco.NewStatic\[int\]\("cross.table"\) is called inside NewTable:`
+}
+
+var localTable = newLocalTable()
+
+func newLocalTable() *deco.Static[int] { return deco.NewStatic[int]("cross.local") }

@@ -14,3 +14,10 @@ func TestDeliberateRace(t *testing.T) {
 	f.Go(1)
 	f.Wait()
 }
+
+// A Static made in a test function: a worker process runs TestMain and the
+// package-level initialisers, not the test.
+func TestStaticInATest(t *testing.T) {
+	s := deco.NewStatic[int]("test.local") // want `cannot-cross: deco.NewStatic\[int\]\("test.local"\) is called inside TestStaticInATest:`
+	s.Set(1)
+}
