@@ -76,9 +76,15 @@ type Func[A, R any] struct {
 	private  bool
 	cur      *funcBatch[A, R]
 	inflight []*funcBatch[A, R] // batches taken by a wait and not yet settled; guarded by mu
-	slabMu   sync.Mutex
-	slab     []call[A, R] // calls not handed out yet; guarded by slabMu
-	extras   []callExtra  // extras not handed out yet, for calls with a context; guarded by slabMu
+	// Calls come from two slabs: one under mu for the calls Go starts
+	// outside a scope, taken in the same critical section that queues
+	// them (one lock per call, not two), and one under slabMu for the
+	// calls started with a context, which register in a scope or fetch an
+	// extra part under locks of their own.
+	batchSlab []call[A, R] // guarded by mu
+	slabMu    sync.Mutex
+	slab      []call[A, R] // calls not handed out yet; guarded by slabMu
+	extras    []callExtra  // extras not handed out yet, for calls with a context; guarded by slabMu
 }
 
 // slabSize is how many calls one allocation holds: at least 64, and as
@@ -318,10 +324,11 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 // its scope, or with neither for a call that found its scope returned.
 func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A, R], *scope, *call[A, R]) assigner) *call[A, R] {
 	var s *scope
+	var c *call[A, R]
 	if ctx != nil {
 		s = scopeOf(ctx)
+		c = f.newCall(ctx)
 	}
-	c := f.newCall(ctx)
 	if s != nil {
 		c.fn, c.arg = &f.core, arg
 		f.core.stats.calls.Add(1)
@@ -346,6 +353,9 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		}
 	} else {
 		f.mu.Lock()
+		if c == nil {
+			c = f.takeCallLocked()
+		}
 		c.fn, c.arg = &f.core, arg
 		b := f.cur
 		if b == nil {
@@ -384,6 +394,21 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 			c.finish(err, nil, nil, 0, 0)
 		}
 	}
+	return c
+}
+
+// takeCallLocked returns a fresh call from the slab of the calls started
+// without a context. f.mu must be held; it is released while a new slab is
+// allocated, so the caller reads f's state only after the call.
+func (f *Func[A, R]) takeCallLocked() *call[A, R] {
+	if len(f.batchSlab) == 0 {
+		f.mu.Unlock()
+		slab := make([]call[A, R], slabSize[call[A, R]]())
+		f.mu.Lock()
+		f.batchSlab = slab
+	}
+	c := &f.batchSlab[0]
+	f.batchSlab = f.batchSlab[1:]
 	return c
 }
 

@@ -35,6 +35,11 @@ func (e *CallError) Error() string {
 	if e.Key != nil {
 		fmt.Fprintf(&b, " (key %#v)", e.Key)
 	}
+	if pe, ok := e.Err.(*PanicError); ok && pe.Func == e.Func && pe.Index == e.Index {
+		// The panic's own message names the call already: say it once.
+		pe.writeFrom(&b, " panicked")
+		return b.String()
+	}
 	b.WriteString(": ")
 	if e.Err != nil {
 		b.WriteString(e.Err.Error())
@@ -72,7 +77,16 @@ func (p *PanicError) Error() string {
 	if name == "" {
 		name = "concurrent function"
 	}
-	return fmt.Sprintf("deco: %s call #%d panicked: %v\n\ntask stack:\n%s", name, p.Index, p.Value, p.Stack)
+	var b strings.Builder
+	fmt.Fprintf(&b, "deco: %s call #%d panicked", name, p.Index)
+	p.writeFrom(&b, "")
+	return b.String()
+}
+
+// writeFrom writes the panic's value and stack after what b holds, and
+// after verb.
+func (p *PanicError) writeFrom(b *strings.Builder, verb string) {
+	fmt.Fprintf(b, "%s: %v\n\ntask stack:\n%s", verb, p.Value, p.Stack)
 }
 
 // Unwrap returns the panic value when it is an error, so that errors.Is sees

@@ -2,6 +2,7 @@ package deco_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -92,5 +93,27 @@ func TestCallErrorMessage(t *testing.T) {
 	want := `deco: fetch call #3 (key "https://example.org"): odd`
 	if e.Error() != want {
 		t.Fatalf("Error() = %q, want %q", e.Error(), want)
+	}
+}
+
+// TestAPanicAsErrorNamesTheCallOnce checks that a panic returned as an
+// error under PanicAsError says "deco: f call #0 panicked: boom", not the
+// call's name and index twice (the CallError's, then the PanicError's),
+// and that a key, when there is one, is in it.
+func TestAPanicAsErrorNamesTheCallOnce(t *testing.T) {
+	f := deco.ConcurrentValue(func(int) int { panic("boom") }, deco.PanicAsError(), deco.Name("test.panicOnce"))
+	f.Go(0)
+	_, err := f.Wait()
+	if err == nil {
+		t.Fatal("no error for a panicking call")
+	}
+	if msg, want := err.Error(), "deco: test.panicOnce call #0 panicked: boom\n"; !strings.HasPrefix(msg, want) {
+		t.Errorf("error begins %q, want %q", msg[:min(len(msg), 80)], want)
+	}
+	m := map[string]int{}
+	deco.Assign(m, "k", f, 1)
+	_, err = f.Wait()
+	if msg, want := fmt.Sprint(err), `deco: test.panicOnce call #0 (key "k") panicked: boom`+"\n"; !strings.HasPrefix(msg, want) {
+		t.Errorf("error begins %q, want %q", msg[:min(len(msg), 80)], want)
 	}
 }

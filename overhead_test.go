@@ -11,7 +11,9 @@ import (
 // BenchmarkOverhead measures the cost per call of a no-op func(int) call
 // plus its share of one Wait, with the limit at GOMAXPROCS, next to the
 // practical floor for a bounded executor: a hand-written pool of GOMAXPROCS
-// goroutines fed by a buffered channel, measured in the same run.
+// goroutines fed by a buffered channel of GOMAXPROCS slots, measured in the
+// same run, and the same with long-lived workers on a channel of 256 slots
+// and a WaitGroup per batch (handpool-wg).
 func BenchmarkOverhead(b *testing.B) {
 	b.Run("deco", func(b *testing.B) {
 		b.ReportAllocs()
@@ -54,6 +56,32 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		close(work)
 		wg.Wait()
+	})
+	// The hand pool a program keeps for its whole life: its workers do not
+	// exit between batches, so each task counts itself done on the batch's
+	// WaitGroup; a channel of 256 slots, as bench/'s handpool.wg.
+	b.Run("handpool-wg", func(b *testing.B) {
+		b.ReportAllocs()
+		n := runtime.GOMAXPROCS(0)
+		work := make(chan int, 256)
+		var batch, workers sync.WaitGroup
+		task := func(int) {}
+		for range n {
+			workers.Go(func() {
+				for x := range work {
+					task(x)
+					batch.Done()
+				}
+			})
+		}
+		defer workers.Wait()
+		defer close(work)
+		b.ResetTimer()
+		for i := range b.N {
+			batch.Add(1)
+			work <- i
+		}
+		batch.Wait()
 	})
 }
 

@@ -43,23 +43,27 @@ import (
 // worker; a wait that finds its calls done, and every call that does not
 // wait, pay nothing for it.
 type Pool struct {
-	mu         sync.Mutex
-	limit      int
-	procs      int // runtime.GOMAXPROCS(0) when the first worker started
-	workers    int // goroutines started and not exited
-	awake      int // workers not parked nor blocked helping: they will look at the queue again
-	idle       int // workers parked in wake.Wait, not yet signalled
-	open       int // batches and scopes with calls not yet waited
-	wake       sync.Cond
-	space      chan struct{}   // closed when a queued call is taken, if a caller waits for room
-	quiet      chan struct{}   // closed when the last worker exits, if someone waits for it
-	lanes      []int           // free lane numbers, for timelines
-	helpers    []chan struct{} // waiters lending their slot, closed to wake one
-	spin       atomic.Int32    // workers looking for work before they park
-	roomWanted atomic.Bool     // space is not nil: a worker that takes a call closes it
-	busy       atomic.Int64    // workers in a streak of calls
-	maxBusy    atomic.Int64    // highest busy seen
-	queue      queue           // pushed under mu, taken without it
+	mu      sync.Mutex
+	limit   int
+	procs   int // runtime.GOMAXPROCS(0) when the first worker started
+	workers int // goroutines started and not exited
+	awake   int // workers not parked nor blocked helping: they will look at the queue again
+	idle    int // workers parked in wake.Wait, not yet signalled
+	open    int // batches and scopes with calls not yet waited
+	wake    sync.Cond
+	space   chan struct{}   // closed when a queued call is taken, if a caller waits for room
+	quiet   chan struct{}   // closed when the last worker exits, if someone waits for it
+	lanes   []int           // free lane numbers, for timelines
+	helpers []chan struct{} // waiters lending their slot, closed to wake one
+	// Read by a worker at every take, written rarely: a line of its own.
+	_          [64]byte
+	roomWanted atomic.Bool // space is not nil: a worker that takes a call closes it
+	_          [60]byte
+	// Written by workers as they start and end streaks and spins.
+	spin    atomic.Int32 // workers looking for work before they park
+	busy    atomic.Int64 // workers in a streak of calls
+	maxBusy atomic.Int64 // highest busy seen
+	queue   queue        // pushed under mu, taken without it
 }
 
 // NewPool returns a pool that runs at most limit calls at once. It panics if

@@ -19,13 +19,15 @@ import "sync/atomic"
 // the workers fall behind a caller starting calls in a loop; taking several
 // per lock breaks the call order.
 type queue struct {
-	_       [64]byte // head is written by every worker: keep it off the pool's other fields
-	head    atomic.Uint64
+	_       [64]byte                       // keep the pool's other fields off these lines
+	ring    atomic.Pointer[[ringSize]slot] // made by the first push, then only read: a line of its own
 	_       [56]byte
-	tail    atomic.Uint64 // written under the pool's lock
-	spilled atomic.Int64  // spill.n, readable without the lock
-	_       [48]byte
-	slots   []slot // ringSize slots, made by the first push
+	head    atomic.Uint64 // written by every worker
+	_       [56]byte
+	spilled atomic.Int64 // spill.n, readable without the lock
+	_       [56]byte
+	tail    uint64 // the next position to push; under the pool's lock, which no worker takes to take a call
+	pushes  uint64 // calls pushed, into the ring or the spill; under the pool's lock
 	spill   fifo   // calls that found the ring full; under the pool's lock
 }
 
@@ -34,6 +36,7 @@ type queue struct {
 type slot struct {
 	seq atomic.Uint64
 	t   task
+	_   [40]byte // one slot per cache line: the caller filling a slot and a worker emptying the one before it do not share a line
 }
 
 // ringSize is the ring's capacity, a power of two. Most queues stay well
@@ -43,12 +46,14 @@ const ringSize = 256
 
 // pushLocked queues t. The pool's lock must be held.
 func (q *queue) pushLocked(t task) {
-	if q.slots == nil {
-		q.slots = make([]slot, ringSize)
-		for i := range q.slots {
-			q.slots[i].seq.Store(uint64(i))
+	if q.ring.Load() == nil {
+		r := new([ringSize]slot)
+		for i := range r {
+			r[i].seq.Store(uint64(i))
 		}
+		q.ring.Store(r)
 	}
+	q.pushes++
 	if q.spill.n == 0 && q.tryPushLocked(t) {
 		return
 	}
@@ -59,17 +64,16 @@ func (q *queue) pushLocked(t task) {
 // tryPushLocked puts t into the ring, or reports false if the ring is
 // full. The pool's lock must be held.
 func (q *queue) tryPushLocked(t task) bool {
-	pos := q.tail.Load()
-	s := &q.slots[pos&(ringSize-1)]
+	pos := q.tail
+	s := &q.ring.Load()[pos&(ringSize-1)]
 	if s.seq.Load() != pos {
 		// The call ringSize places earlier is still there, or the worker
 		// that took it has not freed the slot yet.
 		return false
 	}
 	s.t = t
-	// tail first, so that head never passes it: lenLocked stays exact.
-	q.tail.Store(pos + 1)
-	s.seq.Store(pos + 1)
+	q.tail = pos + 1
+	s.seq.Store(pos + 1) // publishes s.t: head may now pass pos
 	return true
 }
 
@@ -85,12 +89,13 @@ func (q *queue) refillLocked() {
 // tryPop takes the oldest call of the ring, or reports false if the ring
 // is empty. Any goroutine may call it, without the lock.
 func (q *queue) tryPop() (task, bool) {
-	if q.tail.Load() == 0 {
-		return nil, false // nothing was ever pushed: the ring may not exist
+	r := q.ring.Load()
+	if r == nil {
+		return nil, false // nothing was ever pushed
 	}
 	for {
 		pos := q.head.Load()
-		s := &q.slots[pos&(ringSize-1)]
+		s := &r[pos&(ringSize-1)]
 		seq := s.seq.Load()
 		if seq == pos+1 {
 			if !q.head.CompareAndSwap(pos, pos+1) {
@@ -110,14 +115,35 @@ func (q *queue) tryPop() (task, bool) {
 
 // empty reports whether the queue holds no call, without the lock: a hint,
 // exact only while the pool's lock is held.
+//
+// It reads the slot at head, not tail, which the caller writes at every
+// push: a spinning worker asking it does not pull that line away from the
+// caller.
 func (q *queue) empty() bool {
-	return q.head.Load() == q.tail.Load() && q.spilled.Load() == 0
+	if q.spilled.Load() != 0 {
+		return false
+	}
+	r := q.ring.Load()
+	if r == nil {
+		return true
+	}
+	for {
+		pos := q.head.Load()
+		seq := r[pos&(ringSize-1)].seq.Load()
+		if seq == pos+1 {
+			return false // the slot at head holds the call of pos
+		}
+		if int64(seq-(pos+1)) < 0 {
+			return true // the slot at head is not filled for pos
+		}
+		// A worker took pos and freed its slot: head has moved on.
+	}
 }
 
 // lenLocked reports how many calls are queued. The pool's lock must be
 // held; workers may take calls meanwhile, so it can only shrink.
 func (q *queue) lenLocked() int {
-	return int(q.tail.Load()-q.head.Load()) + q.spill.n
+	return int(q.tail-q.head.Load()) + q.spill.n
 }
 
 // fifo is an unbounded FIFO of tasks, guarded by its user: a list of

@@ -105,7 +105,9 @@ func (p *Pool) pushAndUnlock(ctx context.Context, t task) {
 	p.queue.pushLocked(t)
 	p.dispatchLocked()
 	// Written as a quotient so that a huge limit cannot overflow.
-	crowded := p.queue.lenLocked()/crowdedQueue > p.limit && p.awake >= p.procs
+	// Looked at every 16th push only: it reads the head of the queue,
+	// which the workers write at every take.
+	crowded := p.queue.pushes&15 == 0 && p.queue.lenLocked()/crowdedQueue > p.limit && p.awake >= p.procs
 	p.mu.Unlock()
 	if crowded && !p.runs(ctx) {
 		runtime.Gosched()
@@ -191,6 +193,10 @@ func (p *Pool) take() (task, bool) {
 // it finds the queue empty, so that Stats pays per streak, not per call.
 func (p *Pool) work(w *worker) {
 	w.home = w
+	// Read once: procs shares its line with the pool's mutex, which the
+	// caller takes at every call; set before any worker of this round
+	// started, it does not change while one runs.
+	procs := p.procs
 	exited, streak := false, false
 	defer onAbort(&exited, func() {
 		unregisterWorker(w)
@@ -229,7 +235,7 @@ func (p *Pool) work(w *worker) {
 		// run out of work at once, after a round of sleeps, the others
 		// park at once instead of yielding to each other in a herd
 		// while the workers that did get calls wait for a processor.
-		if int(p.spin.Add(1)) <= p.procs {
+		if int(p.spin.Add(1)) <= procs {
 			p.room()
 			for i := 0; i < spins && p.queue.empty(); i++ {
 				runtime.Gosched()
