@@ -20,7 +20,11 @@ import (
 // of the pool outlives [Func.Wait], [Synchronized] or [WaitAll].
 //
 // Calls wait in one FIFO queue per pool and start oldest first, one per
-// free slot, so calls started by one goroutine start in call order.
+// free slot, so calls started by one goroutine start in call order. The
+// queue's ring of 256 places, one cache line each, is allocated by the
+// pool's first call and kept: 16 KiB per pool (each decorated function
+// without [Shared] has its own); calls beyond it wait in a list that
+// grows and shrinks with them.
 //
 // Nested waits. Every deco wait made from inside a running call —
 // [Future.Wait], [Func.Wait], [Synchronized], [Func.Completed],
