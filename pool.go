@@ -54,6 +54,7 @@ type Pool struct {
 	awake   int // workers not parked nor blocked helping: they will look at the queue again
 	idle    int // workers parked in wake.Wait, not yet signalled
 	open    int // batches and scopes with calls not yet waited
+	sealed  int // of those, function batches a wait has taken, which no call can join
 	wake    sync.Cond
 	space   chan struct{}   // closed when a queued call is taken, if a caller waits for room
 	quiet   chan struct{}   // closed when the last worker exits, if someone waits for it
@@ -117,12 +118,27 @@ func (p *Pool) openBatchLocked() {
 	}
 }
 
-// closeBatch undoes openBatch once the batch's calls are all done. When no
-// batch is left open, parked workers exit and closeBatch waits until they
-// have, so that the caller returns with no goroutine of p left.
-func (p *Pool) closeBatch() {
+// sealBatch marks an open batch as taken by its wait: no call can join it
+// any more. While every open batch is sealed, a worker that finds the
+// queue empty exits at once instead of parking until the batches close —
+// a new batch starts workers again — so that the wait's close has no
+// parked worker to wake and wait for (200 per batch with Limit(200)).
+func (p *Pool) sealBatch() {
+	p.mu.Lock()
+	p.sealed++
+	p.mu.Unlock()
+}
+
+// closeBatch undoes openBatch once the batch's calls are all done; sealed
+// tells whether sealBatch was called for it. When no batch is left open,
+// parked workers exit and closeBatch waits until they have, so that the
+// caller returns with no goroutine of p left.
+func (p *Pool) closeBatch(sealed bool) {
 	p.mu.Lock()
 	p.open--
+	if sealed {
+		p.sealed--
+	}
 	if p.open > 0 || p.workers == 0 {
 		p.mu.Unlock()
 		return
