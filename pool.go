@@ -14,10 +14,12 @@ import (
 // The zero Pool is ready to use with a limit of runtime.GOMAXPROCS(0), read
 // when it first runs a call. A Pool must not be copied after first use.
 //
-// Workers are started on demand, up to the limit. They stay parked while a
-// batch or a scope using the pool is open (calls started and not yet
-// waited), and they exit when the last one is waited, so that no goroutine
-// of the pool outlives [Func.Wait], [Synchronized] or [WaitAll].
+// Workers are started on demand, up to the limit. A worker that finds no
+// queued call stays parked while a batch or a scope using the pool can
+// still get calls (calls started and not yet waited), and exits once none
+// can: when every batch still open has been taken by its wait, or when the
+// last one is over. So no goroutine of the pool outlives [Func.Wait],
+// [Synchronized] or [WaitAll].
 //
 // Calls wait in one FIFO queue per pool and start oldest first, one per
 // free slot, so calls started by one goroutine start in call order. The
