@@ -32,6 +32,7 @@ type batch struct {
 	ctx          context.Context // the context calls without one of their own see
 	cancel       context.CancelCauseFunc
 	pools        []*Pool           // pools kept open for this batch's calls
+	sealed       bool              // a function's batch a wait has taken: no call joins it; only its waiter reads and writes it
 	failures     map[int]*callCore // failed calls by index
 	assigns      assignments       // deferred assignments, in call order
 	timing       *timing           // per-call timing, for a scope's StatsTo
@@ -104,7 +105,7 @@ func (b *batch) close() {
 	b.pools = nil
 	b.mu.Unlock()
 	for _, p := range pools {
-		p.closeBatch()
+		p.closeBatch(b.sealed)
 	}
 }
 

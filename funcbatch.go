@@ -90,6 +90,10 @@ func (f *Func[A, R]) take() *funcBatch[A, R] {
 	f.mu.Unlock()
 	if b != nil {
 		active.remove(f)
+		b.sealed = true
+		for _, p := range b.pools {
+			p.sealBatch()
+		}
 		b.seal(b.n)
 	}
 	return b

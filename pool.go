@@ -14,10 +14,12 @@ import (
 // The zero Pool is ready to use with a limit of runtime.GOMAXPROCS(0), read
 // when it first runs a call. A Pool must not be copied after first use.
 //
-// Workers are started on demand, up to the limit. They stay parked while a
-// batch or a scope using the pool is open (calls started and not yet
-// waited), and they exit when the last one is waited, so that no goroutine
-// of the pool outlives [Func.Wait], [Synchronized] or [WaitAll].
+// Workers are started on demand, up to the limit. A worker that finds no
+// queued call stays parked while a batch or a scope using the pool can
+// still get calls (calls started and not yet waited), and exits once none
+// can: when every batch still open has been taken by its wait, or when the
+// last one is over. So no goroutine of the pool outlives [Func.Wait],
+// [Synchronized] or [WaitAll].
 //
 // Calls wait in one FIFO queue per pool and start oldest first, one per
 // free slot, so calls started by one goroutine start in call order. The
@@ -54,6 +56,7 @@ type Pool struct {
 	awake   int // workers not parked nor blocked helping: they will look at the queue again
 	idle    int // workers parked in wake.Wait, not yet signalled
 	open    int // batches and scopes with calls not yet waited
+	sealed  int // of those, function batches a wait has taken, which no call can join
 	wake    sync.Cond
 	space   chan struct{}   // closed when a queued call is taken, if a caller waits for room
 	quiet   chan struct{}   // closed when the last worker exits, if someone waits for it
@@ -117,12 +120,27 @@ func (p *Pool) openBatchLocked() {
 	}
 }
 
-// closeBatch undoes openBatch once the batch's calls are all done. When no
-// batch is left open, parked workers exit and closeBatch waits until they
-// have, so that the caller returns with no goroutine of p left.
-func (p *Pool) closeBatch() {
+// sealBatch marks an open batch as taken by its wait: no call can join it
+// any more. While every open batch is sealed, a worker that finds the
+// queue empty exits at once instead of parking until the batches close —
+// a new batch starts workers again — so that the wait's close has no
+// parked worker to wake and wait for (200 per batch with Limit(200)).
+func (p *Pool) sealBatch() {
+	p.mu.Lock()
+	p.sealed++
+	p.mu.Unlock()
+}
+
+// closeBatch undoes openBatch once the batch's calls are all done; sealed
+// tells whether sealBatch was called for it. When no batch is left open,
+// parked workers exit and closeBatch waits until they have, so that the
+// caller returns with no goroutine of p left.
+func (p *Pool) closeBatch(sealed bool) {
 	p.mu.Lock()
 	p.open--
+	if sealed {
+		p.sealed--
+	}
 	if p.open > 0 || p.workers == 0 {
 		p.mu.Unlock()
 		return

@@ -254,8 +254,8 @@ func (p *Pool) work(w *worker) {
 			continue
 		}
 		p.awake--
-		if p.open == 0 {
-			break
+		if p.open == p.sealed {
+			break // no batch open, or none that a call can still join (see sealBatch)
 		}
 		p.idle++
 		p.roomLocked()

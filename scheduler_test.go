@@ -161,3 +161,33 @@ func TestQueueMaxIntDoesNotOverflow(t *testing.T) {
 		f.Wait()
 	})
 }
+
+// TestAWaitedBatchsWorkersLeaveAsTheQueueEmpties checks that once Wait has
+// taken a batch, a worker that finds the queue empty exits at once rather
+// than parking until the batch is over (which left Wait to wake every
+// parked worker, one per slot, before it could return): 8 calls of 10,
+// 20, … 80 ms at Limit(4) leave the queue empty at 40 ms; at 70 ms the
+// worker of the 50 ms call has finished, and only the three workers still
+// running calls are left.
+func TestAWaitedBatchsWorkersLeaveAsTheQueueEmpties(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := deco.Concurrent(func(i int) { time.Sleep(time.Duration(i+1) * 10 * time.Millisecond) }, deco.Limit(4))
+		for i := range 8 {
+			f.Go(i)
+		}
+		waited := make(chan error, 1)
+		go func() { _, err := f.Wait(); waited <- err }()
+		time.Sleep(70 * time.Millisecond)
+		synctest.Wait()
+		if n := workerGoroutines(); n != 3 {
+			t.Errorf("%d workers at 70 ms, want 3: the one whose call ended at 60 ms, with the queue empty, should have left", n)
+		}
+		if err := <-waited; err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if n := workerGoroutines(); n != 0 {
+			t.Errorf("%d workers left after Wait", n)
+		}
+	})
+}
