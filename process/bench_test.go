@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -133,15 +134,41 @@ func decoBatch(b *testing.B, f *deco.Func[int, int]) {
 	}
 }
 
-// reportParent reports what this process, the parent of the workers,
-// spent per call since selfUsage returned cpu and switches: its CPU time
-// (parent-ns/call) and its context switches (parent-switches/call), which
-// on cores busy with the workers' calls take a core from a worker.
-func reportParent(b *testing.B, cpu time.Duration, switches int64) {
+// usage is what the parent, and the workers of an executor, have spent
+// since it was taken.
+type usage struct {
+	e                  *process.Executor
+	pids               []int
+	cpu, workerCPU     time.Duration
+	switches, workerSw int64
+	workersOK          bool
+}
+
+func takeUsage(e *process.Executor) usage {
+	u := usage{e: e, pids: e.PIDs()}
+	u.cpu, u.switches = selfUsage()
+	u.workerCPU, u.workerSw, u.workersOK = workersUsage(u.pids)
+	return u
+}
+
+// report reports what this process, the parent of the workers, spent per
+// call since u was taken: its CPU time (parent-ns/call) and its context
+// switches (parent-switches/call), which on cores busy with the workers'
+// calls take a core from a worker; and, where /proc tells (Linux), the
+// same for the worker processes (worker-ns/call, ~1 ms of it the task's,
+// and worker-switches/call), unless a worker was replaced meanwhile.
+func (u usage) report(b *testing.B) {
 	c, s := selfUsage()
 	calls := float64(b.N * cpuTasks)
-	b.ReportMetric(float64(c-cpu)/calls, "parent-ns/call")
-	b.ReportMetric(float64(s-switches)/calls, "parent-switches/call")
+	b.ReportMetric(float64(c-u.cpu)/calls, "parent-ns/call")
+	b.ReportMetric(float64(s-u.switches)/calls, "parent-switches/call")
+	if !u.workersOK || !slices.Equal(u.pids, u.e.PIDs()) {
+		return
+	}
+	if wc, ws, ok := workersUsage(u.pids); ok {
+		b.ReportMetric(float64(wc-u.workerCPU)/calls, "worker-ns/call")
+		b.ReportMetric(float64(ws-u.workerSw)/calls, "worker-switches/call")
+	}
 }
 
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
@@ -154,7 +181,8 @@ func reportParent(b *testing.B, cpu time.Duration, switches int64) {
 // x-process, x-process-ahead) and process-vs-inprocess, the process
 // speed-up as a fraction of the in-process one, so that the ratios share
 // their baseline's load. The process rows also report the parent's CPU
-// time and context switches per call (see reportParent). Workers are
+// time and context switches per call, and the workers' (see
+// usage.report). Workers are
 // started before the timer.
 func BenchmarkCPU(b *testing.B) {
 	start := func(b *testing.B, es ...*process.Executor) {
@@ -178,19 +206,19 @@ func BenchmarkCPU(b *testing.B) {
 	})
 	b.Run("process-2", func(b *testing.B) {
 		start(b, bench2)
-		cpu, switches := selfUsage()
+		u := takeUsage(bench2)
 		for range b.N {
 			decoBatch(b, cpuProc2)
 		}
-		reportParent(b, cpu, switches)
+		u.report(b)
 	})
 	b.Run("process-2-ahead", func(b *testing.B) {
 		start(b, bench2a)
-		cpu, switches := selfUsage()
+		u := takeUsage(bench2a)
 		for range b.N {
 			decoBatch(b, cpuProc2a)
 		}
-		reportParent(b, cpu, switches)
+		u.report(b)
 	})
 	b.Run("speedups", func(b *testing.B) {
 		start(b, bench2, bench2a)

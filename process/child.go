@@ -30,7 +30,7 @@ type child struct {
 	dead    chan struct{} // closed when the worker has been reaped
 
 	// The worker's last call ran for longCall or more: wait for the next
-	// result through the poller (see resultPipe).
+	// result through the poller (see readEnd).
 	long atomic.Bool
 
 	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
@@ -55,7 +55,7 @@ type child struct {
 // no hand-over between goroutines.
 type reply struct {
 	r      *receiver
-	pipe   *resultPipe
+	pipe   *readEnd
 	busy   bool // a call in flight answers on it (guarded by child.mu)
 	closed bool
 }
@@ -85,7 +85,7 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 const waitDelay = 2 * time.Second
 
 // pipe returns a pipe whose parent end is read or written with plain
-// blocking system calls (see protocol.go and resultPipe), or through the
+// blocking system calls (see protocol.go and readEnd), or through the
 // runtime's poller if poll is set.
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
@@ -134,7 +134,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 	c := &child{
 		started: mem,
 		e:       e, num: num,
-		calls:   newSender(ends[0][1], max),
+		calls:   newSender(newQuietWriter(ends[0][1]), max),
 		cancels: newSender(ends[2][1], max),
 		files:   []*os.File{ends[0][1], ends[2][1]},
 		stderr:  newLineWriter(e.stderr, e.cfg.prefix, num),
@@ -147,7 +147,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 			i = 2 + j
 			extra = append(extra, ends[i][0])
 		}
-		rp := newResultPipe(ends[i][1])
+		rp := newReadEnd(ends[i][1])
 		c.replies = append(c.replies, &reply{r: newReceiver(rp, max), pipe: rp})
 	}
 	cmd := exec.Command(e.exe)

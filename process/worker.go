@@ -19,6 +19,8 @@ import (
 // conn is a worker's end of the protocol (see protocol.go).
 type conn struct {
 	in      *receiver // calls
+	inPipe  *readEnd
+	long    bool      // the last call ran for longCall or more: wait for the next one in the poller
 	outs    []*sender // results and requests, one pipe per call in flight; hello on the first
 	cancels *receiver // cancels and Static values
 
@@ -89,19 +91,24 @@ func serve() int {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
 	}
-	outs := []*sender{newSender(files[1], max)}
+	// Results are written quietly (see quietFile); calls are read in a
+	// blocking read after a short call, through the poller after a long
+	// one (see readEnd).
+	outs := []*sender{newSender(newQuietWriter(files[1]), max)}
 	for j := 1; j < replies; j++ {
 		f, err := openPipe(fdReplies+j-1, false)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 			return exitProtocol
 		}
-		outs = append(outs, newSender(f, max))
+		outs = append(outs, newSender(newQuietWriter(f), max))
 	}
 	c := &conn{
-		in: newReceiver(files[0], max), outs: outs, cancels: newReceiver(files[2], max),
+		inPipe: newReadEnd(files[0]),
+		outs:   outs, cancels: newReceiver(files[2], max),
 		started: started, statics: make(chan *frame, 1),
 	}
+	c.in = newReceiver(c.inPipe, max)
 	worker.Store(c)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
@@ -118,6 +125,7 @@ func serve() int {
 func (c *conn) serveCalls() {
 	f := new(frame)
 	for {
+		c.inPipe.setPoll(c.long)
 		if err := c.in.receive(f); err != nil {
 			c.readError(err)
 		}
@@ -236,6 +244,7 @@ func (c *conn) run(ctx context.Context, f *frame) {
 	}
 	out, err := backend.Invoke(ctx, f.Name, f.Data)
 	r := &frame{Kind: kindResult, ID: f.ID, Data: out, Start: start.UnixNano(), End: time.Now().UnixNano()}
+	c.long = time.Duration(r.End-r.Start) >= longCall
 	if err != nil {
 		r.Err = err.Error()
 	}
