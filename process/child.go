@@ -84,9 +84,9 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 // close once it has exited: a process the task started may hold them.
 const waitDelay = 2 * time.Second
 
-// pipe returns a pipe whose parent end is read or written with plain
-// blocking system calls (see protocol.go and readEnd), or through the
-// runtime's poller if poll is set.
+// pipe returns a pipe in blocking mode and out of the runtime's poller,
+// whose parent end is then read as a readEnd or written quietly (see
+// protocol.go), or one in the poller if poll is set.
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
 		return os.Pipe()

@@ -52,11 +52,12 @@ import (
 // other call in flight uses; the worker answers it, and sends the requests
 // of its task, on that pipe. So each results pipe has one reader at a time,
 // the goroutine waiting for that call's result, which is the one woken
-// when its result arrives, with no hand-over between goroutines. Calls are
-// written and read with plain blocking system calls; a result is read with
-// a plain blocking read after a short call, the fastest wake-up, and
-// through the runtime's poller after a long one, which holds no thread
-// while the call runs (see readEnd). A cancel for a call the worker has not started is
+// when its result arrives, with no hand-over between goroutines. Calls and
+// results are written with raw system calls that never block (see
+// quietFile); a result, and the worker's next call, is read with a plain
+// blocking read after a short call, the fastest wake-up, and through the
+// runtime's poller after a long one, which holds no thread while the call
+// runs (see readEnd). A cancel for a call the worker has not started is
 // kept until it reaches the call, which is then not run: its result says
 // NotRun. Cancels and Static values, which must arrive while a call runs,
 // have a pipe of their own, read by a goroutine of the worker.
