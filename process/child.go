@@ -298,12 +298,12 @@ func (c *child) post(f *frame) (*pending, error) {
 // frame, or, when the worker dies or breaks the protocol, once it has been
 // reaped, errDied if the worker had started the call, else errNotRun (the
 // call never ran; calls start in the order of their IDs).
-func (c *child) await(p *pending) (*frame, error) {
+func (c *child) await(p *pending) (frame, error) {
 	rp := c.replies[p.reply]
 	for {
-		r := new(frame)
+		var r frame
 		rp.pipe.setPoll(c.long.Load())
-		err := rp.r.receive(r)
+		err := rp.r.receive(&r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
@@ -332,9 +332,9 @@ func (c *child) await(p *pending) (*frame, error) {
 		<-c.dead
 		c.finish(p)
 		if p.id <= c.lastStarted() {
-			return nil, errDied
+			return frame{}, errDied
 		}
-		return nil, errNotRun
+		return frame{}, errNotRun
 	}
 }
 

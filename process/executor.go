@@ -296,6 +296,9 @@ func (e *Executor) Execute(ctx context.Context, name string, arg []byte) ([]byte
 	}
 	for attempt := 1; ; attempt++ {
 		out, err := e.try(ctx, name, arg, info)
+		if err == nil {
+			return out, nil
+		}
 		var we *WorkerError
 		if !errors.As(err, &we) {
 			return out, err
@@ -339,13 +342,16 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 			}
 			return nil, err
 		}
-		stopCancel := context.AfterFunc(ctx, func() {
-			cause := uint8(causeCanceled)
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				cause = causeDeadline
-			}
-			c.cancels.send(&frame{Kind: kindCancel, ID: p.id, CancelCause: cause})
-		})
+		stopCancel := func() bool { return false }
+		if ctx.Done() != nil { // a context that is never done needs no watch
+			stopCancel = context.AfterFunc(ctx, func() {
+				cause := uint8(causeCanceled)
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					cause = causeDeadline
+				}
+				c.cancels.send(&frame{Kind: kindCancel, ID: p.id, CancelCause: cause})
+			})
+		}
 		r, err := c.await(p)
 		stopCancel()
 		if err == nil && r.TimedOut {

@@ -266,11 +266,15 @@ func newReceiver(r io.Reader, max int) *receiver {
 // it. A frame longer than the limit is refused before it is read.
 func (r *receiver) receive(f *frame) error {
 	*f = frame{}
-	var h [4]byte
-	if _, err := io.ReadFull(r.r, h[:]); err != nil {
+	h, err := r.r.Peek(4) // not io.ReadFull into an array: it would be allocated
+	if err != nil {
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
-	n := binary.BigEndian.Uint32(h[:])
+	n := binary.BigEndian.Uint32(h)
+	r.r.Discard(4)
 	if uint64(n) > uint64(r.max) {
 		return fmt.Errorf("%w: a frame of %d bytes, over the limit of %d (MaxMessage)", errProtocol, n, r.max)
 	}
