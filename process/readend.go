@@ -28,8 +28,9 @@ var longCall = 100 * time.Microsecond
 //     85–122 µs of CPU per call of ~1 ms on 2 workers, which on cores busy
 //     with the workers' calls is taken from a worker; through the poller,
 //     2.7–2.9 switches and 54–91 µs (6 rounds of BenchmarkCPU/process-2
-//     each, alternated, on 2 cores at load average 3.7–4.2), with the
-//     no-op round trip within the noise of the same rounds. In a worker,
+//     each, alternated, on 2 cores at load average 3.7–4.2, before quiet
+//     I/O, see quietFile), with the no-op round trip within the noise of
+//     the same rounds. In a worker,
 //     the goroutine serving calls never parks otherwise, so that every
 //     10 ms the monitor took its P while it waited in the read and then
 //     polled every 20 µs for a millisecond. Reads through the poller are
