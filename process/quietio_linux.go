@@ -18,10 +18,10 @@ import (
 // workers, before each result it reads. On this project's 2 cores that wake-up and the monitor's
 // rounds after it were 29% of the parent's CPU per call of ~1 ms on 2
 // workers (perf, BenchmarkCPU/process-2), and took cores from the workers;
-// quiet I/O brought the parent from 53–87 µs of CPU and 2.4–3.1 context
-// switches per call to 33–56 µs and 1.3–1.7 (7 alternated rounds of
+// quiet I/O brought the parent from 52–97 µs of CPU and 2.6–3.0 context
+// switches per call to 33–62 µs and 1.4–2.0 (6 alternated rounds of
 // BenchmarkCPU/process-2 with and without Pipeline(2), load average
-// 5.8–13.7), the no-op round trip unchanged.
+// 10.5–12.1), the no-op round trip unchanged.
 // The monitor is woken as before by the blocking reads after short calls
 // (see readEnd), which need it to hand their P to other goroutines. And a
 // quiet read or write makes a plain system call instead when the last
