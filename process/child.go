@@ -30,7 +30,7 @@ type child struct {
 	dead    chan struct{} // closed when the worker has been reaped
 
 	// The worker's last call ran for longCall or more: wait for the next
-	// result through the poller (see readEnd).
+	// result through the poller (see resultPipe).
 	long atomic.Bool
 
 	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
@@ -55,7 +55,7 @@ type child struct {
 // no hand-over between goroutines.
 type reply struct {
 	r      *receiver
-	pipe   *readEnd
+	pipe   *resultPipe
 	busy   bool // a call in flight answers on it (guarded by child.mu)
 	closed bool
 }
@@ -85,7 +85,7 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 const waitDelay = 2 * time.Second
 
 // pipe returns a pipe in blocking mode and out of the runtime's poller,
-// whose parent end is then read as a readEnd or written quietly (see
+// whose parent end is then read as a resultPipe or written quietly (see
 // protocol.go), or one in the poller if poll is set.
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
@@ -147,7 +147,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 			i = 2 + j
 			extra = append(extra, ends[i][0])
 		}
-		rp := newReadEnd(ends[i][1])
+		rp := newResultPipe(ends[i][1])
 		c.replies = append(c.replies, &reply{r: newReceiver(rp, max), pipe: rp})
 	}
 	cmd := exec.Command(e.exe)

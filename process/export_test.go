@@ -40,7 +40,7 @@ func EarlyCancels() int {
 
 // LongWaits reports, for each of e's workers alive, whether the parent
 // waits for its next result through the runtime's poller, after a long
-// call (see readEnd).
+// call (see resultPipe).
 func LongWaits(e *Executor) []bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -59,11 +59,4 @@ func SetLongCall(t interface{ Cleanup(func()) }, d time.Duration) {
 	old := longCall
 	longCall = d
 	t.Cleanup(func() { longCall = old })
-}
-
-// WaitedInPoller reports, in a worker, whether it waited for the call it
-// runs through the runtime's poller, after a long call (see readEnd).
-func WaitedInPoller() bool {
-	c := worker.Load()
-	return c != nil && c.inPipe.polled != nil
 }

@@ -54,12 +54,12 @@ import (
 // the goroutine waiting for that call's result, which is the one woken
 // when its result arrives, with no hand-over between goroutines. Calls and
 // results are written with raw system calls that never block (see
-// quietFile); a result, and the worker's next call, is read with a plain
-// blocking read after a short call, the fastest wake-up, and through the
-// runtime's poller after a long one, which holds no thread while the call
-// runs (see readEnd). A cancel for a call the worker has not started is
-// kept until it reaches the call, which is then not run: its result says
-// NotRun. Cancels and Static values, which must arrive while a call runs,
+// quietFile); the worker reads calls with plain blocking reads; the
+// parent reads a result with a plain blocking read after a short call,
+// the fastest wake-up, and through the runtime's poller after a long one,
+// which holds no thread while the call runs (see resultPipe). A cancel
+// for a call the worker has not started is kept until it reaches the
+// call, which is then not run: its result says NotRun. Cancels and Static values, which must arrive while a call runs,
 // have a pipe of their own, read by a goroutine of the worker.
 const (
 	kindHello uint8 = iota + 1

@@ -72,15 +72,15 @@ func TestQuietWriterWritesAFrameLargerThanThePipeAndFailsOnceTheReaderIsGone(t *
 	}
 }
 
-// After a long call, a read end waits in the poller and reads quietly: it
+// After a long call, a results pipe waits in the poller and reads quietly: it
 // reads what is written, waits for what is not yet, and sees the end of
 // the pipe.
-func TestAReadEndWaitsInThePollerQuietlyAndSeesTheEnd(t *testing.T) {
+func TestAResultPipeWaitsInThePollerQuietlyAndSeesTheEnd(t *testing.T) {
 	r, w, err := blockingPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newReadEnd(r)
+	p := newResultPipe(r)
 	defer p.Close()
 	p.setPoll(true)
 	if p.polled == nil {

@@ -9,29 +9,35 @@ import (
 	"unsafe"
 )
 
-// Quiet I/O: the parent writes calls, and a worker results, and both read
-// the frames they wait for through the poller (see readEnd), with raw
-// system calls on non-blocking descriptors, which never block and do not
-// enter the Go scheduler's system-call state. A plain read or write does:
-// entering it wakes the runtime's monitor thread (sysmon) when it sleeps,
-// which it does whenever every P is idle — in a parent waiting for its
-// workers, before each result it reads. On this project's 2 cores that wake-up and the monitor's
-// rounds after it were 29% of the parent's CPU per call of ~1 ms on 2
-// workers (perf, BenchmarkCPU/process-2), and took cores from the workers;
-// quiet I/O brought the parent from 52–97 µs of CPU and 2.6–3.0 context
-// switches per call to 33–62 µs and 1.4–2.0 (6 alternated rounds of
-// BenchmarkCPU/process-2 with and without Pipeline(2), load average
-// 10.5–12.1), the no-op round trip unchanged.
-// The monitor is woken as before by the blocking reads after short calls
-// (see readEnd), which need it to hand their P to other goroutines. And a
-// quiet read or write makes a plain system call instead when the last
-// plain one was made 10 ms ago or more (plainDue), so that the monitor,
-// which preempts goroutines that run too long, never sleeps through a
-// busy stretch of a program whose only system calls are these.
+// Quiet I/O: the parent writes calls, and a worker results, and the
+// parent reads the results it awaits through the poller (see resultPipe),
+// with raw system calls on non-blocking descriptors, which never block
+// and do not enter the Go scheduler's system-call state. A plain read or
+// write does: entering it wakes the runtime's monitor thread (sysmon) when
+// it sleeps, which it does whenever every P is idle — in a parent waiting
+// for its workers, before each result it reads. On this project's 2 cores
+// that wake-up and the monitor's rounds after it were 29% of the parent's
+// CPU per call of ~1 ms on 2 workers (perf, BenchmarkCPU/process-2), and
+// took cores from the workers (see BenchmarkCPU and the README for the
+// figures before and after).
+//
+// The monitor is woken as before by the blocking reads, the parent's
+// after short calls (see resultPipe) and the worker's of its calls, which
+// need it to hand their P to other goroutines. And a quiet read or write
+// makes a plain system call instead when the last plain one was made
+// 50 ms ago or more (plainDue): after a long wait for a result, the read
+// that takes it wakes the monitor, which preempts goroutines that run too
+// long and polls the network when every P is busy, so that a parent whose
+// only system calls are these does not run for long without it.
 
 // plainEvery is how often, at least, a quiet read or write is made as a
-// plain system call (see plainDue).
-const plainEvery = 10 * time.Millisecond
+// plain system call (see plainDue). Each one wakes the monitor from its
+// sleep into 20 µs rounds for a while (about 17 wake-ups in a worker):
+// every 10 ms, that was 1.9 of a worker's context switches per call of
+// ~1 ms; every 50 ms, the parent's switches per call were 20% fewer
+// (1.17 against 1.46, medians of 6 alternated rounds of
+// BenchmarkCPU/process-2, load average 7.5–7.9).
+const plainEvery = 50 * time.Millisecond
 
 var (
 	epoch     = time.Now()

@@ -63,11 +63,11 @@ func openPipe(fd int, poll bool) (*os.File, error) {
 	return os.NewFile(uintptr(fd), fmt.Sprintf("deco-pipe-%d", fd)), nil
 }
 
-// setNonblock sets or clears O_NONBLOCK on fd (see readEnd).
+// setNonblock sets or clears O_NONBLOCK on fd (see resultPipe).
 func setNonblock(fd uintptr, on bool) error { return syscall.SetNonblock(int(fd), on) }
 
 // dupNonblock returns a close-on-exec duplicate of fd, with the open file
-// both share set to non-blocking (see readEnd).
+// both share set to non-blocking (see resultPipe).
 func dupNonblock(fd uintptr) (int, error) {
 	syscall.ForkLock.RLock()
 	nfd, err := syscall.Dup(int(fd))

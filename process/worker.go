@@ -19,8 +19,6 @@ import (
 // conn is a worker's end of the protocol (see protocol.go).
 type conn struct {
 	in      *receiver // calls
-	inPipe  *readEnd
-	long    bool      // the last call ran for longCall or more: wait for the next one in the poller
 	outs    []*sender // results and requests, one pipe per call in flight; hello on the first
 	cancels *receiver // cancels and Static values
 
@@ -91,9 +89,13 @@ func serve() int {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
 	}
-	// Results are written quietly (see quietFile); calls are read in a
-	// blocking read after a short call, through the poller after a long
-	// one (see readEnd).
+	// Results are written quietly (see quietFile). Calls are read in
+	// blocking reads, never through the poller: the serving goroutine's P
+	// is then never idle while it waits, so that the runtime's monitor is
+	// awake when a task starts, to preempt its goroutines and poll for
+	// cancels if they take every P. (Waiting in the poller after long
+	// calls, as the parent does, let the monitor sleep through tasks, for
+	// no gain measurable on 2 loaded cores.)
 	outs := []*sender{newSender(newQuietWriter(files[1]), max)}
 	for j := 1; j < replies; j++ {
 		f, err := openPipe(fdReplies+j-1, false)
@@ -104,11 +106,9 @@ func serve() int {
 		outs = append(outs, newSender(newQuietWriter(f), max))
 	}
 	c := &conn{
-		inPipe: newReadEnd(files[0]),
-		outs:   outs, cancels: newReceiver(files[2], max),
+		in: newReceiver(files[0], max), outs: outs, cancels: newReceiver(files[2], max),
 		started: started, statics: make(chan *frame, 1),
 	}
-	c.in = newReceiver(c.inPipe, max)
 	worker.Store(c)
 	// The fingerprint of the functions this process has, which the
 	// parent compares with its own before it sends a call.
@@ -125,7 +125,6 @@ func serve() int {
 func (c *conn) serveCalls() {
 	f := new(frame)
 	for {
-		c.inPipe.setPoll(c.long)
 		if err := c.in.receive(f); err != nil {
 			c.readError(err)
 		}
@@ -244,7 +243,6 @@ func (c *conn) run(ctx context.Context, f *frame) {
 	}
 	out, err := backend.Invoke(ctx, f.Name, f.Data)
 	r := &frame{Kind: kindResult, ID: f.ID, Data: out, Start: start.UnixNano(), End: time.Now().UnixNano()}
-	c.long = time.Duration(r.End-r.Start) >= longCall
 	if err != nil {
 		r.Err = err.Error()
 	}

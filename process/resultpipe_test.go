@@ -21,15 +21,6 @@ var (
 		time.Sleep(d)
 		return os.Getpid()
 	}, deco.Name("test.nap"), deco.On(napExec), deco.Limit(1))
-
-	// polledNap sleeps, and reports whether its worker waited for the call
-	// through the poller.
-	polledExec = process.New(1, process.Stderr(testLog))
-	polledNap  = deco.ConcurrentValue(func(d time.Duration) bool {
-		polled := process.WaitedInPoller()
-		time.Sleep(d)
-		return polled
-	}, deco.Name("test.polledNap"), deco.On(polledExec), deco.Limit(1))
 )
 
 // napOne runs one call of nap, failing the test if it takes more than 10 s.
@@ -96,33 +87,5 @@ func TestTheResultAfterALongCallIsAwaitedThroughThePoller(t *testing.T) {
 	}
 	if pid, err := napOne(t, 0); err != nil || pid == 0 {
 		t.Fatalf("after the crash: pid %d, err %v", pid, err)
-	}
-}
-
-// A worker waits for its first call in a blocking read, and for the call
-// after a long one (longer than 100 ms, far above the worker's threshold
-// of 100 µs) through the poller.
-func TestAWorkerWaitsForTheCallAfterALongOneThroughThePoller(t *testing.T) {
-	var pids pidSet
-	use(t, polledExec, &pids)
-	for i, s := range []struct {
-		d      time.Duration
-		polled bool // how this call was awaited
-	}{
-		{120 * time.Millisecond, false}, // the first: in a blocking read
-		{0, true},
-		{120 * time.Millisecond, false}, // unknown: after a call of 0, which may run long on a loaded machine
-		{0, true},
-	} {
-		f := polledNap.Go(s.d)
-		var err error
-		deadlineWithin(t, 20*time.Second, "a call of polledNap", func() { _, err = polledNap.Wait() })
-		if err != nil {
-			t.Fatalf("call %d: %v", i, err)
-		}
-		polled, _ := f.Wait()
-		if i != 2 && polled != s.polled {
-			t.Fatalf("call %d: waited in the poller %v, want %v", i, polled, s.polled)
-		}
 	}
 }

@@ -34,7 +34,7 @@ func TestResultPipeReadsBlockingOrThroughThePollerAndSeesTheEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newReadEnd(r)
+		p := newResultPipe(r)
 		defer p.Close()
 		// Both ways, twice, to switch back and forth.
 		for _, mode := range []bool{poll, !poll, poll} {
