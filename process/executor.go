@@ -39,7 +39,7 @@ import (
 // in this process. The parent spends 30–44 µs of CPU per call of ~1 ms on
 // 2 workers (6 rounds of -bench CPU/process-2 -benchtime 10x,
 // parent-ns/call, load average 5.9–8.0). 200 calls of ~1 ms of CPU on 2
-// workers reached 1.81–1.87x against 1.95–2.00x in this process,
+// workers reached 1.81–1.87x against 1.94–2.00x in this process,
 // 0.90–0.94 of the in-process speed-up (go test -run '^$' -bench
 // CPU/speedups -benchtime 5x ./process, process-vs-inprocess: the 8 of 14
 // rounds at load average 2.1–5.7 where the in-process speed-up of the
