@@ -46,10 +46,13 @@ var (
 
 // plainDue reports whether the next quiet read or write should be a plain
 // system call, and if so counts it as made.
-func plainDue() bool {
-	now := int64(time.Since(epoch))
-	last := lastPlain.Load()
-	return now-last >= int64(plainEvery) && lastPlain.CompareAndSwap(last, now)
+func plainDue() bool { return plainDueAt(&lastPlain, int64(time.Since(epoch))) }
+
+// plainDueAt is plainDue at now, since epoch, with the last plain one's
+// time in *last: of the reads and writes that ask at once, one is plain.
+func plainDueAt(last *atomic.Int64, now int64) bool {
+	l := last.Load()
+	return now-l >= int64(plainEvery) && last.CompareAndSwap(l, now)
 }
 
 // sysRW is a raw read or write system call, or a plain one when plainDue.
