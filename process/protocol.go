@@ -59,8 +59,9 @@ import (
 // the fastest wake-up, and through the runtime's poller after a long one,
 // which holds no thread while the call runs (see resultPipe). A cancel
 // for a call the worker has not started is kept until it reaches the
-// call, which is then not run: its result says NotRun. Cancels and Static values, which must arrive while a call runs,
-// have a pipe of their own, read by a goroutine of the worker.
+// call, which is then not run: its result says NotRun. Cancels and Static
+// values, which must arrive while a call runs, have a pipe of their own,
+// read by a goroutine of the worker.
 const (
 	kindHello uint8 = iota + 1
 	kindCall

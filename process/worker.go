@@ -90,12 +90,13 @@ func serve() int {
 		return exitProtocol
 	}
 	// Results are written quietly (see quietFile). Calls are read in
-	// blocking reads, never through the poller: the serving goroutine's P
-	// is then never idle while it waits, so that the runtime's monitor is
-	// awake when a task starts, to preempt its goroutines and poll for
-	// cancels if they take every P. (Waiting in the poller after long
-	// calls, as the parent does, let the monitor sleep through tasks, for
-	// no gain measurable on 2 loaded cores.)
+	// blocking reads, never through the poller: a blocking read holds its
+	// P, or wakes the runtime's monitor as it returns if the monitor took
+	// that P and then slept, so that the monitor is awake when a task
+	// starts, to preempt its goroutines and poll for cancels if they take
+	// every P. (Waiting in the poller after long calls, as the parent does,
+	// let the monitor sleep through tasks, for no gain measurable on 2
+	// loaded cores.)
 	outs := []*sender{newSender(newQuietWriter(files[1]), max)}
 	for j := 1; j < replies; j++ {
 		f, err := openPipe(fdReplies+j-1, false)
