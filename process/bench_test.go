@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -133,15 +134,59 @@ func decoBatch(b *testing.B, f *deco.Func[int, int]) {
 	}
 }
 
-// reportParent reports what this process, the parent of the workers,
-// spent per call since selfUsage returned cpu and switches: its CPU time
-// (parent-ns/call) and its context switches (parent-switches/call), which
-// on cores busy with the workers' calls take a core from a worker.
-func reportParent(b *testing.B, cpu time.Duration, switches int64) {
+// usage is what the parent, and the workers of an executor, have spent
+// since it was taken.
+type usage struct {
+	e                  *process.Executor
+	f                  *deco.Func[int, int]
+	pids               []int
+	cpu, workerCPU     time.Duration
+	switches, workerSw int64
+	workersOK          bool
+	took, ran          time.Duration // f's Stats: its batches' wall time, its calls' run time on the workers
+}
+
+func takeUsage(e *process.Executor, f *deco.Func[int, int]) usage {
+	u := usage{e: e, f: f, pids: e.PIDs()}
+	u.took, u.ran = tookRan(f)
+	u.cpu, u.switches = selfUsage()
+	u.workerCPU, u.workerSw, u.workersOK = workersUsage(u.pids)
+	return u
+}
+
+// tookRan returns f's batches' wall time and its calls' run time on the
+// workers, summed, from its Stats.
+func tookRan(f *deco.Func[int, int]) (took, ran time.Duration) {
+	s := f.Stats()
+	for _, w := range s.Workers {
+		ran += w.Ran
+	}
+	return s.Took, ran
+}
+
+// report reports what this process, the parent of the workers, spent per
+// call since u was taken: its CPU time (parent-ns/call) and its context
+// switches (parent-switches/call), which on cores busy with the workers'
+// calls take a core from a worker; the time each worker process did not
+// run a call while the batches ran, per call (worker-idle-ns/call: the
+// gaps between calls, the first call's start and the batch's tail); and,
+// where /proc tells (Linux), what the worker processes spent per call
+// (worker-ns/call, ~1 ms of it the task's, and worker-switches/call),
+// unless a worker was replaced meanwhile.
+func (u usage) report(b *testing.B) {
 	c, s := selfUsage()
 	calls := float64(b.N * cpuTasks)
-	b.ReportMetric(float64(c-cpu)/calls, "parent-ns/call")
-	b.ReportMetric(float64(s-switches)/calls, "parent-switches/call")
+	took, ran := tookRan(u.f)
+	b.ReportMetric(float64(time.Duration(len(u.pids))*(took-u.took)-(ran-u.ran))/calls, "worker-idle-ns/call")
+	b.ReportMetric(float64(c-u.cpu)/calls, "parent-ns/call")
+	b.ReportMetric(float64(s-u.switches)/calls, "parent-switches/call")
+	if !u.workersOK || !slices.Equal(u.pids, u.e.PIDs()) {
+		return
+	}
+	if wc, ws, ok := workersUsage(u.pids); ok {
+		b.ReportMetric(float64(wc-u.workerCPU)/calls, "worker-ns/call")
+		b.ReportMetric(float64(ws-u.workerSw)/calls, "worker-switches/call")
+	}
 }
 
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
@@ -154,7 +199,8 @@ func reportParent(b *testing.B, cpu time.Duration, switches int64) {
 // x-process, x-process-ahead) and process-vs-inprocess, the process
 // speed-up as a fraction of the in-process one, so that the ratios share
 // their baseline's load. The process rows also report the parent's CPU
-// time and context switches per call (see reportParent). Workers are
+// time and context switches per call, and the workers' (see
+// usage.report). Workers are
 // started before the timer.
 func BenchmarkCPU(b *testing.B) {
 	start := func(b *testing.B, es ...*process.Executor) {
@@ -178,19 +224,19 @@ func BenchmarkCPU(b *testing.B) {
 	})
 	b.Run("process-2", func(b *testing.B) {
 		start(b, bench2)
-		cpu, switches := selfUsage()
+		u := takeUsage(bench2, cpuProc2)
 		for range b.N {
 			decoBatch(b, cpuProc2)
 		}
-		reportParent(b, cpu, switches)
+		u.report(b)
 	})
 	b.Run("process-2-ahead", func(b *testing.B) {
 		start(b, bench2a)
-		cpu, switches := selfUsage()
+		u := takeUsage(bench2a, cpuProc2a)
 		for range b.N {
 			decoBatch(b, cpuProc2a)
 		}
-		reportParent(b, cpu, switches)
+		u.report(b)
 	})
 	b.Run("speedups", func(b *testing.B) {
 		start(b, bench2, bench2a)

@@ -84,9 +84,9 @@ func startedID(mem []byte) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Po
 // close once it has exited: a process the task started may hold them.
 const waitDelay = 2 * time.Second
 
-// pipe returns a pipe whose parent end is read or written with plain
-// blocking system calls (see protocol.go and resultPipe), or through the
-// runtime's poller if poll is set.
+// pipe returns a pipe in blocking mode and out of the runtime's poller,
+// whose parent end is then read as a resultPipe or written quietly (see
+// protocol.go), or one in the poller if poll is set.
 func pipe(poll bool) (r, w *os.File, err error) {
 	if poll {
 		return os.Pipe()
@@ -134,7 +134,7 @@ func (e *Executor) spawn(num int) (*child, error) {
 	c := &child{
 		started: mem,
 		e:       e, num: num,
-		calls:   newSender(ends[0][1], max),
+		calls:   newSender(newQuietWriter(ends[0][1]), max),
 		cancels: newSender(ends[2][1], max),
 		files:   []*os.File{ends[0][1], ends[2][1]},
 		stderr:  newLineWriter(e.stderr, e.cfg.prefix, num),
@@ -298,12 +298,12 @@ func (c *child) post(f *frame) (*pending, error) {
 // frame, or, when the worker dies or breaks the protocol, once it has been
 // reaped, errDied if the worker had started the call, else errNotRun (the
 // call never ran; calls start in the order of their IDs).
-func (c *child) await(p *pending) (*frame, error) {
+func (c *child) await(p *pending) (frame, error) {
 	rp := c.replies[p.reply]
 	for {
-		r := new(frame)
+		var r frame
 		rp.pipe.setPoll(c.long.Load())
-		err := rp.r.receive(r)
+		err := rp.r.receive(&r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)
 			continue
@@ -332,9 +332,9 @@ func (c *child) await(p *pending) (*frame, error) {
 		<-c.dead
 		c.finish(p)
 		if p.id <= c.lastStarted() {
-			return nil, errDied
+			return frame{}, errDied
 		}
-		return nil, errNotRun
+		return frame{}, errNotRun
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -141,7 +140,7 @@ func TestAWorkerKilledBetweenCallsFailsNoCall(t *testing.T) {
 		}
 		victim := idleKills.PIDs()[round%2]
 		pids.add(victim)
-		syscall.Kill(victim, syscall.SIGKILL)
+		kill(victim)
 		for i := range 4 {
 			pidOnIdle.Go(i)
 		}
@@ -207,9 +206,9 @@ func TestAProcessATaskStartsDoesNotHoldTheWorkersPipes(t *testing.T) {
 		if err != nil || p[1] == 0 {
 			t.Fatalf("startsSleep: %v, %v", p, err)
 		}
-		t.Cleanup(func() { syscall.Kill(p[1], syscall.SIGKILL) })
+		t.Cleanup(func() { kill(p[1]) })
 		pids.add(p[0])
-		syscall.Kill(p[0], syscall.SIGKILL)
+		kill(p[0])
 		startsSleep.Go(1)
 		var got [][2]int
 		deadlineWithin(t, 15*time.Second, "the call after the worker died", func() { got, err = startsSleep.Wait() })
@@ -217,7 +216,7 @@ func TestAProcessATaskStartsDoesNotHoldTheWorkersPipes(t *testing.T) {
 			t.Fatalf("the call after the kill: %v", err)
 		}
 		pids.add(got[0][0])
-		syscall.Kill(got[0][1], syscall.SIGKILL)
+		kill(got[0][1])
 	}
 }
 

@@ -30,15 +30,21 @@ import (
 //
 // A call's cost is a round trip through two pipes plus the encoding of
 // its argument and result: on this project's 2-core machines, shared with
-// other jobs (load average 4–8), 16–25 µs per no-op call one at a time on
-// one worker, 18–50 µs per call on two, for every shape (int→int,
-// struct→struct, no result), against 0.2–0.3 µs in this process (go test
-// -run '^$' -bench RoundTrip ./process; min–max of 7 rounds). 200 calls
-// of ~1 ms of CPU on 2 workers reached 1.73–1.79x against 1.99–2.02x in
-// this process, 0.86–0.89 of the in-process speed-up, on an otherwise idle
-// machine (go test -run '^$' -bench CPU/speedups -benchtime 5x -count 4
-// ./process, process-vs-inprocess; load average 0.5–0.8). Use workers
-// for isolation, not speed.
+// other jobs, 15–46 µs per no-op call one at a time on one worker (median
+// 16.4 µs; 12 rounds of go test -run '^$' -bench RoundTrip/int-1worker$
+// -benchtime 5000x ./process, load average 6.6–6.7), 13–73 µs per call on
+// two, for every shape (int→int, struct→struct, no result), against
+// 0.2–0.5 µs in this process (7 rounds of -bench RoundTrip -benchtime
+// 3000x, load average 6.6–7.4), with 8 allocations (347 B) per no-op call
+// in this process. The parent spends 30–44 µs of CPU per call of ~1 ms on
+// 2 workers (6 rounds of -bench CPU/process-2 -benchtime 10x,
+// parent-ns/call, load average 5.9–8.0). 200 calls of ~1 ms of CPU on 2
+// workers reached 1.81–1.87x against 1.94–2.00x in this process,
+// 0.90–0.94 of the in-process speed-up (go test -run '^$' -bench
+// CPU/speedups -benchtime 5x ./process, process-vs-inprocess: the 8 of 14
+// rounds at load average 2.1–5.7 where the in-process speed-up of the
+// same iteration was 1.94x or more). Use workers for isolation, not
+// speed.
 //
 // If a worker dies while it runs a call, that call fails with a
 // *[WorkerError] naming the function, the call, the worker's process and
@@ -296,6 +302,9 @@ func (e *Executor) Execute(ctx context.Context, name string, arg []byte) ([]byte
 	}
 	for attempt := 1; ; attempt++ {
 		out, err := e.try(ctx, name, arg, info)
+		if err == nil {
+			return out, nil
+		}
 		var we *WorkerError
 		if !errors.As(err, &we) {
 			return out, err
@@ -339,13 +348,16 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 			}
 			return nil, err
 		}
-		stopCancel := context.AfterFunc(ctx, func() {
-			cause := uint8(causeCanceled)
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				cause = causeDeadline
-			}
-			c.cancels.send(&frame{Kind: kindCancel, ID: p.id, CancelCause: cause})
-		})
+		stopCancel := func() bool { return false }
+		if ctx.Done() != nil { // a context that is never done needs no watch
+			stopCancel = context.AfterFunc(ctx, func() {
+				cause := uint8(causeCanceled)
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					cause = causeDeadline
+				}
+				c.cancels.send(&frame{Kind: kindCancel, ID: p.id, CancelCause: cause})
+			})
+		}
 		r, err := c.await(p)
 		stopCancel()
 		if err == nil && r.TimedOut {

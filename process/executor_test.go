@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -212,7 +211,7 @@ func crash(how string) int {
 		}
 		select {}
 	case "signal":
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		kill(os.Getpid())
 		select {}
 	}
 	return os.Getpid()

@@ -177,12 +177,14 @@ const (
 // path. The default is 1, a call sent to a worker only once it is idle;
 // the most is 4. On this project's 2-core machines Pipeline(2) gains
 // little: with 2 workers busy with CPU, the parent must take a core from
-// one of them to read each result. 200 calls of ~1 ms reached 1.74–1.84x
-// with Pipeline(2) against 1.73–1.79x with Pipeline(1) in the same 4
-// rounds of BenchmarkCPU/speedups on an otherwise idle machine (see
-// [Executor]), and came out 3–4% behind before the parent awaited long
-// calls' results through the runtime's poller; it stays off by default
-// until a machine with cores to spare for the parent shows a clear gain.
+// one of them to read each result. 200 calls of ~1 ms reached 1.83–1.90x
+// with Pipeline(2) against 1.81–1.87x with Pipeline(1) in the same
+// iterations of BenchmarkCPU/speedups (the 8 of 14 rounds at load average
+// 2.1–5.7 undisturbed by other jobs, see [Executor]); it came out 3–4%
+// behind before the parent awaited long calls' results through the
+// runtime's poller. It stays off by default: a call sent ahead waits
+// behind the one its worker runs, however long that one runs, even if
+// another worker becomes idle meanwhile.
 //
 // The executor then takes k calls per worker at once: [Executor.Workers]
 // reports n·k, the default limit of the functions on it, and their pools

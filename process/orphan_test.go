@@ -95,11 +95,11 @@ func TestNoWorkerOutlivesAKilledParent(t *testing.T) {
 	pids := workerPIDs(t, bufio.NewScanner(stdout))
 	t.Cleanup(func() {
 		for _, p := range pids {
-			syscall.Kill(p, syscall.SIGKILL) // if the test failed
+			kill(p) // if the test failed
 		}
 	})
 	for _, p := range pids {
-		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil {
+		if err := pause(p); err != nil {
 			t.Fatal(err)
 		}
 	}

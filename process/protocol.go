@@ -52,14 +52,16 @@ import (
 // other call in flight uses; the worker answers it, and sends the requests
 // of its task, on that pipe. So each results pipe has one reader at a time,
 // the goroutine waiting for that call's result, which is the one woken
-// when its result arrives, with no hand-over between goroutines. Calls are
-// written and read with plain blocking system calls; a result is read with
-// a plain blocking read after a short call, the fastest wake-up, and
-// through the runtime's poller after a long one, which holds no thread
-// while the call runs (see resultPipe). A cancel for a call the worker has not started is
-// kept until it reaches the call, which is then not run: its result says
-// NotRun. Cancels and Static values, which must arrive while a call runs,
-// have a pipe of their own, read by a goroutine of the worker.
+// when its result arrives, with no hand-over between goroutines. Calls and
+// results are written with raw system calls that never block (see
+// quietFile); the worker reads calls with plain blocking reads; the
+// parent reads a result with a plain blocking read after a short call,
+// the fastest wake-up, and through the runtime's poller after a long one,
+// which holds no thread while the call runs (see resultPipe). A cancel
+// for a call the worker has not started is kept until it reaches the
+// call, which is then not run: its result says NotRun. Cancels and Static
+// values, which must arrive while a call runs, have a pipe of their own,
+// read by a goroutine of the worker.
 const (
 	kindHello uint8 = iota + 1
 	kindCall
@@ -265,11 +267,15 @@ func newReceiver(r io.Reader, max int) *receiver {
 // it. A frame longer than the limit is refused before it is read.
 func (r *receiver) receive(f *frame) error {
 	*f = frame{}
-	var h [4]byte
-	if _, err := io.ReadFull(r.r, h[:]); err != nil {
+	h, err := r.r.Peek(4) // not io.ReadFull into an array: it would be allocated
+	if err != nil {
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return err
 	}
-	n := binary.BigEndian.Uint32(h[:])
+	n := binary.BigEndian.Uint32(h)
+	r.r.Discard(4)
 	if uint64(n) > uint64(r.max) {
 		return fmt.Errorf("%w: a frame of %d bytes, over the limit of %d (MaxMessage)", errProtocol, n, r.max)
 	}

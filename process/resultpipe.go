@@ -1,6 +1,7 @@
 package process
 
 import (
+	"io"
 	"os"
 	"time"
 )
@@ -19,23 +20,25 @@ var longCall = 100 * time.Microsecond
 //     trip through the poller measured slower on this project's 2 cores);
 //   - through the runtime's poller, the goroutine parked and no thread
 //     held: for a long call. A thread blocked in a read for a long call
-//     costs the parent more than the wake-up saves: the runtime's monitor takes its P back, wakes a thread to look for work
-//     in its place, and wakes again to check: 4.1–5.8 context switches
-//     and 85–122 µs of the parent's CPU per call of ~1 ms on 2 workers,
-//     which on cores busy with the workers' calls is taken from a worker;
-//     through the poller, 2.7–2.9 switches and 54–91 µs (6 rounds of
-//     BenchmarkCPU/process-2 each, alternated, on 2 cores at load average
-//     3.7–4.2), with the no-op round trip within the noise of the same
-//     rounds.
+//     costs the parent more than the wake-up saves: the runtime's monitor
+//     takes its P back, wakes a thread to look for work in its place, and
+//     wakes again to check: 4.1–5.8 context switches and 85–122 µs of the
+//     parent's CPU per call of ~1 ms on 2 workers, which on cores busy with
+//     the workers' calls is taken from a worker; through the poller,
+//     2.7–2.9 switches and 54–91 µs (6 rounds of BenchmarkCPU/process-2
+//     each, alternated, on 2 cores at load average 3.7–4.2, before quiet
+//     I/O), with the no-op round trip within the noise of the same rounds.
+//     Reads through the poller are quiet (see quietFile).
 //
 // The blocking reads use the pipe's own descriptor, which is not in the
 // poller: were it, each result would also wake the thread waiting in the
 // poller, which made the no-op round trip about 1.6x slower. The poller
 // gets a duplicate of it, made for as long as it is chosen.
 type resultPipe struct {
-	f      *os.File // blocking, not in the poller
-	polled *os.File // a duplicate in the poller, while it is chosen
-	err    error    // the duplicate could not be made: keep blocking reads
+	f      *os.File  // blocking, not in the poller
+	polled *os.File  // a duplicate in the poller, while it is chosen
+	quiet  io.Reader // polled, read quietly (see newQuietReader)
+	err    error     // the duplicate could not be made: keep blocking reads
 }
 
 // newResultPipe takes the read end of a blocking pipe.
@@ -54,7 +57,7 @@ func (p *resultPipe) setPoll(on bool) {
 	}
 	if !on {
 		p.polled.Close()
-		p.polled = nil
+		p.polled, p.quiet = nil, nil
 		rc.Control(func(fd uintptr) { setNonblock(fd, false) })
 		return
 	}
@@ -63,13 +66,20 @@ func (p *resultPipe) setPoll(on bool) {
 		p.err = err // keep reading as before: only slower
 		return
 	}
-	p.polled = os.NewFile(uintptr(nfd), p.f.Name())
+	polled := os.NewFile(uintptr(nfd), p.f.Name())
+	if p.quiet, err = newQuietReader(polled); err != nil {
+		polled.Close()
+		rc.Control(func(fd uintptr) { setNonblock(fd, false) })
+		p.err = err
+		return
+	}
+	p.polled = polled
 }
 
 // Read reads the pipe the way setPoll chose.
 func (p *resultPipe) Read(b []byte) (int, error) {
 	if p.polled != nil {
-		return p.polled.Read(b)
+		return p.quiet.Read(b)
 	}
 	return p.f.Read(b)
 }

@@ -89,14 +89,22 @@ func serve() int {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
 	}
-	outs := []*sender{newSender(files[1], max)}
+	// Results are written quietly (see quietFile). Calls are read in
+	// blocking reads, never through the poller: a blocking read holds its
+	// P, or wakes the runtime's monitor as it returns if the monitor took
+	// that P and then slept, so that the monitor is awake when a task
+	// starts, to preempt its goroutines and poll for cancels if they take
+	// every P. (Waiting in the poller after long calls, as the parent does,
+	// let the monitor sleep through tasks, for no gain measurable on 2
+	// loaded cores.)
+	outs := []*sender{newSender(newQuietWriter(files[1]), max)}
 	for j := 1; j < replies; j++ {
 		f, err := openPipe(fdReplies+j-1, false)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 			return exitProtocol
 		}
-		outs = append(outs, newSender(f, max))
+		outs = append(outs, newSender(newQuietWriter(f), max))
 	}
 	c := &conn{
 		in: newReceiver(files[0], max), outs: outs, cancels: newReceiver(files[2], max),
