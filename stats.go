@@ -16,8 +16,10 @@ import (
 // and adds them up when the streak ends (one clock reading per streak),
 // and the caller reads the clock for every eighth call (every 64th after
 // a batch's first 512). BenchmarkOverhead measures the cost (deco
-// against deco-nostats): within the noise on 2 cores, 197 ns and 201 ns
-// per no-op call (medians of 8 rounds, -count 1 each, alternated).
+// against deco-nostats): 113–232 ns (median 148) and 109–177 ns (median
+// 135) per no-op call on 2 cores, 12 alternated rounds of -count 1 on a
+// nearly idle machine (load average 0.4–2.6) — a difference within the
+// rounds' spread.
 type Stats struct {
 	Name        string // the function's name, or ""
 	Calls       int64  // calls started
