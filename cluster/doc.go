@@ -69,16 +69,25 @@
 // A task's error or panic is an outcome: it comes back as it does
 // in-process and is never retried.
 //
-// With [Pack], calls of one function that queue up while a publish of it
-// is in flight go together in the next message, a pack (a call alone
-// goes alone, at once: packing adds no wait), and a worker writes the
-// outcomes of a pack's calls that end together in one entry: so a busy
-// caller pays a publish, a delivery and an ack per pack, not per call.
-// Each call of a pack still runs in a slot of its own, keeps its own
-// outcome, timeout and cancellation; a pack whose worker died is split
-// into single calls (by the worker it goes to next, or when it reached
-// MaxDeliver), so that deliveries are counted per call and only a call
-// that kills its workers fails. Calls of [Durable] batches go alone.
+// Calls that queue behind busy workers go in packs (see [Pack]): when
+// more calls of a function are in flight than twice the local workers'
+// slots (each worker runs as many as it has slots and holds as many
+// more; 64 with [URL] and no local workers), those that queue up while a publish of it is in flight go
+// together in the next message, a pack (up to 16 calls), and a worker
+// writes the outcomes of a pack's calls that end together in one entry:
+// so a busy caller pays a publish, a delivery and an ack per pack, not
+// per call. Below that, and at a function's default limit, every call
+// goes alone, at once. Each call of a pack still runs in a slot, keeps
+// its own outcome, timeout and cancellation; a pack whose worker died is
+// split into single calls (by the worker it goes to next, or when it
+// reached MaxDeliver), so that deliveries are counted per call and only
+// a call that kills its workers fails. Calls of [Durable] batches go
+// alone.
+//
+// A call that ran shorter than 250 µs frees its slot before its outcome
+// is written, so that the next call runs while the write travels; a
+// longer one keeps it until its outcome is stored, so that the next
+// CPU-bound call does not hold up the write.
 //
 // [Timeout] bounds a call on its worker; a call whose context ends is
 // removed from the stream if it is still queued, and its context is

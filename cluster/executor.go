@@ -522,7 +522,10 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	if isDurable {
 		seq, err = s.publish(ctx, m, key)
 	} else {
-		seq, pk, err = s.submit(ctx, name, m, key, info.index)
+		p := s.packerOf(name)
+		p.inFlight.Add(1)
+		defer p.inFlight.Add(-1)
+		seq, pk, err = s.submit(ctx, p, m, key, info.index)
 		s.packed(key, pk)
 	}
 	if err != nil {
