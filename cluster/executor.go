@@ -221,7 +221,7 @@ type session struct {
 	mu        sync.Mutex
 	waiters   map[string]chan []byte
 	watched   map[string]jetstream.ConsumeContext // result watches, by key prefix
-	consumers map[string]bool                     // functions whose consumer this session made
+	consumers map[string]*consumerInit            // functions whose consumer this session made (or makes)
 	statics   staticState
 	packers   map[string]*packer // by function
 	packOf    map[string]string  // awaited call key → its pack's id
@@ -245,7 +245,7 @@ func startSession(e *Executor) (*session, error) {
 		id:        "s." + nuid.Next(),
 		waiters:   map[string]chan []byte{},
 		watched:   map[string]jetstream.ConsumeContext{},
-		consumers: map[string]bool{},
+		consumers: map[string]*consumerInit{},
 		closed:    make(chan struct{}),
 		broken:    make(chan struct{}),
 		sweepNow:  make(chan struct{}, 1),
@@ -427,20 +427,47 @@ func (s *session) sweeper() {
 	}
 }
 
+// ensureConsumer makes sure name's consumer exists, once per session: the
+// first call of a function asks the server, and the calls that start
+// meanwhile wait for its answer rather than each asking too (a burst of
+// first calls would otherwise queue as many requests, and time out on a
+// busy server). They share its error; a later call asks again.
 func (s *session) ensureConsumer(ctx context.Context, name string) error {
 	s.mu.Lock()
-	done := s.consumers[name]
-	s.mu.Unlock()
-	if done {
-		return nil
-	}
-	if _, err := ensureConsumer(ctx, s.js, s.build, name, s.cfg, true); err != nil {
+	c := s.consumers[name]
+	if c == nil {
+		c = &consumerInit{done: make(chan struct{})}
+		s.consumers[name] = c
+		s.mu.Unlock()
+		// Not under the caller's ctx: the calls waiting share the answer.
+		rctx, cancel := context.WithTimeout(context.Background(), s.cfg.connWait)
+		_, err := ensureConsumer(rctx, s.js, s.build, name, s.cfg, true)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("cluster: setting up the consumer of %s: %w", name, err)
+			s.mu.Lock()
+			delete(s.consumers, name)
+			s.mu.Unlock()
+		}
+		c.err = err
+		close(c.done)
 		return err
 	}
-	s.mu.Lock()
-	s.consumers[name] = true
 	s.mu.Unlock()
-	return nil
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.closed:
+		return ErrClosed
+	}
+}
+
+// consumerInit is a session's setting up of a function's consumer.
+type consumerInit struct {
+	done chan struct{} // closed when it ended
+	err  error         // why it failed, after done
 }
 
 func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte, error) {

@@ -340,3 +340,32 @@ func TestAFunctionDecoratedLateIsRefused(t *testing.T) {
 		t.Fatal("the call of a late function still waits after 60 s")
 	}
 }
+
+func TestABurstOfFirstCallsSetsUpTheConsumerOnce(t *testing.T) {
+	srv := startServer(t, t.TempDir(), 0, "")
+	e := cluster.New(cluster.URL(srv.ClientURL()), cluster.Workers(2))
+	t.Cleanup(func() { e.Close() })
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	api := func() uint64 { return srv.GlobalAccount().JetStreamUsage().API.Total }
+	before := api()
+	// 256 first calls of a function at once: one consumer set-up, not
+	// one per call.
+	f := square.With(deco.On(e), deco.Limit(256))
+	for i := range 256 {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != i*i {
+			t.Fatalf("call %d = %d", i, v)
+		}
+	}
+	if n := api() - before; n > 16 {
+		t.Fatalf("%d JetStream API requests for 256 first calls: the consumer was set up per call", n)
+	}
+}
