@@ -177,9 +177,11 @@ func BenchmarkRoundTrip(b *testing.B) {
 		r := newRawPattern(b, 2)
 		ctx := context.Background()
 		b.ResetTimer()
+		m := startCPU(r.pids)
 		for i := range b.N {
 			<-r.call(ctx, i)
 		}
+		m.report(b)
 	})
 	b.Run("deco-cluster", func(b *testing.B) {
 		e := newLocal(b, 2)
@@ -188,10 +190,12 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 		f := noop.With(deco.On(e))
 		b.ResetTimer()
+		m := startCPU(e.PIDs())
 		for i := range b.N {
 			f.Go(i)
 			f.Wait()
 		}
+		m.report(b)
 	})
 }
 

@@ -359,13 +359,13 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	}
 	w.slots <- struct{}{} // its first runner runs here: no ping-pong
 	w.wg.Add(1)
-	go runner()
+	w.gos.Go(runner)
 	for runners := 1; int(next.Load()) < len(calls); {
 		before := next.Load()
 		if runners < len(calls) && w.slotWithin(packSlotGrace) {
 			runners++
 			w.wg.Add(1)
-			go runner()
+			w.gos.Go(runner)
 			continue
 		}
 		if runners < len(calls) && next.Load() != before {
@@ -394,7 +394,7 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 		w.slots <- struct{}{}
 		runners++
 		w.wg.Add(1)
-		go runner()
+		w.gos.Go(runner)
 	}
 }
 
@@ -566,7 +566,7 @@ func (p *packWriter) writeThen(key string, env *envelope, then func(bool)) {
 		return // the write in flight writes it next
 	}
 	p.w.wg.Add(1)
-	go func() {
+	p.w.gos.Go(func() {
 		defer p.w.wg.Done()
 		p.mu.Lock()
 		for len(p.waiting) > 0 {
@@ -583,7 +583,7 @@ func (p *packWriter) writeThen(key string, env *envelope, then func(bool)) {
 		}
 		p.busy = false
 		p.mu.Unlock()
-	}()
+	})
 }
 
 // isPart reports whether key is a part of a pack's outcomes.

@@ -81,6 +81,8 @@ type worker struct {
 	executed  atomic.Int64
 	wg        sync.WaitGroup
 
+	gos *goPool // runs calls, their invocations and pack runners
+
 	objMu sync.Mutex
 	obj   jetstream.ObjectStore // the Statics' object store, once a task read one
 }
@@ -147,6 +149,7 @@ func serveWorker(url string) int {
 		running:   map[string]*running{},
 		iters:     map[jetstream.MessagesContext]bool{},
 		cancelled: map[string]time.Time{},
+		gos:       newGoPool(),
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
 	serving.Store(w)
@@ -328,7 +331,7 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 		}
 		w.slots <- struct{}{}
 		w.wg.Add(1)
-		go w.run(msg, stop)
+		w.gos.Go(func() { w.run(msg, stop) })
 	}
 }
 
@@ -430,7 +433,7 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 	}
 	done := make(chan ran, 1)
 	w.executed.Add(1)
-	go func() {
+	w.gos.Go(func() {
 		returned := false
 		defer func() {
 			if !returned {
@@ -441,7 +444,7 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 		out, err := invoke(ctx, name, msg.Data())
 		returned = true
 		done <- ran{out: out, err: err, start: start, end: time.Now().UnixNano()}
-	}()
+	})
 	var timer <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
