@@ -125,10 +125,13 @@
 //
 // A call costs a publish, a pull, a key-value write and its watch, and an
 // ack: on this project's 2-core machine (shared with other builds) a no-op
-// round trip took 1.42–1.52 times the raw JetStream pattern's in the same
-// run (630–730 µs), and 2 local workers ran pipelined no-op calls at
-// 76–123% of the raw pattern's rate with the default 2 slots each (see
-// bench_test.go and README.md for the figures and the command). It pays
-// for tasks much longer than a round trip, or for work spread over
-// machines; batch small tasks into fewer calls.
+// round trip took 1.36–1.89 times the raw JetStream pattern's in the same
+// runs (600–830 µs), and 2 local workers ran pipelined no-op calls, in
+// packs by default, at 4.1–5.8 times the raw pattern's rate (15.8k–19.9k
+// calls/s) with the default 2 slots each. Calls of a few milliseconds of
+// CPU cost about 0.55–0.75 ms of CPU each on the caller (with the
+// embedded server) and workers together, on the same cores when the
+// workers are local (see bench_test.go and README.md for the figures and
+// the commands). It pays for tasks much longer than a round trip, or for
+// work spread over machines; batch small tasks into fewer calls.
 package cluster
