@@ -82,7 +82,7 @@ type Stats struct {
 	Workers    int   // local worker processes alive and serving
 	Restarts   int64 // local worker processes started again after they died
 	StaticPuts int64 // Static values put into the object store (once per value, unless another caller had)
-	Packs      int64 // messages of several calls published (calls that queued while a publish was in flight)
+	Packs      int64 // messages of several calls published (calls that queued behind busy workers while a publish was in flight; see Pack)
 }
 
 // Stats returns a snapshot of e's statistics.
