@@ -226,6 +226,8 @@ type session struct {
 	packers   map[string]*packer // by function
 	packOf    map[string]string  // awaited call key → its pack's id
 	packSeq   atomic.Uint64
+	tracked   map[string]inStream // awaited call key → its message (see sweepDead)
+	suspects  map[uint64]bool     // messages sweepDead found passed by their consumer, still in the stream; the sweeper's own
 
 	closed    chan struct{}
 	broken    chan struct{} // closed when local workers cannot start
@@ -424,6 +426,7 @@ func (s *session) sweeper() {
 			}
 		}
 		s.sweepPacks()
+		s.sweepDead()
 	}
 }
 
@@ -511,6 +514,7 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 		s.mu.Lock()
 		delete(s.waiters, key)
 		delete(s.packOf, key)
+		delete(s.tracked, key)
 		s.mu.Unlock()
 	}()
 	if isDurable {
@@ -557,6 +561,11 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %s call #%d: %w", name, info.index, err)
+	}
+	if pk != nil {
+		s.track(key, name, pk.seq)
+	} else {
+		s.track(key, name, seq)
 	}
 	select {
 	case v := <-ch:

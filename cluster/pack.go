@@ -470,18 +470,7 @@ func (w *worker) split(msg jetstream.Msg, calls []packedCall, stopBeat func()) {
 // message IDs: a pack split twice (its worker died while splitting it)
 // queues each call once.
 func (w *worker) republish(subject string, h nats.Header, calls []packedCall) error {
-	for i := range calls {
-		m := nats.NewMsg(subject)
-		m.Header = calls[i].header(h)
-		m.Data = calls[i].arg
-		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
-		_, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(calls[i].key))
-		cancel()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return republishCalls(w.ctx, w.js, subject, h, calls)
 }
 
 // packMsg is one call of a pack, as run sees a message: its own headers
@@ -514,6 +503,11 @@ func (m *packMsg) NakWithDelay(time.Duration) error {
 // each with deliveries of its own, so that only a call that kills its
 // workers fails; it reports whether the pack may be removed.
 func (w *worker) splitDead(subject string, h nats.Header, data []byte) bool {
+	return splitDead(w.ctx, w.js, subject, h, data)
+}
+
+// splitDead is a worker's, or a caller's (see sweepDead), splitDead.
+func splitDead(ctx context.Context, js jetstream.JetStream, subject string, h nats.Header, data []byte) bool {
 	n, err := strconv.Atoi(h.Get(hdrPack))
 	if err != nil {
 		return true // not a pack of this version: remove it
@@ -522,7 +516,7 @@ func (w *worker) splitDead(subject string, h nats.Header, data []byte) bool {
 	if err != nil {
 		return true
 	}
-	return w.republish(subject, h, calls) == nil
+	return republishCalls(ctx, js, subject, h, calls) == nil
 }
 
 // packWriter writes the outcomes of a pack's calls: an outcome that
