@@ -5,15 +5,15 @@ package cluster_test
 //	go test -run '^$' -bench . -benchtime 2000x ./cluster/
 //
 // Storage is files in a test folder; the server is embedded, local
-// workers are processes (the raw pattern's are goroutines, each with a
-// TCP connection of its own, as the processes have).
+// workers are processes, as the raw pattern's are (each with a TCP
+// connection of its own).
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +54,7 @@ type rawPattern struct {
 	watch   jetstream.ConsumeContext
 	mu      sync.Mutex
 	waiting map[string]chan struct{}
+	pids    []int // of the worker processes
 }
 
 func newRawPattern(b *testing.B, workers int) *rawPattern {
@@ -112,6 +113,7 @@ func newRawPattern(b *testing.B, workers int) *rawPattern {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		r.pids = append(r.pids, cmd.Process.Pid)
 	}
 	// Wait until both pull.
 	for deadline := time.Now().Add(30 * time.Second); ; {
@@ -175,9 +177,11 @@ func BenchmarkRoundTrip(b *testing.B) {
 		r := newRawPattern(b, 2)
 		ctx := context.Background()
 		b.ResetTimer()
+		m := startCPU(r.pids)
 		for i := range b.N {
 			<-r.call(ctx, i)
 		}
+		m.report(b)
 	})
 	b.Run("deco-cluster", func(b *testing.B) {
 		e := newLocal(b, 2)
@@ -186,10 +190,12 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 		f := noop.With(deco.On(e))
 		b.ResetTimer()
+		m := startCPU(e.PIDs())
 		for i := range b.N {
 			f.Go(i)
 			f.Wait()
 		}
+		m.report(b)
 	})
 }
 
@@ -203,6 +209,7 @@ func BenchmarkPipelined(b *testing.B) {
 		sem := make(chan struct{}, inFlight)
 		var wg sync.WaitGroup
 		b.ResetTimer()
+		m := startCPU(r.pids)
 		for i := range b.N {
 			sem <- struct{}{}
 			ch := r.call(ctx, i)
@@ -210,25 +217,31 @@ func BenchmarkPipelined(b *testing.B) {
 			go func() { <-ch; <-sem; wg.Done() }()
 		}
 		wg.Wait()
+		m.report(b)
 	})
-	for _, c := range []struct{ slots, pack int }{{2, 1}, {2, 16}, {8, 16}} {
-		name := fmt.Sprintf("deco-cluster-%dslots", c.slots)
-		if c.pack > 1 {
-			name += fmt.Sprintf("-pack%d", c.pack)
-		}
-		b.Run(name, func(b *testing.B) {
-			e := newLocal(b, 2, cluster.Slots(c.slots), cluster.Pack(c.pack))
+	for _, c := range []struct {
+		name string
+		opts []cluster.Option
+	}{
+		{"deco-cluster-default", nil}, // 2 slots per worker, packs beyond 8 calls in flight
+		{"deco-cluster-nopack", []cluster.Option{cluster.Pack(1)}},
+		{"deco-cluster-8slots", []cluster.Option{cluster.Slots(8)}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			e := newLocal(b, 2, c.opts...)
 			if err := e.Start(); err != nil {
 				b.Fatal(err)
 			}
 			f := noop.With(deco.On(e), deco.Limit(inFlight))
 			b.ResetTimer()
+			m := startCPU(e.PIDs())
 			for i := range b.N {
 				f.Go(i)
 			}
 			if _, err := f.Wait(); err != nil {
 				b.Fatal(err)
 			}
+			m.report(b)
 		})
 	}
 }
@@ -258,6 +271,8 @@ func BenchmarkCPU(b *testing.B) {
 	}
 	run(onCluster) // the workers warm
 	var serial, local, remote time.Duration
+	var callerCPU, workersCPU time.Duration // during the cluster runs
+	pids := e.PIDs()
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -266,10 +281,70 @@ func BenchmarkCPU(b *testing.B) {
 		}
 		serial += time.Since(start)
 		local += run(inProcess)
+		c0, w0 := cpuOf(os.Getpid()), cpuOfAll(pids)
 		remote += run(onCluster)
+		callerCPU += cpuOf(os.Getpid()) - c0
+		workersCPU += cpuOfAll(pids) - w0
+	}
+	if callerCPU > 0 {
+		// Where a cluster run's time goes: the CPU per call of the caller
+		// (with the embedded server) and of the workers.
+		b.ReportMetric(float64(callerCPU.Microseconds())/float64(b.N*calls), "caller-cpu-µs/call")
+		b.ReportMetric(float64(workersCPU.Microseconds())/float64(b.N*calls), "workers-cpu-µs/call")
 	}
 	b.ReportMetric(float64(serial.Milliseconds())/float64(b.N), "serial-ms/op")
 	b.ReportMetric(float64(remote.Milliseconds())/float64(b.N), "cluster-ms/op")
 	b.ReportMetric(serial.Seconds()/local.Seconds(), "speedup-in-process")
 	b.ReportMetric(serial.Seconds()/remote.Seconds(), "speedup-cluster")
+}
+
+// cpuOf returns the CPU time (user and system, all threads) process pid
+// has used, from /proc; 0 where there is no /proc.
+func cpuOf(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after its closing one.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	// Fields 14 and 15 of stat (utime, stime), 12 and 13 after the name,
+	// in clock ticks of 10 ms (USER_HZ 100 on Linux).
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
+}
+
+// cpuOfAll sums cpuOf over pids.
+func cpuOfAll(pids []int) time.Duration {
+	var d time.Duration
+	for _, p := range pids {
+		d += cpuOf(p)
+	}
+	return d
+}
+
+// cpuMeter measures the CPU this process and pids use from its start.
+type cpuMeter struct {
+	pids           []int
+	caller, worker time.Duration
+}
+
+func startCPU(pids []int) *cpuMeter {
+	return &cpuMeter{pids: pids, caller: cpuOf(os.Getpid()), worker: cpuOfAll(pids)}
+}
+
+// report reports the CPU per op of the caller (with the embedded server)
+// and of the workers.
+func (m *cpuMeter) report(b *testing.B) {
+	n := float64(b.N)
+	b.ReportMetric(float64((cpuOf(os.Getpid())-m.caller).Microseconds())/n, "caller-cpu-µs/op")
+	b.ReportMetric(float64((cpuOfAll(m.pids)-m.worker).Microseconds())/n, "workers-cpu-µs/op")
 }

@@ -70,16 +70,25 @@
 // A task's error or panic is an outcome: it comes back as it does
 // in-process and is never retried.
 //
-// With [Pack], calls of one function that queue up while a publish of it
-// is in flight go together in the next message, a pack (a call alone
-// goes alone, at once: packing adds no wait), and a worker writes the
-// outcomes of a pack's calls that end together in one entry: so a busy
-// caller pays a publish, a delivery and an ack per pack, not per call.
-// Each call of a pack still runs in a slot of its own, keeps its own
-// outcome, timeout and cancellation; a pack whose worker died is split
-// into single calls (by the worker it goes to next, or when it reached
-// MaxDeliver), so that deliveries are counted per call and only a call
-// that kills its workers fails. Calls of [Durable] batches go alone.
+// Calls that queue behind busy workers go in packs (see [Pack]): when
+// more calls of a function are in flight than twice the local workers'
+// slots (each worker runs as many as it has slots and holds as many
+// more; 64 with [URL] and no local workers), those that queue up while a publish of it is in flight go
+// together in the next message, a pack (up to 16 calls), and a worker
+// writes the outcomes of a pack's calls that end together in one entry:
+// so a busy caller pays a publish, a delivery and an ack per pack, not
+// per call. Below that, and at a function's default limit, every call
+// goes alone, at once. Each call of a pack still runs in a slot, keeps
+// its own outcome, timeout and cancellation; a pack whose worker died is
+// split into single calls (by the worker it goes to next, or when it
+// reached MaxDeliver), so that deliveries are counted per call and only
+// a call that kills its workers fails. Calls of [Durable] batches go
+// alone.
+//
+// A call that ran shorter than 250 µs frees its slot before its outcome
+// is written, so that the next call runs while the write travels; a
+// longer one keeps it until its outcome is stored, so that the next
+// CPU-bound call does not hold up the write.
 //
 // [Timeout] bounds a call on its worker; a call whose context ends is
 // removed from the stream if it is still queued, and its context is
@@ -136,10 +145,13 @@
 //
 // A call costs a publish, a pull, a key-value write and its watch, and an
 // ack: on this project's 2-core machine (shared with other builds) a no-op
-// round trip took 1.42–1.52 times the raw JetStream pattern's in the same
-// run (630–730 µs), and 2 local workers ran pipelined no-op calls at
-// 76–123% of the raw pattern's rate with the default 2 slots each (see
-// bench_test.go and README.md for the figures and the command). It pays
-// for tasks much longer than a round trip, or for work spread over
-// machines; batch small tasks into fewer calls.
+// round trip took 1.36–1.89 times the raw JetStream pattern's in the same
+// runs (600–830 µs), and 2 local workers ran pipelined no-op calls, in
+// packs by default, at 4.1–5.8 times the raw pattern's rate (15.8k–19.9k
+// calls/s) with the default 2 slots each. Calls of a few milliseconds of
+// CPU cost about 0.55–0.75 ms of CPU each on the caller (with the
+// embedded server) and workers together, on the same cores when the
+// workers are local (see bench_test.go and README.md for the figures and
+// the commands). It pays for tasks much longer than a round trip, or for
+// work spread over machines; batch small tasks into fewer calls.
 package cluster

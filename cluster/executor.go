@@ -82,7 +82,7 @@ type Stats struct {
 	Workers    int   // local worker processes alive and serving
 	Restarts   int64 // local worker processes started again after they died
 	StaticPuts int64 // Static values put into the object store (once per value, unless another caller had)
-	Packs      int64 // messages of several calls published (calls that queued while a publish was in flight)
+	Packs      int64 // messages of several calls published (calls that queued behind busy workers while a publish was in flight; see Pack)
 }
 
 // Stats returns a snapshot of e's statistics.
@@ -221,11 +221,13 @@ type session struct {
 	mu        sync.Mutex
 	waiters   map[string]chan []byte
 	watched   map[string]jetstream.ConsumeContext // result watches, by key prefix
-	consumers map[string]bool                     // functions whose consumer this session made
+	consumers map[string]*consumerInit            // functions whose consumer this session made (or makes)
 	statics   staticState
 	packers   map[string]*packer // by function
 	packOf    map[string]string  // awaited call key → its pack's id
 	packSeq   atomic.Uint64
+	tracked   map[string]inStream // awaited call key → its message (see sweepDead)
+	suspects  map[uint64]bool     // messages sweepDead found passed by their consumer, still in the stream; the sweeper's own
 
 	closed    chan struct{}
 	broken    chan struct{} // closed when local workers cannot start
@@ -245,7 +247,7 @@ func startSession(e *Executor) (*session, error) {
 		id:        "s." + nuid.Next(),
 		waiters:   map[string]chan []byte{},
 		watched:   map[string]jetstream.ConsumeContext{},
-		consumers: map[string]bool{},
+		consumers: map[string]*consumerInit{},
 		closed:    make(chan struct{}),
 		broken:    make(chan struct{}),
 		sweepNow:  make(chan struct{}, 1),
@@ -424,23 +426,51 @@ func (s *session) sweeper() {
 			}
 		}
 		s.sweepPacks()
+		s.sweepDead()
 	}
 }
 
+// ensureConsumer makes sure name's consumer exists, once per session: the
+// first call of a function asks the server, and the calls that start
+// meanwhile wait for its answer rather than each asking too (a burst of
+// first calls would otherwise queue as many requests, and time out on a
+// busy server). They share its error; a later call asks again.
 func (s *session) ensureConsumer(ctx context.Context, name string) error {
 	s.mu.Lock()
-	done := s.consumers[name]
-	s.mu.Unlock()
-	if done {
-		return nil
-	}
-	if _, err := ensureConsumer(ctx, s.js, s.build, name, s.cfg, true); err != nil {
+	c := s.consumers[name]
+	if c == nil {
+		c = &consumerInit{done: make(chan struct{})}
+		s.consumers[name] = c
+		s.mu.Unlock()
+		// Not under the caller's ctx: the calls waiting share the answer.
+		rctx, cancel := context.WithTimeout(context.Background(), s.cfg.connWait)
+		_, err := ensureConsumer(rctx, s.js, s.build, name, s.cfg, true)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("cluster: setting up the consumer of %s: %w", name, err)
+			s.mu.Lock()
+			delete(s.consumers, name)
+			s.mu.Unlock()
+		}
+		c.err = err
+		close(c.done)
 		return err
 	}
-	s.mu.Lock()
-	s.consumers[name] = true
 	s.mu.Unlock()
-	return nil
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.closed:
+		return ErrClosed
+	}
+}
+
+// consumerInit is a session's setting up of a function's consumer.
+type consumerInit struct {
+	done chan struct{} // closed when it ended
+	err  error         // why it failed, after done
 }
 
 func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte, error) {
@@ -484,6 +514,7 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 		s.mu.Lock()
 		delete(s.waiters, key)
 		delete(s.packOf, key)
+		delete(s.tracked, key)
 		s.mu.Unlock()
 	}()
 	if isDurable {
@@ -522,11 +553,19 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	if isDurable {
 		seq, err = s.publish(ctx, m, key)
 	} else {
-		seq, pk, err = s.submit(ctx, name, m, key, info.index)
+		p := s.packerOf(name)
+		p.inFlight.Add(1)
+		defer p.inFlight.Add(-1)
+		seq, pk, err = s.submit(ctx, p, m, key, info.index)
 		s.packed(key, pk)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %s call #%d: %w", name, info.index, err)
+	}
+	if pk != nil {
+		s.track(key, name, pk.seq)
+	} else {
+		s.track(key, name, seq)
 	}
 	select {
 	case v := <-ch:

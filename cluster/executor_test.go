@@ -14,6 +14,8 @@ import (
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/cluster"
 	"github.com/deco-go/deco/process"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 var (
@@ -338,5 +340,81 @@ func TestAFunctionDecoratedLateIsRefused(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("the call of a late function still waits after 60 s")
+	}
+}
+
+func TestABurstOfFirstCallsSetsUpTheConsumerOnce(t *testing.T) {
+	srv := startServer(t, t.TempDir(), 0, "")
+	e := cluster.New(cluster.URL(srv.ClientURL()), cluster.Workers(2))
+	t.Cleanup(func() { e.Close() })
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	api := func() uint64 { return srv.GlobalAccount().JetStreamUsage().API.Total }
+	before := api()
+	// 256 first calls of a function at once: one consumer set-up, not
+	// one per call.
+	f := square.With(deco.On(e), deco.Limit(256))
+	for i := range 256 {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != i*i {
+			t.Fatalf("call %d = %d", i, v)
+		}
+	}
+	if n := api() - before; n > 16 {
+		t.Fatalf("%d JetStream API requests for 256 first calls: the consumer was set up per call", n)
+	}
+}
+
+func TestACallPastMaxDeliverWithNoWorkerToAnswerFails(t *testing.T) {
+	// No deco worker: a client takes the call and never answers, so
+	// JetStream gives up on it after one delivery (Retries(0)) and no
+	// worker gets its MAX_DELIVERIES advisory. The caller's sweeper
+	// answers it.
+	srv := startServer(t, t.TempDir(), 0, "")
+	e := cluster.New(cluster.URL(srv.ClientURL()), cluster.Retries(0), cluster.AckWait(300*time.Millisecond))
+	t.Cleanup(func() { e.Close() })
+	f := square.With(deco.On(e))
+	f.Go(7)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var msg jetstream.Msg
+	for msg == nil && ctx.Err() == nil {
+		st, err := js.Stream(ctx, "DECO_TASKS")
+		if err != nil {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		for name := range st.ConsumerNames(ctx).Name() {
+			c, err := st.Consumer(ctx, name)
+			if err != nil {
+				continue
+			}
+			if b, err := c.Fetch(1, jetstream.FetchMaxWait(100*time.Millisecond)); err == nil {
+				for m := range b.Messages() {
+					msg = m // taken, never acked
+				}
+			}
+		}
+	}
+	if msg == nil {
+		t.Fatal("the call never reached the stream")
+	}
+	_, err = waitWithin(t, e, 30*time.Second, f.Wait)
+	var we *cluster.WorkerError
+	if !errors.As(err, &we) || we.Deliveries != 1 {
+		t.Fatalf("Wait: %v, want a *WorkerError after 1 delivery", err)
 	}
 }

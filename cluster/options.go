@@ -33,6 +33,7 @@ type config struct {
 	workersOn bool  // Workers given explicitly
 	maxStatic int64 // bytes of a Static's encoded value
 	pack      int   // calls in a pack at most (1: no packs)
+	packAbove int   // calls of a function in flight beyond which calls may go in packs
 }
 
 // Defaults, stated in the options' docs.
@@ -48,6 +49,7 @@ const (
 	minAckWait       = 300 * time.Millisecond
 	embeddedStartMax = 10 * time.Second
 	defaultMaxStatic = 1 << 30
+	defaultPack      = 16
 )
 
 func newConfig(opts []Option) (config, error) {
@@ -62,7 +64,7 @@ func newConfig(opts []Option) (config, error) {
 		connWait: defaultConnWait,
 
 		maxStatic: defaultMaxStatic,
-		pack:      1,
+		pack:      defaultPack,
 	}
 	var errs []error
 	for _, o := range opts {
@@ -89,6 +91,12 @@ func newConfig(opts []Option) (config, error) {
 		} else {
 			c.inFlight = defaultInFlight
 		}
+	}
+	// Calls beyond what the workers run and prefetch queue behind busy
+	// workers: those may go in packs.
+	c.packAbove = defaultInFlight
+	if c.workers > 0 {
+		c.packAbove = 2 * c.workers * c.slots
 	}
 	return c, errors.Join(errs...)
 }
@@ -326,14 +334,18 @@ func MaxStatic(n int64) Option {
 	}
 }
 
-// Pack lets up to n calls of a function that queue while a publish of it
-// is in flight go together in the next message, and their outcomes in
-// one results entry (see the package documentation): for many calls much
-// shorter than a round trip, where it multiplies the calls per second
-// (see README.md). The default is 1, no packs: packs have been measured
-// with no-op calls only, and a pack's calls all go to one worker (a
-// worker whose slots stay busy sends the rest of a pack back to the
-// stream, for the others). Calls of Durable batches always go alone.
+// Pack sets how many calls of a function may go together in one message
+// (see the package documentation): up to 16 by default, and 1 turns
+// packs off. Calls go in packs only when they queue behind busy workers:
+// while more calls of the function are in flight than twice the local
+// workers' slots (64 with [URL] and no local workers), those that queue
+// up while a publish of it is in flight go in the next message, and
+// their outcomes in one results entry when they end together. Below
+// that, as at a function's default limit ([InFlight]), every call goes
+// alone, at once. A pack's calls all go to one worker, which runs them
+// in as many slots as free up; a worker whose slots stay busy with
+// longer calls sends the rest of a pack back to the stream, for the
+// others. Calls of Durable batches always go alone.
 func Pack(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > 64 {

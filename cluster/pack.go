@@ -36,6 +36,8 @@ var packWaitFor atomic.Int32
 
 // packer publishes a function's calls, packing those that queue up.
 type packer struct {
+	inFlight atomic.Int64 // the function's calls submitted and not returned
+
 	mu    sync.Mutex
 	queue []*queued
 	busy  bool // a goroutine publishes
@@ -78,17 +80,19 @@ func (s *session) packerOf(name string) *packer {
 	return p
 }
 
-// submit publishes m (the call key of index) alone if no publish of its
-// function is in flight, or else in a pack with the calls that queue
-// meanwhile, and waits for its publish. A caller whose ctx ends while its
+// submit publishes m (the call key of index, of p's function) alone if
+// the function has at most packAbove calls in flight (counting this one)
+// or no publish of it is in flight, or else in a pack with the calls
+// that queue meanwhile, and waits for its publish. A caller whose ctx ends while its
 // call waits in the queue returns at once; the call, published later, is
 // cancelled on the workers.
-func (s *session) submit(ctx context.Context, name string, m *nats.Msg, key string, index int) (uint64, *pack, error) {
-	if s.cfg.pack <= 1 && packWaitFor.Load() == 0 {
-		seq, err := s.publish(ctx, m, key) // no packs: every call alone, at once
+func (s *session) submit(ctx context.Context, p *packer, m *nats.Msg, key string, index int) (uint64, *pack, error) {
+	if (s.cfg.pack <= 1 || p.inFlight.Load() <= int64(s.cfg.packAbove)) && packWaitFor.Load() == 0 {
+		// No packs, or the workers have room for this call (a slot, or
+		// a place in a worker's prefetch): alone, at once.
+		seq, err := s.publish(ctx, m, key)
 		return seq, nil, err
 	}
-	p := s.packerOf(name)
 	p.mu.Lock()
 	if !p.busy && packWaitFor.Load() == 0 {
 		// Alone: published at once, in the caller's goroutine, under its
@@ -287,10 +291,14 @@ func (c *packedCall) header(pack nats.Header) nats.Header {
 	return h
 }
 
-// runPack runs the calls of a pack message, each in a slot of its own as
-// slots free up, and acks the pack when all are answered; the pack's
-// heartbeat runs until then. A pack delivered before (its worker died
-// holding it) is split into single calls instead.
+// runPack runs the calls of a pack message and acks the pack when all
+// are answered; the pack's heartbeat runs until then. Its calls are run
+// by runners, each holding a slot and running the pack's next call until
+// none is left: as many runners as slots free up, and while the pack's
+// calls stop starting for packSlotGrace (the slots are busy with longer
+// calls), the rest of the pack goes back to the stream, for a worker
+// with free slots. A pack delivered before (its worker died holding it)
+// is split into single calls instead.
 func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	h := msg.Headers()
 	n, err := strconv.Atoi(h.Get(hdrPack))
@@ -324,30 +332,76 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	answer := func() { answered.Add(1) }
 	id := h.Get(hdrKey)
 	out := &packWriter{w: w, id: id, ttl: resultTTL(h)}
-	for i := range calls {
-		if i == 0 {
-			w.slots <- struct{}{} // its first call runs here: no ping-pong
-		} else if !w.slotWithin(packSlotGrace) {
-			// The slots are busy with longer calls: the rest of the pack
-			// goes back to the stream, for a worker with free slots.
-			if w.repack(msg.Subject(), h, id+".r"+strconv.Itoa(i), calls[i:]) == nil {
-				for range calls[i:] {
-					answer()
-					ended()
-				}
+	var next atomic.Int32 // the index of the next call to start
+	// claim takes the next call, or reports false when none is left.
+	claim := func() (int, bool) {
+		for {
+			i := next.Load()
+			if int(i) >= len(calls) {
+				return 0, false
+			}
+			if next.CompareAndSwap(i, i+1) {
+				return int(i), true
+			}
+		}
+	}
+	runner := func() {
+		defer w.wg.Done()
+		defer func() { <-w.slots }()
+		for {
+			i, ok := claim()
+			if !ok {
 				return
 			}
-			w.slots <- struct{}{}
+			c := &packMsg{Msg: msg, call: &calls[i], h: calls[i].header(h), end: answer, out: out}
+			w.call(c, ended, func() {})
 		}
-		c := &packMsg{Msg: msg, call: &calls[i], h: calls[i].header(h), end: answer, out: out}
+	}
+	w.slots <- struct{}{} // its first runner runs here: no ping-pong
+	w.wg.Add(1)
+	w.gos.Go(runner)
+	for runners := 1; int(next.Load()) < len(calls); {
+		before := next.Load()
+		if runners < len(calls) && w.slotWithin(packSlotGrace) {
+			runners++
+			w.wg.Add(1)
+			w.gos.Go(runner)
+			continue
+		}
+		if runners < len(calls) && next.Load() != before {
+			continue // the runners go on: the slots are busy with quick calls
+		}
+		if runners == len(calls) {
+			return
+		}
+		// No call of the pack started for packSlotGrace: the slots are
+		// busy with longer calls, and the rest of the pack goes back to
+		// the stream, for a worker with free slots.
+		i := next.Load()
+		if int(i) >= len(calls) || !next.CompareAndSwap(i, int32(len(calls))) {
+			continue
+		}
+		rest := calls[i:]
+		if w.repack(msg.Subject(), h, id+".r"+strconv.Itoa(int(i)), rest) == nil {
+			for range rest {
+				answer()
+				ended()
+			}
+			return
+		}
+		// It could not go back: its calls run here, after the others.
+		next.Store(i)
+		w.slots <- struct{}{}
+		runners++
 		w.wg.Add(1)
-		go w.run(c, ended)
+		w.gos.Go(runner)
 	}
 }
 
-// packSlotGrace is how long a call of a pack waits for a slot before the
-// rest of the pack is published again for other workers: long enough
-// for short calls to free one, short against calls worth spreading.
+// packSlotGrace is how long a pack's calls may stop starting, its
+// runners and the other slots busy, before the rest of the pack is
+// published again for other workers: long enough for short calls to free
+// a slot, short against calls worth spreading.
 const packSlotGrace = 500 * time.Microsecond
 
 // slotWithin takes a slot if one frees up within d.
@@ -416,18 +470,7 @@ func (w *worker) split(msg jetstream.Msg, calls []packedCall, stopBeat func()) {
 // message IDs: a pack split twice (its worker died while splitting it)
 // queues each call once.
 func (w *worker) republish(subject string, h nats.Header, calls []packedCall) error {
-	for i := range calls {
-		m := nats.NewMsg(subject)
-		m.Header = calls[i].header(h)
-		m.Data = calls[i].arg
-		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
-		_, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(calls[i].key))
-		cancel()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return republishCalls(w.ctx, w.js, subject, h, calls)
 }
 
 // packMsg is one call of a pack, as run sees a message: its own headers
@@ -460,6 +503,11 @@ func (m *packMsg) NakWithDelay(time.Duration) error {
 // each with deliveries of its own, so that only a call that kills its
 // workers fails; it reports whether the pack may be removed.
 func (w *worker) splitDead(subject string, h nats.Header, data []byte) bool {
+	return splitDead(w.ctx, w.js, subject, h, data)
+}
+
+// splitDead is a worker's, or a caller's (see sweepDead), splitDead.
+func splitDead(ctx context.Context, js jetstream.JetStream, subject string, h nats.Header, data []byte) bool {
 	n, err := strconv.Atoi(h.Get(hdrPack))
 	if err != nil {
 		return true // not a pack of this version: remove it
@@ -468,7 +516,7 @@ func (w *worker) splitDead(subject string, h nats.Header, data []byte) bool {
 	if err != nil {
 		return true
 	}
-	return w.republish(subject, h, calls) == nil
+	return republishCalls(ctx, js, subject, h, calls) == nil
 }
 
 // packWriter writes the outcomes of a pack's calls: an outcome that
@@ -481,8 +529,8 @@ type packWriter struct {
 	ttl time.Duration
 
 	mu      sync.Mutex
-	pending []byte      // keyed outcomes: uvarint len, key, uvarint len, outcome
-	waiting []chan bool // their callers
+	pending []byte       // keyed outcomes: uvarint len, key, uvarint len, outcome
+	waiting []func(bool) // their callers
 	busy    bool
 	part    int
 }
@@ -490,32 +538,46 @@ type packWriter struct {
 // write stores key's outcome env in a part of the pack's outcomes, and
 // reports false if the worker stopped first.
 func (p *packWriter) write(key string, env *envelope) bool {
-	v := env.encode()
 	ch := make(chan bool, 1)
+	p.writeThen(key, env, func(ok bool) { ch <- ok })
+	return <-ch
+}
+
+// writeThen is write without the wait: then is called with its result,
+// once the part holding the outcome is written.
+func (p *packWriter) writeThen(key string, env *envelope, then func(bool)) {
+	v := env.encode()
 	p.mu.Lock()
 	p.pending = binary.AppendUvarint(p.pending, uint64(len(key)))
 	p.pending = append(p.pending, key...)
 	p.pending = binary.AppendUvarint(p.pending, uint64(len(v)))
 	p.pending = append(p.pending, v...)
-	p.waiting = append(p.waiting, ch)
-	if !p.busy {
-		p.busy = true
+	p.waiting = append(p.waiting, then)
+	start := !p.busy
+	p.busy = true
+	p.mu.Unlock()
+	if !start {
+		return // the write in flight writes it next
+	}
+	p.w.wg.Add(1)
+	p.w.gos.Go(func() {
+		defer p.w.wg.Done()
+		p.mu.Lock()
 		for len(p.waiting) > 0 {
-			part, chans := p.pending, p.waiting
+			part, thens := p.pending, p.waiting
 			p.pending, p.waiting = nil, nil
 			n := p.part
 			p.part++
 			p.mu.Unlock()
 			ok := p.w.writeValue(p.id+"."+strconv.Itoa(n), part, p.ttl)
-			for _, c := range chans {
-				c <- ok
+			for _, f := range thens {
+				f(ok)
 			}
 			p.mu.Lock()
 		}
 		p.busy = false
-	}
-	p.mu.Unlock()
-	return <-ch
+		p.mu.Unlock()
+	})
 }
 
 // isPart reports whether key is a part of a pack's outcomes.

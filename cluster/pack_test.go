@@ -192,3 +192,46 @@ func TestAPackOfLongCallsSpreadsOverTheWorkers(t *testing.T) {
 		t.Fatalf("the pack's 8 calls of 100 ms ran on %d worker(s) %v: its rest did not go back to the stream for the idle one", len(pids), pids)
 	}
 }
+
+func TestPacksAreTheDefaultOnlyForCallsBeyondTheWorkersRoom(t *testing.T) {
+	// 2 workers of 2 slots: up to 8 calls in flight (the default limit)
+	// go alone; beyond that, calls that queue go in packs, unless Pack(1).
+	for _, c := range []struct {
+		name  string
+		limit int
+		opts  []cluster.Option
+		packs bool
+	}{
+		{"default limit", 0, nil, false},
+		{"limit 256", 256, nil, true},
+		{"limit 256, Pack(1)", 256, []cluster.Option{cluster.Pack(1)}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newLocal(t, 2, c.opts...)
+			if err := e.Start(); err != nil {
+				t.Fatal(err)
+			}
+			f := square.With(deco.On(e))
+			if c.limit > 0 {
+				f = f.With(deco.Limit(c.limit))
+			}
+			const n = 1024
+			for i := range n {
+				f.Go(i)
+			}
+			got, err := waitWithin(t, e, time.Minute, f.Wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				if v != i*i {
+					t.Fatalf("call %d = %d", i, v)
+				}
+			}
+			st := e.Stats()
+			if st.Published != n || (st.Packs > 0) != c.packs {
+				t.Fatalf("Stats %+v: want %d calls published, packs %v", st, n, c.packs)
+			}
+		})
+	}
+}

@@ -163,12 +163,22 @@ func TestBadServersFailClearlyAndQuickly(t *testing.T) {
 }
 
 func TestEveryCallHasOneResultWhileWorkersAreKilled(t *testing.T) {
+	// At the default limit every call goes alone; with 256 in flight,
+	// most go in packs, which the kills split.
+	t.Run("alone", func(t *testing.T) { everyCallHasOneResultWhileWorkersAreKilled(t, 0) })
+	t.Run("packs", func(t *testing.T) { everyCallHasOneResultWhileWorkersAreKilled(t, 256) })
+}
+
+func everyCallHasOneResultWhileWorkersAreKilled(t *testing.T, limit int) {
 	const n, every = 10000, 500
 	dir := t.TempDir()
 	t.Setenv(envTestDir, dir)
 	e := newLocal(t, 2, cluster.AckWait(time.Second))
 	var done atomicInt
 	f := record.With(deco.On(e), deco.OnProgress(func(p deco.Progress) { done.store(p.Done) }))
+	if limit > 0 {
+		f = f.With(deco.Limit(limit))
+	}
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +236,11 @@ func TestEveryCallHasOneResultWhileWorkersAreKilled(t *testing.T) {
 	if kills.load() < n/every-2 {
 		t.Fatalf("only %d kills", kills.load())
 	}
-	t.Logf("%d calls, %d workers SIGKILLed, %d results, 0 lost, %d executions (%d calls run more than once), %d restarts",
-		n, kills.load(), len(got), total, twice, e.Stats().Restarts)
+	if limit > 0 && e.Stats().Packs == 0 {
+		t.Fatalf("Stats %+v: no packs with %d calls in flight", e.Stats(), limit)
+	}
+	t.Logf("%d calls, %d workers SIGKILLed, %d results, 0 lost, %d executions (%d calls run more than once), %d restarts, %d packs",
+		n, kills.load(), len(got), total, twice, e.Stats().Restarts, e.Stats().Packs)
 }
 
 func TestServerRestartMidBatchLosesNothing(t *testing.T) {

@@ -81,6 +81,8 @@ type worker struct {
 	executed  atomic.Int64
 	wg        sync.WaitGroup
 
+	gos *goPool // runs calls, their invocations and pack runners
+
 	objMu sync.Mutex
 	obj   jetstream.ObjectStore // the Statics' object store, once a task read one
 }
@@ -147,6 +149,7 @@ func serveWorker(url string) int {
 		running:   map[string]*running{},
 		iters:     map[jetstream.MessagesContext]bool{},
 		cancelled: map[string]time.Time{},
+		gos:       newGoPool(),
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
 	serveStatics(w)
@@ -328,7 +331,7 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 		}
 		w.slots <- struct{}{}
 		w.wg.Add(1)
-		go w.run(msg, stop)
+		w.gos.Go(func() { w.run(msg, stop) })
 	}
 }
 
@@ -354,7 +357,8 @@ func heartbeat(msg jetstream.Msg, beat time.Duration) func() {
 }
 
 // run runs one call, holding a slot: it writes its outcome with Create
-// (the first outcome of a call wins), frees the slot, then acks the call.
+// (the first outcome of a call wins), frees the slot (before the write,
+// for a call that ran shorter than quickRun), then acks the call.
 // A redelivered call whose outcome is there already runs again (the
 // worker cannot know without a read per call), and its outcome is
 // dropped: at-least-once execution, exactly-once results.
@@ -368,7 +372,21 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 		}
 	}
 	defer free()
-	defer stopBeat()
+	w.call(msg, stopBeat, free)
+}
+
+// call is run of one call, in a slot that free gives back (a runner of a
+// pack gives a free that does nothing: it keeps the slot for the pack's
+// next call). stopBeat is called when the call is answered; a quick call
+// of a pack returns before its outcome is written, and the pack's writer
+// answers it.
+func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
+	beating := true
+	defer func() {
+		if beating {
+			stopBeat()
+		}
+	}()
 	h := msg.Headers()
 	key, name := h.Get(hdrKey), h.Get(hdrFunc)
 	if key == "" || name == "" {
@@ -415,7 +433,7 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	}
 	done := make(chan ran, 1)
 	w.executed.Add(1)
-	go func() {
+	w.gos.Go(func() {
 		returned := false
 		defer func() {
 			if !returned {
@@ -426,7 +444,7 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 		out, err := invoke(ctx, name, msg.Data())
 		returned = true
 		done <- ran{out: out, err: err, start: start, end: time.Now().UnixNano()}
-	}()
+	})
 	var timer <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -454,8 +472,29 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	if err != nil || ttl < time.Second {
 		ttl = ephemeralMaxTTL
 	}
+	quick := !timedOut && env.kind == kindOutcome && time.Duration(env.end-env.start) < quickRun
+	if quick {
+		// A quick call frees its slot before its outcome's write, so
+		// that the next call runs while the write travels. A longer one
+		// keeps it until the outcome is stored: the next call, as long,
+		// would otherwise take the core from the write (and from the
+		// connection's goroutines it needs), and outcomes of CPU-bound
+		// calls would trail their runs by many calls.
+		free()
+	}
 	stored := false
-	if pm, ok := msg.(*packMsg); ok {
+	if pm, ok := msg.(*packMsg); ok && quick {
+		// Written with the pack's other outcomes, while its next call
+		// runs here.
+		beating = false
+		pm.out.writeThen(pm.call.key, env, func(stored bool) {
+			if stored {
+				msg.Ack()
+			}
+			stopBeat()
+		})
+		return
+	} else if ok {
 		stored = pm.out.write(pm.call.key, env) // with the pack's other outcomes
 	} else {
 		stored = w.write(key, env, ttl)
@@ -472,6 +511,10 @@ func (w *worker) run(msg jetstream.Msg, stopBeat func()) {
 	// the server's confirmation cost a round trip per call.
 	msg.Ack()
 }
+
+// quickRun is the run time under which a call frees its slot before its
+// outcome is written: about a round trip of the server.
+const quickRun = 250 * time.Microsecond
 
 // write stores env as key's outcome unless an outcome is there already,
 // retrying while the server is away. It reports false if the worker
