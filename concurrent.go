@@ -292,8 +292,8 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // for a processor, it yields its own (runtime.Gosched) so that the workers
 // keep up with a fast loop; a call of the pool starting calls with its
 // context does not yield.
-// Cost: a no-op call took 1.20–2.09 times (median 1.36) a hand-written
-// channel pool given a closure per task, and 1.94–6.68 times (median 3.74)
+// Cost: a no-op call took 1.18–1.86 times (median 1.60) a hand-written
+// channel pool given a closure per task, and 2.58–4.20 times (median 3.36)
 // one given a single shared func, in the same rounds on 2 cores
 // (BENCHMARKS.md, bench/run.sh), 69 bytes
 // (BenchmarkOverhead's B/op) and no allocation of its own: calls are
