@@ -400,16 +400,20 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 // takeCallLocked returns a fresh call from the slab of the calls started
 // without a context. f.mu must be held; it is released while a new slab is
 // allocated, so the caller reads f's state only after the call.
-func (f *Func[A, R]) takeCallLocked() *call[A, R] {
-	if len(f.batchSlab) == 0 {
-		f.mu.Unlock()
-		slab := make([]call[A, R], slabSize[call[A, R]]())
-		f.mu.Lock()
-		f.batchSlab = slab
+func (f *Func[A, R]) takeCallLocked() *call[A, R] { return fromSlab(&f.batchSlab, f.mu) }
+
+// fromSlab takes the next element of *slab, which mu guards; mu is held on
+// entry and on return, and released while a new slab is allocated.
+func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
+	if len(*slab) == 0 {
+		mu.Unlock()
+		s := make([]T, slabSize[T]())
+		mu.Lock()
+		*slab = s
 	}
-	c := &f.batchSlab[0]
-	f.batchSlab = f.batchSlab[1:]
-	return c
+	x := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return x
 }
 
 // newCall returns a fresh call from f's slab, with its extra part from
@@ -423,23 +427,9 @@ func (f *Func[A, R]) takeCallLocked() *call[A, R] {
 // slabs alive, so a finished call drops its argument (see finish).
 func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
 	f.slabMu.Lock()
-	if len(f.slab) == 0 {
-		f.slabMu.Unlock()
-		slab := make([]call[A, R], slabSize[call[A, R]]())
-		f.slabMu.Lock()
-		f.slab = slab
-	}
-	c := &f.slab[0]
-	f.slab = f.slab[1:]
+	c := fromSlab(&f.slab, &f.slabMu)
 	if ctx != nil {
-		if len(f.extras) == 0 {
-			f.slabMu.Unlock()
-			extras := make([]callExtra, slabSize[callExtra]())
-			f.slabMu.Lock()
-			f.extras = extras
-		}
-		e := &f.extras[0]
-		f.extras = f.extras[1:]
+		e := fromSlab(&f.extras, &f.slabMu)
 		e.parent = ctx
 		c.extra.Store(e)
 	}
