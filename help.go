@@ -138,18 +138,14 @@ func workerDigitE(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
 //go:noinline
 func workerDigitF(p *Pool, w *worker, shift int) { nextDigit(p, w, shift) }
 
-// digitEntry holds the entry PC of each digit function, digitOf the digit
-// of an entry, for currentWorker to read a stack without symbolizing it.
-var (
-	digitEntry [16]uintptr
-	digitOf    map[uintptr]int
-)
+// digitOf is the digit of each digit function's entry PC, for
+// currentWorker to read a stack without symbolizing it.
+var digitOf map[uintptr]int
 
 func init() {
 	digitOf = make(map[uintptr]int, len(digits))
 	for d, fn := range digits {
-		digitEntry[d] = reflect.ValueOf(fn).Pointer()
-		digitOf[digitEntry[d]] = d
+		digitOf[reflect.ValueOf(fn).Pointer()] = d
 	}
 }
 

@@ -84,10 +84,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var names []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, demoUsage)
-				fs.SetOutput(stdout)
-				fs.PrintDefaults()
+			if printedHelp(err, fs, demoUsage, stdout) {
 				return exitOK
 			}
 			return fail(stderr, exitUsage, err)
@@ -121,4 +118,16 @@ func fail(stderr io.Writer, code int, err error) int {
 	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
 	fmt.Fprintf(stderr, "deco demo: %s\n", msg)
 	return code
+}
+
+// printedHelp prints usage and fs's flags to w if err is the one Parse
+// returns for -h or -help, and reports whether it was.
+func printedHelp(err error, fs *flag.FlagSet, usage string, w io.Writer) bool {
+	if !errors.Is(err, flag.ErrHelp) {
+		return false
+	}
+	fmt.Fprint(w, usage)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	return true
 }

@@ -34,10 +34,7 @@ func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	timeout := fs.Duration("timeout", 5*time.Second, "bound on connecting and reading, per listing")
 	watch := fs.Duration("watch", 0, "list again at this interval until interrupted")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, workersUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
+		if printedHelp(err, fs, workersUsage, stdout) {
 			return exitOK
 		}
 		return failWorkers(stderr, exitUsage, err)
