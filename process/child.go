@@ -32,6 +32,9 @@ type child struct {
 	// The worker's last call ran for longCall or more: wait for the next
 	// result through the poller (see resultPipe).
 	long atomic.Bool
+	// Whether the goroutines awaiting a result after a short call poll
+	// its pipe a little before they sleep in the read (see spinner).
+	spin spinner
 
 	load int // calls handed to the worker and not yet released (guarded by e.mu, see slots.go)
 
@@ -302,7 +305,13 @@ func (c *child) await(p *pending) (frame, error) {
 	rp := c.replies[p.reply]
 	for {
 		var r frame
-		rp.pipe.setPoll(c.long.Load())
+		long := c.long.Load()
+		rp.pipe.setPoll(long)
+		if !long && rp.r.buffered() == 0 {
+			// After a short call the next result comes soon: poll for
+			// it before sleeping in the read (see spinner).
+			c.spin.before(rp.pipe.fd)
+		}
 		err := rp.r.receive(&r)
 		if err == nil && r.Kind == kindNeed {
 			c.e.sendStatic(c, r.Name)

@@ -263,6 +263,10 @@ func newReceiver(r io.Reader, max int) *receiver {
 	return &receiver{r: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
+// buffered reports how many bytes of the pipe r has read and not yet
+// returned: a frame may be waiting in them.
+func (r *receiver) buffered() int { return r.r.Buffered() }
+
 // receive reads the next frame. Its Data is its own: nothing else holds
 // it. A frame longer than the limit is refused before it is read.
 func (r *receiver) receive(f *frame) error {

@@ -36,13 +36,20 @@ var longCall = 100 * time.Microsecond
 // gets a duplicate of it, made for as long as it is chosen.
 type resultPipe struct {
 	f      *os.File  // blocking, not in the poller
+	fd     int       // f's descriptor, polled before a blocking read (see spinner); -1 if unknown
 	polled *os.File  // a duplicate in the poller, while it is chosen
 	quiet  io.Reader // polled, read quietly (see newQuietReader)
 	err    error     // the duplicate could not be made: keep blocking reads
 }
 
 // newResultPipe takes the read end of a blocking pipe.
-func newResultPipe(f *os.File) *resultPipe { return &resultPipe{f: f} }
+func newResultPipe(f *os.File) *resultPipe {
+	p := &resultPipe{f: f, fd: -1}
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { p.fd = int(fd) })
+	}
+	return p
+}
 
 // setPoll chooses how the next reads wait. Only the goroutine reading the
 // pipe calls it, between two reads; a pipe closed meanwhile fails the

@@ -19,6 +19,8 @@ import (
 // conn is a worker's end of the protocol (see protocol.go).
 type conn struct {
 	in      *receiver // calls
+	inFd    int       // in's descriptor
+	spin    spinner   // whether to poll for the next call before waiting for it
 	outs    []*sender // results and requests, one pipe per call in flight; hello on the first
 	cancels *receiver // cancels and Static values
 
@@ -107,7 +109,7 @@ func serve() int {
 		outs = append(outs, newSender(newQuietWriter(f), max))
 	}
 	c := &conn{
-		in: newReceiver(files[0], max), outs: outs, cancels: newReceiver(files[2], max),
+		in: newReceiver(files[0], max), inFd: fdCalls, outs: outs, cancels: newReceiver(files[2], max),
 		started: started, statics: make(chan *frame, 1),
 	}
 	worker.Store(c)
@@ -127,6 +129,12 @@ func serve() int {
 func (c *conn) serveCalls() {
 	f := new(frame)
 	for {
+		if c.in.buffered() == 0 {
+			// The parent sends the next call as soon as it has the
+			// last result (or has sent it already, with Pipeline): poll
+			// for it before sleeping in the read (see spinner).
+			c.spin.before(c.inFd)
+		}
 		if err := c.in.receive(f); err != nil {
 			c.readError(err)
 		}

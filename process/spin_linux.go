@@ -1,0 +1,45 @@
+package process
+
+import (
+	"runtime"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// spinWait polls fd until it has data to read (or its writer has gone, or
+// it fails: the read that follows tells), for at most budget, yielding the
+// processor to the program's other goroutines and the thread to other
+// processes (sched_yield) between polls. It reports whether fd has data;
+// it gives up early, at a yield that gave the core away (took longer than
+// spinYield), which tells that other threads want the cores. It never
+// blocks, and takes no lock.
+func spinWait(fd int, budget time.Duration) bool {
+	if budget <= 0 || fd < 0 {
+		return false
+	}
+	pfd := struct {
+		fd             int32
+		events, revent int16
+	}{fd: int32(fd), events: 0x1} // POLLIN
+	var zero syscall.Timespec // return at once
+	start := time.Now()
+	for {
+		n, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
+		if e == 0 && n > 0 {
+			return true
+		}
+		if e != 0 && e != syscall.EINTR {
+			return false // a bad descriptor: the read says so
+		}
+		t := time.Now()
+		if t.Sub(start) >= budget {
+			return false
+		}
+		runtime.Gosched()
+		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		if time.Since(t) > spinYield {
+			return false
+		}
+	}
+}
