@@ -15,9 +15,11 @@ import (
 var (
 	bench1 = process.New(1, process.Stderr(testLog))
 	bench2 = process.New(2, process.Stderr(testLog))
-	// A call sent ahead to each busy worker (Pipeline(2)).
+	// A call sent ahead to each busy worker (Pipeline(2), the default,
+	// said explicitly), and none (Pipeline(1)).
 	bench1a = process.New(1, process.Pipeline(2), process.Stderr(testLog))
 	bench2a = process.New(2, process.Pipeline(2), process.Stderr(testLog))
+	bench2w = process.New(2, process.Pipeline(1), process.Stderr(testLog))
 
 	noopProc1 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc1"), deco.On(bench1), deco.Limit(1))
 	noopProc2 = deco.ConcurrentValue(noop, deco.Name("bench.noop.proc2"), deco.On(bench2), deco.Limit(2))
@@ -31,6 +33,7 @@ var (
 
 	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2))
 	cpuProc2a = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2a"), deco.On(bench2a))
+	cpuProc2w = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2w"), deco.On(bench2w))
 	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
 )
 
@@ -191,14 +194,15 @@ func (u usage) report(b *testing.B) {
 
 // BenchmarkCPU measures a batch of 200 calls of ~1 ms of CPU each, per
 // batch: serially, in this process with a limit of 2, on 2 worker
-// processes with the executor's default limit (one call per worker), and
-// on 2 workers with Pipeline(2) and its default limit of 4 (a call sent
-// ahead to each). Each is also a sub-benchmark of its own; speedups runs
-// one batch of each form per iteration, one after the other, and reports
-// the speed-ups over the serial batch of the same iteration (x-inprocess,
-// x-process, x-process-ahead) and process-vs-inprocess, the process
-// speed-up as a fraction of the in-process one, so that the ratios share
-// their baseline's load. The process rows also report the parent's CPU
+// processes with the executor's defaults (Pipeline(2): a limit of 4, a
+// call sent ahead to each worker), on 2 workers with Pipeline(2) said
+// explicitly, and on 2 with Pipeline(1) (a limit of 2, no call sent
+// ahead). Each is also a sub-benchmark of its own; speedups runs one batch
+// of each form per iteration, one after the other, and reports the
+// speed-ups over the serial batch of the same iteration (x-inprocess,
+// x-process, x-process-ahead, x-process-window1) and
+// process-vs-inprocess, the default process speed-up as a fraction of the
+// in-process one, so that the ratios share their baseline's load. The process rows also report the parent's CPU
 // time and context switches per call, and the workers' (see
 // usage.report). Workers are
 // started before the timer.
@@ -238,9 +242,17 @@ func BenchmarkCPU(b *testing.B) {
 		}
 		u.report(b)
 	})
+	b.Run("process-2-window1", func(b *testing.B) {
+		start(b, bench2w)
+		u := takeUsage(bench2w, cpuProc2w)
+		for range b.N {
+			decoBatch(b, cpuProc2w)
+		}
+		u.report(b)
+	})
 	b.Run("speedups", func(b *testing.B) {
-		start(b, bench2, bench2a)
-		var serial, local, proc, procAhead time.Duration
+		start(b, bench2, bench2a, bench2w)
+		var serial, local, proc, procAhead, procWindow1 time.Duration
 		timed := func(d *time.Duration, f func()) {
 			t := time.Now()
 			f()
@@ -251,10 +263,12 @@ func BenchmarkCPU(b *testing.B) {
 			timed(&local, func() { decoBatch(b, cpuLocal2) })
 			timed(&proc, func() { decoBatch(b, cpuProc2) })
 			timed(&procAhead, func() { decoBatch(b, cpuProc2a) })
+			timed(&procWindow1, func() { decoBatch(b, cpuProc2w) })
 		}
 		b.ReportMetric(float64(serial)/float64(local), "x-inprocess")
 		b.ReportMetric(float64(serial)/float64(proc), "x-process")
 		b.ReportMetric(float64(serial)/float64(procAhead), "x-process-ahead")
+		b.ReportMetric(float64(serial)/float64(procWindow1), "x-process-window1")
 		b.ReportMetric(float64(local)/float64(proc), "process-vs-inprocess")
 	})
 }

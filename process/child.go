@@ -68,6 +68,7 @@ type pending struct {
 	id       uint64
 	reply    int // its results pipe
 	done     bool
+	revoked  bool        // a revoke of it has been sent (see Executor.revokeLocked)
 	backstop *time.Timer // kills a worker that cannot report its timeout (see Timeout)
 }
 
@@ -317,6 +318,10 @@ func (c *child) await(p *pending) (frame, error) {
 			c.e.sendStatic(c, r.Name)
 			continue
 		}
+		if err == nil && r.Kind == kindResult && r.ID == p.id && r.GivenBack {
+			c.finish(p) // it did not start, and will not run here
+			return r, nil
+		}
 		if err == nil && r.Kind == kindResult && r.ID == p.id {
 			c.long.Store(time.Duration(r.End-r.Start) >= longCall)
 			if r.TimedOut {
@@ -369,6 +374,28 @@ func (c *child) finish(p *pending) {
 	r := c.replies[p.reply]
 	r.busy = false
 	c.closeReplyLocked(r)
+}
+
+// revocable returns the newest call sent ahead to c that has not been
+// revoked yet, marking it revoked, or nil. The worker may have started it
+// meanwhile: then it ignores the revoke.
+func (c *child) revocable() *pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.window) - 1; i >= 1; i-- { // window[0] runs, or starts next
+		if p := c.window[i]; !p.done && !p.revoked {
+			p.revoked = true
+			return p
+		}
+	}
+	return nil
+}
+
+// revoke asks the worker to give back call p, which was sent ahead, if it
+// has not started it (see conn.revoke); the call's result, or GivenBack,
+// answers it.
+func (c *child) revoke(p *pending) {
+	c.cancels.send(&frame{Kind: kindRevoke, ID: p.id, Reply: uint8(p.reply)})
 }
 
 // closeReplyLocked closes results pipe r once the worker has been reaped

@@ -75,17 +75,19 @@
 //
 // # Workers, lanes and output
 //
-// Each worker runs one call at a time. By default the executor takes one
-// call per worker at once, which is the default limit of the functions on
-// it ([Executor.Workers]); with [Pipeline] it sends calls ahead to busy
-// workers. The executor tells deco which worker process ran each call and
-// when, on the worker's clock ([github.com/deco-go/deco/backend.Ran]), so
-// that stats (Stats.Workers), progress and timelines show each worker
-// process, named host:pid, as one lane, and draw a call for the time it
-// ran there. The protocol runs over three extra pipes (and one more per
-// call sent ahead) and a word of shared memory (file descriptors 3 to 6 of
-// the worker, and 7 to 9 with Pipeline, closed in the programs its tasks
-// start; see protocol.go), never over standard output or error, which
+// Each worker runs one call at a time. By default the executor takes two
+// calls per worker at once, which is the default limit of the functions on
+// it ([Executor.Workers]): it sends a call ahead to a busy worker, which
+// starts it as soon as it has sent the result of the one it runs, and
+// takes it back for a worker that becomes idle first ([Pipeline]). The
+// executor tells deco which worker process ran each call and when, on the
+// worker's clock ([github.com/deco-go/deco/backend.Ran]), so that stats
+// (Stats.Workers), progress and timelines show each worker process, named
+// host:pid, as one lane, and draw a call for the time it ran there. The
+// protocol runs over three extra pipes (and one more per call sent ahead)
+// and a word of shared memory (file descriptors 3 to 6 of the worker, and
+// 7 to 9 for the calls sent ahead, closed in the programs its tasks start;
+// see protocol.go), never over standard output or error, which
 // belong to the program: a worker's standard output goes to the parent's,
 // as it is; its standard error too, each line prefixed with
 // "[deco worker N] " ([Stderr], [StderrPrefix]). A message is at most

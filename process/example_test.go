@@ -100,12 +100,12 @@ func ExampleExecutor_Execute() {
 	// Output: deco: no function is named "example.noSuchFunction" in this program
 }
 
-// Workers is how many calls the executor takes at once, one per worker
-// process unless Pipeline says more: the default limit of the functions
-// that run on it.
+// Workers is how many calls the executor takes at once, two per worker
+// process unless Pipeline says otherwise (one running, one sent ahead):
+// the default limit of the functions that run on it.
 func ExampleExecutor_Workers() {
-	fmt.Println(cpu.Workers(), cpu.Stats().Workers, process.New(2, process.Pipeline(2)).Workers(), square.Stats().Name)
-	// Output: 2 2 4 example.square
+	fmt.Println(cpu.Workers(), cpu.Stats().Workers, process.New(2, process.Pipeline(1)).Workers(), square.Stats().Name)
+	// Output: 4 2 2 example.square
 }
 
 // PIDs lists the worker processes by number, 0 for one not running.

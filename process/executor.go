@@ -17,14 +17,15 @@ import (
 // which [Main] turns into a worker. It implements [backend.Executor]: give
 // it to a function with [github.com/deco-go/deco.On], or set DECO_EXECUTOR=processes:N.
 //
-// Each worker runs one call at a time (and holds more, sent ahead, with
-// [Pipeline]). Workers start when the first call needs them (or at
-// [Executor.Start]), about 12 ms each, and stay until [Executor.Close] (or
-// [IdleTimeout]): between batches they wait, so the next batch pays no
-// start-up. A function on e without its own limit gets e.Workers() as its
-// limit ([backend.Sized]): one call per worker. A call goes to its lane's
-// worker (lane mod n) when that one is idle, else to an idle worker (else,
-// with Pipeline, ahead to a busy one); e tells deco which worker process
+// Each worker runs one call at a time, and holds one more, sent ahead
+// while it runs the other ([Pipeline]). Workers start when the first call
+// needs them (or at [Executor.Start]), about 12 ms each, and stay until
+// [Executor.Close] (or [IdleTimeout]): between batches they wait, so the
+// next batch pays no start-up. A function on e without its own limit gets
+// e.Workers() as its limit ([backend.Sized]): two calls per worker. A call
+// goes to its lane's worker (lane mod n) when that one is idle, else to an
+// idle worker, else ahead to a busy one (taken back for a worker that
+// becomes idle before it starts); e tells deco which worker process
 // ran it ([backend.Ran]), so that stats, progress and timelines show the
 // workers, named host:pid.
 //
@@ -86,7 +87,7 @@ func (e *Executor) fingerprint() string {
 
 // counters are the executor's statistics.
 type counters struct {
-	started, crashes, timeouts, retries, staticSends, ahead atomic.Int64
+	started, crashes, timeouts, retries, staticSends, ahead, givenBack atomic.Int64
 }
 
 // New returns an executor of workers worker processes. It starts none:
@@ -123,10 +124,10 @@ func New(workers int, opts ...Option) *Executor {
 }
 
 // Workers reports how many calls e takes at once: k per worker process
-// ([Pipeline], 1 by default), n·k for New(n). It is the default limit of
+// ([Pipeline], 2 by default), n·k for New(n). It is the default limit of
 // the functions that run on e ([backend.Sized]), and the limit to give
 // them with [github.com/deco-go/deco.Limit] so that every worker is busy
-// (and, with Pipeline, has calls sent ahead). [Stats] reports the number
+// and has a call sent ahead. [Stats] reports the number
 // of worker processes.
 func (e *Executor) Workers() int { return e.n * e.cfg.window }
 
@@ -140,6 +141,7 @@ type Stats struct {
 	Retries     int64 // calls made again after a crash (Retries)
 	StaticSends int64 // Static values sent to workers: at most one per Static per worker process
 	Ahead       int64 // calls sent to a worker while it ran another (Pipeline)
+	GivenBack   int64 // calls sent ahead that their worker gave back unstarted, for an idle worker (Pipeline)
 }
 
 // Stats returns a snapshot of e's statistics.
@@ -152,6 +154,7 @@ func (e *Executor) Stats() Stats {
 		Retries:     e.stats.retries.Load(),
 		StaticSends: e.stats.staticSends.Load(),
 		Ahead:       e.stats.ahead.Load(),
+		GivenBack:   e.stats.givenBack.Load(),
 	}
 	e.mu.Lock()
 	for i := range e.slots {
@@ -360,6 +363,13 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 		}
 		r, err := c.await(p)
 		stopCancel()
+		if err == nil && r.GivenBack {
+			// Revoked, unstarted, for a worker that became idle: it goes
+			// there, or to whichever worker is free first.
+			e.release(c)
+			e.stats.givenBack.Add(1)
+			continue
+		}
 		if err == nil && r.TimedOut {
 			// The worker reported the timeout and exits: its slot is
 			// replaced, not made idle.

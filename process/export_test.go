@@ -60,3 +60,19 @@ func SetLongCall(t interface{ Cleanup(func()) }, d time.Duration) {
 	longCall = d
 	t.Cleanup(func() { longCall = old })
 }
+
+// SentAheadTo reports, by worker number, the calls sent to each of e's
+// workers behind the one it runs (Pipeline).
+func SentAheadTo(e *Executor) []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := make([]int, len(e.slots))
+	for i := range e.slots {
+		if c := e.slots[i].child; c != nil {
+			c.mu.Lock()
+			n[i] = max(len(c.window)-1, 0)
+			c.mu.Unlock()
+		}
+	}
+	return n
+}

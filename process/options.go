@@ -166,7 +166,7 @@ func MaxMessage(n int) Option {
 
 // defaultWindow is the default of Pipeline, maxWindow its most.
 const (
-	defaultWindow = 1
+	defaultWindow = 2
 	maxWindow     = 4
 )
 
@@ -174,17 +174,16 @@ const (
 // sent ahead, waiting in its pipe, so that it starts the next call as
 // soon as it sends a result, while the parent reads that result and
 // hands it over: the round trip through the parent is off the worker's
-// path. The default is 1, a call sent to a worker only once it is idle;
-// the most is 4. On this project's 2-core machines Pipeline(2) gains
-// little: with 2 workers busy with CPU, the parent must take a core from
-// one of them to read each result. 200 calls of ~1 ms reached 1.83–1.90x
-// with Pipeline(2) against 1.81–1.87x with Pipeline(1) in the same
-// iterations of BenchmarkCPU/speedups (the 8 of 14 rounds at load average
-// 2.1–5.7 undisturbed by other jobs, see [Executor]); it came out 3–4%
-// behind before the parent awaited long calls' results through the
-// runtime's poller. It stays off by default: a call sent ahead waits
-// behind the one its worker runs, however long that one runs, even if
-// another worker becomes idle meanwhile.
+// path. The default is 2; the most is 4; Pipeline(1) sends a call to a
+// worker only once it is idle.
+//
+// A call sent ahead waits behind the one its worker runs. So when a
+// worker becomes idle and no call waits for one, the executor revokes the
+// newest call sent ahead to the busy worker that holds the most: that
+// worker gives it back if it has not started it, and the call goes to the
+// idle worker (Stats.GivenBack counts them); if it has started it, it
+// runs there. Either way the call runs once, and a long call does not
+// hold up a call sent ahead behind it while another worker idles.
 //
 // The executor then takes k calls per worker at once: [Executor.Workers]
 // reports n·k, the default limit of the functions on it, and their pools
@@ -202,10 +201,9 @@ const (
 // Close, a new one), without counting as an attempt ([Retries]), and is
 // never blamed for the death.
 //
-// The cost: a call queued behind a long one waits for it, even if
-// another worker becomes idle meanwhile; k results pipes per worker; and,
-// for each call sent ahead, a thread of the parent blocked reading its
-// result.
+// The cost: k results pipes per worker; for each call sent ahead, a
+// goroutine of the parent waiting for its result; and a revoke and its
+// answer, a message each way, for each call taken back.
 func Pipeline(k int) Option {
 	return func(c *config) error {
 		if k < 1 || k > maxWindow {

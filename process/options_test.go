@@ -39,7 +39,8 @@ func TestInvalidOptionsPanicNamingThem(t *testing.T) {
 
 func TestTheEnvironmentsArgumentIsTheNumberOfWorkers(t *testing.T) {
 	e, err := process.FromEnv("3")
-	if err != nil || e.(*process.Executor).Stats().Workers != 3 || e.(*process.Executor).Workers() != 3 {
+	// 3 worker processes, each taking 2 calls at once (Pipeline's default).
+	if err != nil || e.(*process.Executor).Stats().Workers != 3 || e.(*process.Executor).Workers() != 6 {
 		t.Fatalf("processes:3 made %v, %v", e, err)
 	}
 	if e, err := process.FromEnv(""); err != nil || e.(*process.Executor).Workers() < 1 {

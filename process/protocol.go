@@ -35,10 +35,11 @@ import (
 //
 //	worker → parent  hello   once, when the worker is ready: its PID and its functions' fingerprint
 //	parent → worker  call    ID, function name, deadline, timeout, encoded argument
-//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut; NotRun; when it ran
+//	worker → parent  result  ID, encoded outcome (backend.Invoke), or Err; TimedOut; NotRun; GivenBack; when it ran
 //	parent → worker  cancel  ID: the caller's context is done
 //	worker → parent  need    a Static's name, asked by a task
 //	parent → worker  static  the Static's name and encoded value, or Err
+//	parent → worker  revoke  ID, reply: give back that call if it has not started
 //
 // A length over the limit, or a frame that does not parse, is a protocol
 // violation: the parent kills the worker and fails its call saying so.
@@ -59,9 +60,14 @@ import (
 // the fastest wake-up, and through the runtime's poller after a long one,
 // which holds no thread while the call runs (see resultPipe). A cancel
 // for a call the worker has not started is kept until it reaches the
-// call, which is then not run: its result says NotRun. Cancels and Static
-// values, which must arrive while a call runs, have a pipe of their own,
-// read by a goroutine of the worker.
+// call, which is then not run: its result says NotRun. A call sent ahead
+// can be revoked, when another worker is idle and nothing else would keep
+// it busy: the worker gives it back at once (a result that says
+// GivenBack, on the call's results pipe) if it has not started it, and
+// then skips it when it reaches it; else it ignores the revoke, and the
+// call's result comes as usual. Either way the call runs once. Cancels,
+// revokes and Static values, which must arrive while a call runs, have a
+// pipe of their own, read by a goroutine of the worker.
 const (
 	kindHello uint8 = iota + 1
 	kindCall
@@ -69,11 +75,12 @@ const (
 	kindCancel
 	kindNeed
 	kindStatic
+	kindRevoke
 )
 
 // protocolVersion is sent in the worker's environment and checked by
 // Main, so that a worker never talks to a parent of another version.
-const protocolVersion = "deco-process/3"
+const protocolVersion = "deco-process/4"
 
 // defaultMaxMessage is the default bound of a frame (MaxMessage).
 const defaultMaxMessage = 512 << 20
@@ -89,8 +96,9 @@ type frame struct {
 	Timeout     time.Duration // the call's timeout, or 0 (call)
 	TimedOut    bool          // the call ran past its timeout (result)
 	NotRun      bool          // the call was cancelled before it started, and did not run (result)
+	GivenBack   bool          // the call was revoked before it started, and will not run there (result)
 	Start, End  int64         // when the call ran, Unix nanoseconds on the worker's clock (result)
-	Reply       uint8         // the results pipe to answer on, 0 to the window - 1 (call)
+	Reply       uint8         // the results pipe to answer on, 0 to the window - 1 (call, revoke)
 	CancelCause uint8         // why the caller's context is done (cancel): causeCanceled, causeDeadline
 	Data        []byte
 }
@@ -122,6 +130,9 @@ func (f *frame) marshal(b []byte) []byte {
 	if f.NotRun {
 		flags |= 1 << 2
 	}
+	if f.GivenBack {
+		flags |= 1 << 3
+	}
 	b = append(b, flags, f.Reply)
 	b = append(b, f.Data...)
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
@@ -140,9 +151,9 @@ func (f *frame) unmarshal(b []byte) error {
 	f.Start = r.varint()
 	f.End = r.varint()
 	flags := r.byte()
-	f.TimedOut, f.CancelCause, f.NotRun = flags&1 != 0, flags>>1&1, flags&(1<<2) != 0
+	f.TimedOut, f.CancelCause, f.NotRun, f.GivenBack = flags&1 != 0, flags>>1&1, flags&(1<<2) != 0, flags&(1<<3) != 0
 	f.Reply = r.byte()
-	if r.bad || f.Kind < kindHello || f.Kind > kindStatic || flags > 7 {
+	if r.bad || f.Kind < kindHello || f.Kind > kindRevoke || flags > 15 {
 		return fmt.Errorf("%w: a malformed frame", errProtocol)
 	}
 	f.Data = r.b

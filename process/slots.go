@@ -203,20 +203,31 @@ func (c *child) notServing() error {
 func (e *Executor) ready(c *child) {
 	e.mu.Lock()
 	s := &e.slots[c.num]
+	var victim *child
+	var p *pending
 	if s.child == c && s.state == starting {
 		s.state = idle
 		e.armTimer(c.num)
 		e.notify()
+		if e.waiters == 0 && e.closing == 0 {
+			victim, p = e.revokeLocked() // a replacement takes a call sent ahead to another
+		}
 	}
 	e.mu.Unlock()
+	if p != nil {
+		victim.revoke(p)
+	}
 }
 
 // release gives back c's place for a call; the last one makes c's slot
-// idle again, unless c has died meanwhile or Close wants it gone. It wakes
-// the calls waiting for a worker, if any.
+// idle again, unless c has died meanwhile or Close wants it gone, and then,
+// if no call waits for a worker, revokes a call sent ahead to another
+// (revokeLocked). It wakes the calls waiting for a worker, if any.
 func (e *Executor) release(c *child) {
 	e.mu.Lock()
 	s := &e.slots[c.num]
+	var victim *child
+	var p *pending
 	if s.child == c && s.state == busy {
 		c.load--
 		if c.load == 0 {
@@ -226,6 +237,9 @@ func (e *Executor) release(c *child) {
 			} else {
 				s.state = idle
 				e.armTimer(c.num)
+				if e.waiters == 0 {
+					victim, p = e.revokeLocked()
+				}
 			}
 		}
 		if e.waiters > 0 {
@@ -233,6 +247,39 @@ func (e *Executor) release(c *child) {
 		}
 	}
 	e.mu.Unlock()
+	if p != nil {
+		victim.revoke(p)
+	}
+}
+
+// revokeLocked picks a call to take back from a busy worker for one that
+// has become idle, when no call waits for a worker: the newest call sent
+// ahead to the busy worker holding the most, not revoked yet. Else such a
+// call would wait behind the call its worker runs, however long that one
+// runs, while a worker idles. It returns the worker and the call, or nil.
+// e.mu is held.
+//
+// The call's goroutine, given the call back, makes it again (try), and
+// finds the idle worker, unless another call took it first. A revoke may
+// be in vain — the next call was about to come from the goroutine that
+// made the worker idle, or the busy worker starts the call meanwhile —
+// which costs a message each way.
+func (e *Executor) revokeLocked() (*child, *pending) {
+	best := -1
+	for i := range e.slots {
+		s := &e.slots[i]
+		if s.state == busy && s.child != nil && s.child.load > 1 && (best < 0 || s.child.load > e.slots[best].child.load) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	c := e.slots[best].child
+	if p := c.revocable(); p != nil {
+		return c, p
+	}
+	return nil, nil
 }
 
 // exited is called by c's reader once c has been reaped. A worker that

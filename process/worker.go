@@ -30,13 +30,21 @@ type conn struct {
 	lastID   uint64             // the call started last
 	cancel   context.CancelFunc // cancels the running call's context
 	deadline bool               // the running call's context has the caller's deadline
-	early    map[uint64]bool    // calls cancelled before they started, which will not run
+	early    map[uint64]early   // calls cancelled or given back before they started, which will not run
 
 	needMu  sync.Mutex  // one request for a Static at a time
 	statics chan *frame // the parent's answers to need, from readCancels
 
 	started []byte // the started word, shared with the parent
 }
+
+// early is what became of a call before the worker reached it.
+type early uint8
+
+const (
+	earlyCancelled early = iota + 1 // its result, NotRun, is sent when the worker reaches it
+	earlyGivenBack                  // revoked: its result, GivenBack, has been sent
+)
 
 // worker is the conn of this process when it is a worker, for Static.
 var worker atomic.Pointer[conn]
@@ -143,12 +151,15 @@ func (c *conn) serveCalls() {
 			exit(exitProtocol)
 		}
 		c.mu.Lock()
-		if c.early[f.ID] {
-			// Cancelled while it waited behind another call: it does not
-			// run, and the parent returns the caller's context's cause.
+		if why := c.early[f.ID]; why != 0 {
 			delete(c.early, f.ID)
 			c.lastID = f.ID
 			c.mu.Unlock()
+			if why == earlyGivenBack {
+				continue // the parent has it back, and sends it elsewhere
+			}
+			// Cancelled while it waited behind another call: it does not
+			// run, and the parent returns the caller's context's cause.
 			if err := c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, NotRun: true}); err != nil {
 				exit(0) // the parent is gone
 			}
@@ -186,7 +197,7 @@ func (c *conn) readError(err error) {
 
 // readCancels cancels the running call when the parent asks, remembers
 // the cancels of calls not started yet (they are sent ahead, see Pipeline),
-// and hands the Static values the parent sends to need. It exits the
+// gives back the calls not started yet that the parent revokes, and hands the Static values the parent sends to need. It exits the
 // worker when the parent closes the pipe, even while a call runs.
 func (c *conn) readCancels() {
 	for {
@@ -201,6 +212,10 @@ func (c *conn) readCancels() {
 				fmt.Fprintf(os.Stderr, "deco/process: worker: Static %q sent unasked\n", f.Name)
 				exit(exitProtocol)
 			}
+			continue
+		}
+		if f.Kind == kindRevoke {
+			c.revoke(f)
 			continue
 		}
 		if f.Kind != kindCancel {
@@ -218,12 +233,39 @@ func (c *conn) readCancels() {
 		case f.ID > c.lastID:
 			// Sent ahead and not started: it will not run.
 			if c.early == nil {
-				c.early = map[uint64]bool{}
+				c.early = map[uint64]early{}
 			}
-			c.early[f.ID] = true
+			if c.early[f.ID] == 0 { // a call given back stays so: its pipe may serve another call now
+				c.early[f.ID] = earlyCancelled
+			}
 		}
 		// Otherwise the call is over: the cancel came late.
 		c.mu.Unlock()
+	}
+}
+
+// revoke gives back call f.ID, answering on its results pipe f.Reply, if
+// the worker has not started it: the parent sends it to an idle worker.
+// The worker then skips it when it reaches it. A call started already
+// runs, and its result answers the parent. Either way it runs once:
+// serveCalls starts a call and revoke gives one back under c.mu.
+func (c *conn) revoke(f *frame) {
+	if int(f.Reply) >= len(c.outs) {
+		fmt.Fprintf(os.Stderr, "deco/process: worker: a revoke of call %d names results pipe %d, of %d\n", f.ID, f.Reply, len(c.outs))
+		exit(exitProtocol)
+	}
+	c.mu.Lock()
+	if f.ID <= c.lastID || c.early[f.ID] == earlyGivenBack {
+		c.mu.Unlock()
+		return // started, or given back already
+	}
+	if c.early == nil {
+		c.early = map[uint64]early{}
+	}
+	c.early[f.ID] = earlyGivenBack
+	c.mu.Unlock()
+	if err := c.outs[f.Reply].send(&frame{Kind: kindResult, ID: f.ID, GivenBack: true}); err != nil {
+		exit(0) // the parent is gone
 	}
 }
 
