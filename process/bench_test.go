@@ -141,6 +141,7 @@ func decoBatch(b *testing.B, f *deco.Func[int, int]) {
 // since it was taken.
 type usage struct {
 	e                  *process.Executor
+	stats              process.Stats
 	f                  *deco.Func[int, int]
 	pids               []int
 	cpu, workerCPU     time.Duration
@@ -150,7 +151,7 @@ type usage struct {
 }
 
 func takeUsage(e *process.Executor, f *deco.Func[int, int]) usage {
-	u := usage{e: e, f: f, pids: e.PIDs()}
+	u := usage{e: e, f: f, pids: e.PIDs(), stats: e.Stats()}
 	u.took, u.ran = tookRan(f)
 	u.cpu, u.switches = selfUsage()
 	u.workerCPU, u.workerSw, u.workersOK = workersUsage(u.pids)
@@ -170,7 +171,8 @@ func tookRan(f *deco.Func[int, int]) (took, ran time.Duration) {
 // report reports what this process, the parent of the workers, spent per
 // call since u was taken: its CPU time (parent-ns/call) and its context
 // switches (parent-switches/call), which on cores busy with the workers'
-// calls take a core from a worker; the time each worker process did not
+// calls take a core from a worker; the calls sent ahead that were given
+// back for an idle worker (given-back/call, see Pipeline); the time each worker process did not
 // run a call while the batches ran, per call (worker-idle-ns/call: the
 // gaps between calls, the first call's start and the batch's tail); and,
 // where /proc tells (Linux), what the worker processes spent per call
@@ -183,6 +185,7 @@ func (u usage) report(b *testing.B) {
 	b.ReportMetric(float64(time.Duration(len(u.pids))*(took-u.took)-(ran-u.ran))/calls, "worker-idle-ns/call")
 	b.ReportMetric(float64(c-u.cpu)/calls, "parent-ns/call")
 	b.ReportMetric(float64(s-u.switches)/calls, "parent-switches/call")
+	b.ReportMetric(float64(u.e.Stats().GivenBack-u.stats.GivenBack)/calls, "given-back/call")
 	if !u.workersOK || !slices.Equal(u.pids, u.e.PIDs()) {
 		return
 	}

@@ -365,9 +365,14 @@ func (e *Executor) try(ctx context.Context, name string, arg []byte, info backen
 		stopCancel()
 		if err == nil && r.GivenBack {
 			// Revoked, unstarted, for a worker that became idle: it goes
-			// there, or to whichever worker is free first.
+			// there, or to whichever worker is free first — unless its
+			// context is done meanwhile: then it did not run, as if it
+			// had waited for a worker.
 			e.release(c)
 			e.stats.givenBack.Add(1)
+			if cause := context.Cause(ctx); cause != nil {
+				return nil, cause
+			}
 			continue
 		}
 		if err == nil && r.TimedOut {
