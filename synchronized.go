@@ -52,7 +52,12 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	if cfg.statsTo != nil {
 		s.timing = new(timing)
 	}
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	cancelled, cancel := context.WithCancelCause(ctx)
+	self := &scopeContext{Context: cancelled, s: s}
+	// The scope's own context is the batch's: a call of the scope started
+	// with it, or with a context that is the same as it (see parentOf),
+	// keeps no context of its own and sees this one.
+	s.ctx, s.cancel = self, cancel
 	s.scoped = true
 	s.first = nanotime()
 
@@ -71,7 +76,7 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 				bodyPanic = r
 			}
 		}()
-		return body(&scopeContext{Context: s.ctx, s: s})
+		return body(self)
 	}()
 	returned = true
 	var w *worker
@@ -118,6 +123,41 @@ func (c *scopeContext) Value(key any) any {
 }
 
 func (c *scopeContext) String() string { return fmt.Sprintf("%v.WithDecoScope", c.Context) }
+
+// parentOf returns the context a call of s started with ctx must keep as
+// its own: nil when ctx is, to the call, the same as the scope's context —
+// the scope's context itself, or the context of a call of s that keeps no
+// context of its own (a task of the scope passing on the context it was
+// given). Such a call sees the scope's context as its parent (the batch's
+// context, see call.parentContext), with the same deadline, cancellation
+// and values: a call's context answers only taskKey itself, which the new
+// call's own context answers for it. So a fork-join or spawning task's
+// calls take no extra part for their context (72 bytes each). s may be
+// nil: then ctx is kept.
+func (s *scope) parentOf(ctx context.Context) context.Context {
+	if s == nil {
+		return ctx
+	}
+	if sc, ok := ctx.(*scopeContext); ok {
+		if sc.s == s {
+			return nil
+		}
+		return ctx
+	}
+	if cc, ok := ctx.(callContext); ok {
+		c := cc.contextCall()
+		if c.owner != &s.batch {
+			return ctx
+		}
+		// A call of s: its extra part's parent and running are written
+		// before it is queued, if ever (running is written only for
+		// calls of a function's batch).
+		if e := c.extra.Load(); e == nil || (e.parent == nil && e.running == nil) {
+			return nil
+		}
+	}
+	return ctx
+}
 
 // scopeOf returns the innermost scope ctx belongs to, or nil.
 func scopeOf(ctx context.Context) *scope {
