@@ -327,7 +327,7 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 	var c *call[A, R]
 	if ctx != nil {
 		s = scopeOf(ctx)
-		c = f.newCall(ctx)
+		c = f.newCall(s.parentOf(ctx)) // nil: the call sees its scope's context
 	}
 	if s != nil {
 		c.fn, c.arg = &f.core, arg
@@ -417,9 +417,9 @@ func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
 }
 
 // newCall returns a fresh call from f's slab, with its extra part from
-// the slab of extras when it is started with a context, which needs one
-// for the context. Calls come from slabs (see slabSize), taken under a
-// lock of their own and allocated outside every lock: one allocation per
+// the slab of extras when it keeps a context of its own (ctx not nil),
+// which needs one for the context. Calls come from slabs (see slabSize),
+// taken under a lock of their own and allocated outside every lock: one allocation per
 // 64 calls or more. (Allocating a slab under the pool's lock, which the workers
 // shared, measured 11% slower than a call per allocation; this was 9%
 // faster.) Extras come 64 at a time too: every call a task starts with

@@ -1,0 +1,53 @@
+package deco
+
+import (
+	"context"
+	"testing"
+)
+
+type internalKey struct{}
+
+// A call of a scope started with the scope's context, or with the context
+// of a task of the scope that keeps none of its own, keeps no context of
+// its own (no extra part, 72 bytes); one started with another context
+// keeps it, and so do the calls its task starts with its context.
+func TestAScopeCallKeepsAContextOnlyIfItDiffersFromTheScopes(t *testing.T) {
+	type started struct {
+		f     *Future[struct{}]
+		keeps bool
+		what  string
+	}
+	var calls []started
+	record := make(chan started, 16)
+	var f *Func[int, struct{}]
+	f = ConcurrentCtx(func(ctx context.Context, i int) {
+		switch i {
+		case 0: // started with the scope's context
+			record <- started{f.GoContext(ctx, 9), false, "a task's call started with its context"}
+		case 1: // started with a context of its own
+			record <- started{f.GoContext(ctx, 9), true, "a call started with the context of a task that keeps one"}
+		}
+	}, Limit(1))
+	err := Synchronized(context.Background(), func(ctx context.Context) error {
+		calls = append(calls,
+			started{f.GoContext(ctx, 0), false, "a call started with the scope's context"},
+			started{f.GoContext(context.WithValue(ctx, internalKey{}, 1), 1), true, "a call started with a context derived from the scope's"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(record)
+	for c := range record {
+		calls = append(calls, c)
+	}
+	if len(calls) != 4 {
+		t.Fatalf("%d calls recorded, want 4", len(calls))
+	}
+	for _, c := range calls {
+		e := c.f.callCore.extra.Load()
+		if keeps := e != nil && e.parent != nil; keeps != c.keeps {
+			t.Errorf("%s: keeps a context of its own: %v, want %v", c.what, keeps, c.keeps)
+		}
+	}
+}
