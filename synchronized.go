@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Synchronized runs body with a context that opens a scope, then waits,
@@ -68,6 +69,7 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 		s.wait(currentWorker())
 		s.settle(nil)
 		s.cancel(errScopeDone)
+		s.releaseCalls()
 	})
 	var bodyPanic any
 	bodyErr := func() (err error) {
@@ -89,6 +91,7 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	if cfg.statsTo != nil {
 		*cfg.statsTo = s.stats(nanotime() - s.first)
 	}
+	s.releaseCalls()
 	if bodyPanic != nil {
 		panic(bodyPanic)
 	}
@@ -103,8 +106,8 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	calls chunked[task] // in call order, guarded by batch.mu
-	keyed []any         // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	calls scopeCalls // in call order, guarded by batch.mu
+	keyed []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -184,15 +187,71 @@ func (s *scope) registerLocked(t task, p *Pool) error {
 	if (statsOn && queueSampled(c.index) != 0) || s.timing != nil {
 		c.queued = nanotime()
 	}
-	s.calls.add(t, smallScope)
+	s.calls.add(t)
 	s.use(p)
 	s.add()
 	return nil
 }
 
-// smallScope is the capacity a scope's list of calls starts with: most
-// scopes are small.
-const smallScope = 8
+// releaseCalls gives the scope's list of calls back once it is over: its
+// wait has returned and its stats are taken.
+func (s *scope) releaseCalls() {
+	s.mu.Lock()
+	s.calls.release()
+	s.mu.Unlock()
+}
+
+// scopeCalls are a scope's calls in call order, in chunks of scopeChunk
+// taken from a sync.Pool and given back, cleared, when the scope is over
+// (release): a program running many small scopes — a fork-join task per
+// element — reuses the same few chunks instead of growing a list per scope
+// (a list of 100 calls grown from 8 took 5 allocations, 4 KiB).
+type scopeCalls struct {
+	first *[scopeChunk]task
+	more  []*[scopeChunk]task // the chunks after first; in room at first
+	room  [3]*[scopeChunk]task
+	n     int
+}
+
+// scopeChunk is how many calls a chunk of scopeCalls holds: 1 KiB.
+const scopeChunk = 64
+
+var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]task) }}
+
+func (l *scopeCalls) add(t task) {
+	i := l.n % scopeChunk
+	if i == 0 {
+		ch := scopeChunks.Get().(*[scopeChunk]task)
+		if l.first == nil {
+			l.first, l.more = ch, l.room[:0]
+		} else {
+			l.more = append(l.more, ch)
+		}
+	}
+	l.chunk(l.n)[i] = t
+	l.n++
+}
+
+// chunk returns the chunk that holds entry i.
+func (l *scopeCalls) chunk(i int) *[scopeChunk]task {
+	if i < scopeChunk {
+		return l.first
+	}
+	return l.more[i/scopeChunk-1]
+}
+
+// at returns entry i.
+func (l *scopeCalls) at(i int) task { return l.chunk(i)[i%scopeChunk] }
+
+// release clears the list and gives its chunks back.
+func (l *scopeCalls) release() {
+	for i := 0; i < l.n; i += scopeChunk {
+		ch := l.chunk(i)
+		clear(ch[:min(scopeChunk, l.n-i)])
+		scopeChunks.Put(ch)
+	}
+	*l = scopeCalls{}
+}
 
 var errScopeReturned = errors.New("deco: call started with the context of a Synchronized scope that has returned; start it inside the scope's body or with another context")
 

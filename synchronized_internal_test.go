@@ -51,3 +51,37 @@ func TestAScopeCallKeepsAContextOnlyIfItDiffersFromTheScopes(t *testing.T) {
 		}
 	}
 }
+
+// A scope's list of calls holds every call in order across chunks, and
+// release clears the chunks it gives back, so that a pooled chunk keeps no
+// call alive.
+func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
+	var l scopeCalls
+	calls := make([]call[int, struct{}], 2*scopeChunk+3)
+	for i := range calls {
+		l.add(&calls[i])
+	}
+	if l.n != len(calls) {
+		t.Fatalf("n = %d, want %d", l.n, len(calls))
+	}
+	for i := range calls {
+		if got := l.at(i); got != task(&calls[i]) {
+			t.Fatalf("at(%d) is not call %d", i, i)
+		}
+	}
+	chunks := append([]*[scopeChunk]task{l.first}, l.more...)
+	if len(chunks) != 3 {
+		t.Fatalf("%d chunks for %d calls, want 3", len(chunks), len(calls))
+	}
+	l.release()
+	if l.n != 0 || l.first != nil || l.more != nil || l.room != [3]*[scopeChunk]task{} {
+		t.Errorf("after release: n %d, first %v, more %v; want an empty list", l.n, l.first, l.more)
+	}
+	for k, ch := range chunks {
+		for i, e := range ch {
+			if e != nil {
+				t.Fatalf("chunk %d keeps entry %d after release", k, i)
+			}
+		}
+	}
+}
