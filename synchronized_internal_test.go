@@ -85,3 +85,50 @@ func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 		}
 	}
 }
+
+// scopeOf's fast paths answer what the context's Value chain answers: for
+// a scope's context, a task's context with no context of its own (at two
+// depths of scopes), a task's context that keeps one, contexts derived
+// from each, and a context outside every scope.
+func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
+	viaChain := func(ctx context.Context) *scope {
+		s, _ := ctx.Value(scopeKey{}).(*scope)
+		return s
+	}
+	var checked int
+	check := func(ctx context.Context, what string, want *scope) {
+		t.Helper()
+		checked++
+		if got := scopeOf(ctx); got != want || viaChain(ctx) != want {
+			t.Errorf("%s: scopeOf %p, chain %p, want %p", what, got, viaChain(ctx), want)
+		}
+	}
+	check(context.Background(), "Background", nil)
+	var f *Func[int, struct{}]
+	f = ConcurrentCtx(func(ctx context.Context, i int) {
+		s := scopeOf(ctx)
+		check(ctx, "a task's context", s)
+		check(context.WithValue(ctx, internalKey{}, 1), "a context derived from a task's", s)
+		if i == 0 {
+			Synchronized(ctx, func(inner context.Context) error {
+				is := inner.(*scopeContext).s
+				if is == s {
+					t.Error("the inner scope is the outer one")
+				}
+				check(inner, "an inner scope's context", is)
+				f.GoContext(inner, 2)
+				return nil
+			})
+		}
+	}, Limit(1))
+	Synchronized(context.Background(), func(ctx context.Context) error {
+		s := ctx.(*scopeContext).s
+		check(ctx, "a scope's context", s)
+		f.GoContext(ctx, 0)                                      // keeps no context
+		f.GoContext(context.WithValue(ctx, internalKey{}, 1), 1) // keeps one
+		return nil
+	})
+	if want := 1 + 1 + 2 + 1 + 2 + 2; checked != want { // Background, the scope, calls 0, its inner scope, 2 and 1
+		t.Errorf("%d checks ran, want %d", checked, want)
+	}
+}
