@@ -199,10 +199,15 @@ func (b *batch) waitAs(w *worker) {
 	}
 }
 
-// startErr tells why a call of this batch must not start, or nil.
+// startErr tells why a call of this batch must not start, or nil; ctx is
+// the call's own context, or nil. A call of a scope without a context of
+// its own has the scope's (see scope.parentOf).
 func (b *batch) startErr(ctx context.Context) error {
 	if b.stopped.Load() {
 		return ErrCancelled
+	}
+	if ctx == nil && b.scoped {
+		ctx = b.ctx
 	}
 	if ctx != nil && ctx.Err() != nil {
 		return context.Cause(ctx)
