@@ -32,6 +32,7 @@ type callCore struct {
 	owner  *batch
 	queued int64 // nanotime when submitted, for sampled calls; else 0
 	extra  atomic.Pointer[callExtra]
+	next   atomic.Pointer[callCore] // the call queued after this one in its pool (queue.go)
 }
 
 // callExtra is the rarely needed part of a call.
