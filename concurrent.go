@@ -363,7 +363,7 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		}
 		c.index = b.n
 		if b.n%chunkSize == 0 {
-			b.chunks = append(b.chunks, make([]cell[R], chunkSize))
+			b.chunks.grow()
 		}
 		c.cell = b.cell(b.n)
 		b.n++
