@@ -52,7 +52,7 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call of a no-op func(int) waiting in the queue takes 72 bytes
+// Memory. A call of a no-op func(int) waiting in the queue takes 64 bytes
 // (the call, which links the queue too; more for larger arguments);
 // once it has run, a batch keeps only its result cell (the size of R plus
 // 8 bytes, rounded to R's alignment) until Wait
@@ -295,7 +295,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // Cost: a no-op call took 1.18–1.86 times (median 1.60) a hand-written
 // channel pool given a closure per task, and 2.58–4.20 times (median 3.36)
 // one given a single shared func, in the same rounds on 2 cores
-// (BENCHMARKS.md, bench/run.sh), 76 bytes
+// (BENCHMARKS.md, bench/run.sh), 69 bytes
 // (BenchmarkOverhead's B/op) and no allocation of its own: calls are
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
@@ -365,7 +365,6 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		if b.n%chunkSize == 0 {
 			b.chunks.grow()
 		}
-		c.cell = b.cell(b.n)
 		b.n++
 		if keyed != nil {
 			if a := keyed(b, nil, c); a != nil {
