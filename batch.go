@@ -28,6 +28,7 @@ type batch struct {
 	failFast     bool
 	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
 	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
+	cells        bool            // a Func's batch, a funcBatch: its calls leave their results in its cells
 	closed       bool            // a scope that has returned: no call may join it
 	ctx          context.Context // the context calls without one of their own see
 	cancel       context.CancelCauseFunc

@@ -52,8 +52,8 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call of a no-op func(int) waiting in the queue takes about 90
-// bytes (the call and its place in the queue; more for larger arguments);
+// Memory. A call of a no-op func(int) waiting in the queue takes 64 bytes
+// (the call, which links the queue too; more for larger arguments);
 // once it has run, a batch keeps only its result cell (the size of R plus
 // 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
@@ -363,9 +363,8 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		}
 		c.index = b.n
 		if b.n%chunkSize == 0 {
-			b.chunks = append(b.chunks, make([]cell[R], chunkSize))
+			b.chunks.grow()
 		}
-		c.cell = b.cell(b.n)
 		b.n++
 		if keyed != nil {
 			if a := keyed(b, nil, c); a != nil {
