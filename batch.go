@@ -28,6 +28,7 @@ type batch struct {
 	failFast     bool
 	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
 	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
+	cells        bool            // a Func's batch, a funcBatch: its calls leave their results in its cells
 	closed       bool            // a scope that has returned: no call may join it
 	ctx          context.Context // the context calls without one of their own see
 	cancel       context.CancelCauseFunc
@@ -199,10 +200,15 @@ func (b *batch) waitAs(w *worker) {
 	}
 }
 
-// startErr tells why a call of this batch must not start, or nil.
+// startErr tells why a call of this batch must not start, or nil; ctx is
+// the call's own context, or nil. A call of a scope without a context of
+// its own has the scope's (see scope.parentOf).
 func (b *batch) startErr(ctx context.Context) error {
 	if b.stopped.Load() {
 		return ErrCancelled
+	}
+	if ctx == nil && b.scoped {
+		ctx = b.ctx
 	}
 	if ctx != nil && ctx.Err() != nil {
 		return context.Cause(ctx)

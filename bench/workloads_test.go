@@ -111,6 +111,31 @@ func timerFloor() time.Duration {
 	return best
 }
 
+// staticIO is the io batch on a perfect static executor: ioLimit
+// goroutines, started for the batch, each running its ioRounds tasks back
+// to back (goroutine g runs tasks g, g+ioLimit, ...), with no queue, no
+// hand-off between tasks and a sync.WaitGroup for the batch. No executor
+// that takes its tasks from a queue can beat it; what it costs over the
+// timer floor is what Go's scheduler and timers cost 200 sleeping
+// goroutines on this machine.
+func staticIO(w work) {
+	var wg sync.WaitGroup
+	wg.Add(ioLimit)
+	for g := range ioLimit {
+		go func() {
+			defer wg.Done()
+			for i := g; i < ioTasks; i += ioLimit {
+				if w.shared != nil {
+					w.shared()
+				} else {
+					w.indexed(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // square is the gather workload's task.
 func square(i int) int { return i * i }
 
@@ -259,7 +284,9 @@ func BenchmarkCPU(b *testing.B) {
 // of 2 ms in a row measured in the same benchmark function just before the
 // timer starts (timerFloor): what the batch would cost with a perfect
 // executor and this machine's real timers. The timerfloor rows time the
-// floor itself. The unbounded baselines ignore the limit and sleep all 2000
+// floor itself; the static rows run the batch on a perfect static executor
+// (staticIO: 200 goroutines, 10 sleeps each back to back, no queue), the
+// floor of any executor in Go on this machine. The unbounded baselines ignore the limit and sleep all 2000
 // at once, hence x-ideal near 0.1.
 func BenchmarkIO(b *testing.B) {
 	report := func(b *testing.B, floor time.Duration) {
@@ -277,6 +304,15 @@ func BenchmarkIO(b *testing.B) {
 					for range ioRounds {
 						time.Sleep(ioSleep)
 					}
+				}
+				b.StopTimer()
+				report(b, floor)
+			})
+			b.Run("static", func(b *testing.B) {
+				floor := timerFloor()
+				b.ResetTimer()
+				for range b.N {
+					staticIO(w)
 				}
 				b.StopTimer()
 				report(b, floor)
