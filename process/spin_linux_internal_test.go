@@ -1,0 +1,76 @@
+//go:build linux
+
+package process
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// pipeFd returns a pipe and its read end's descriptor.
+func pipeFd(t *testing.T) (r, w *os.File, fd int) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	rc, err := r.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Control(func(d uintptr) { fd = int(d) })
+	return r, w, fd
+}
+
+func TestSpinWaitSeesDataAndTheEndOfAPipe(t *testing.T) {
+	_, w, fd := pipeFd(t)
+	if spinWait(fd, time.Microsecond) {
+		t.Fatal("spinWait found data in an empty pipe")
+	}
+	if spinWait(fd, 0) || spinWait(-1, time.Second) {
+		t.Fatal("spinWait spun without a budget or a descriptor")
+	}
+	if _, err := w.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if !spinWait(fd, time.Hour) {
+		t.Fatal("spinWait missed the data in the pipe")
+	}
+	_, w2, fd2 := pipeFd(t)
+	w2.Close()
+	if !spinWait(fd2, time.Hour) {
+		t.Fatal("spinWait missed the end of the pipe: the read that follows must see it")
+	}
+}
+
+func TestASpinnerSkipsTwiceAsManySpinsAfterEachSpinInVain(t *testing.T) {
+	defer func(d time.Duration) { spinMax = d }(spinMax)
+	spinMax = time.Microsecond
+	_, w, fd := pipeFd(t)
+	var s spinner
+	// Spins in vain: after the k-th, it skips 1, 2, 4, … waits, up to
+	// spinSkipMax.
+	for want := int32(1); want <= 2*spinSkipMax; want *= 2 {
+		s.before(fd)
+		if got, bound := s.skip.Load(), min(want, spinSkipMax); got != bound {
+			t.Fatalf("after a spin in vain it skips %d waits, want %d", got, bound)
+		}
+		for range s.skip.Load() {
+			s.before(fd) // skipped: no spin, and one fewer to skip
+		}
+		if s.skip.Load() != 0 {
+			t.Fatalf("%d waits left to skip after skipping them all", s.skip.Load())
+		}
+	}
+	// A spin that finds the data starts it afresh: the next spin in
+	// vain skips one wait.
+	if _, err := w.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	s.before(fd)
+	if s.skip.Load() != 0 || s.backoff.Load() != 0 {
+		t.Fatalf("after a spin that found data: skip %d, backoff %d; want 0, 0", s.skip.Load(), s.backoff.Load())
+	}
+}
