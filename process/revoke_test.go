@@ -20,8 +20,9 @@ import (
 
 // gateCall is the argument of gateFn: a call named Name that, if Hold is
 // set, writes its worker's PID to started-Name and waits until the test
-// creates go-Name; then it marks that it ran (the file ran, one line per
-// run) and returns its worker's PID.
+// creates go-Name (or crash-Name: then it exits its worker); then it
+// sleeps for Sleep, marks that it ran (the file ran, one line per run) and
+// returns its worker's PID.
 type gateCall struct {
 	Name, Dir string
 	Hold      bool
@@ -33,8 +34,12 @@ func gateTask(g gateCall) (int, error) {
 		if err := os.WriteFile(filepath.Join(g.Dir, "started-"+g.Name), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 			return 0, err
 		}
-		if !waitInWorker(func() bool { return exists(filepath.Join(g.Dir, "go-"+g.Name)) }) {
+		crash := filepath.Join(g.Dir, "crash-"+g.Name)
+		if !waitInWorker(func() bool { return exists(filepath.Join(g.Dir, "go-"+g.Name)) || exists(crash) }) {
 			return 0, fmt.Errorf("%s: the test never let it go", g.Name)
+		}
+		if exists(crash) {
+			os.Exit(3)
 		}
 	}
 	time.Sleep(g.Sleep)
@@ -73,50 +78,24 @@ func TestACallSentAheadBehindALongCallRunsOnAWorkerThatBecomesIdle(t *testing.T)
 	// Whatever happens, the held calls end with the test.
 	t.Cleanup(func() { release("first"); release("second"); gateFn.Wait() })
 	before := revokeExec.Stats()
-
-	// Both workers run a held call; a third call is sent ahead to one.
-	first := gateFn.Go(gateCall{Name: "first", Dir: dir, Hold: true})
-	waitForFile(t, filepath.Join(dir, "started-first"))
-	second := gateFn.Go(gateCall{Name: "second", Dir: dir, Hold: true})
-	waitForFile(t, filepath.Join(dir, "started-second"))
-	third := gateFn.Go(gateCall{Name: "third", Dir: dir})
-	waitFor(t, "the third call is sent ahead", func() bool { return process.SentAhead(revokeExec) == 1 })
-	behind := slices.Index(process.SentAheadTo(revokeExec), 1)
-	other := revokeExec.PIDs()[1-behind]
-	pids.add(other)
-	pids.add(revokeExec.PIDs()[behind])
-
-	// Let the call on the other worker go: that worker becomes idle
-	// while the third call waits behind the call still held.
-	held, free := "first", "second"
-	if b, err := os.ReadFile(filepath.Join(dir, "started-second")); err == nil && string(b) != strconv.Itoa(other) {
-		held, free = "second", "first"
-	}
-	release(free)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for !third.Done() {
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the call sent ahead still waits behind the held call %q while the other worker is idle", held)
+	// Both workers run a held call; a third call is sent ahead behind
+	// one. The other is let go: its worker becomes idle while the third
+	// call waits behind the call still held.
+	behind, other, third := heldPair(t, dir)
+	idle := revokeExec.PIDs()[1-slices.Index(process.SentAheadTo(revokeExec), 1)]
+	release(other)
+	if !doneWithin(third, 15*time.Second) {
+		t.Fatalf("the call sent ahead still waits behind the held call %q while the other worker is idle", behind)
 	}
 	pid, err := third.Wait()
-	if err != nil || pid != other {
-		t.Fatalf("the third call: ran in %d (%v), want the idle worker %d", pid, err, other)
+	if err != nil || pid != idle {
+		t.Fatalf("the third call: ran in %d (%v), want the idle worker %d", pid, err, idle)
 	}
-	if r := runs(t, dir); r[held] != 0 {
-		t.Fatalf("the held call %q ran before the test let it go: %v", held, r)
+	if r := runs(t, dir); r[behind] != 0 {
+		t.Fatalf("the held call %q ran before the test let it go: %v", behind, r)
 	}
-	release(held)
-	if _, err := first.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := second.Wait(); err != nil {
+	release(behind)
+	if _, err := gateFn.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	if r := runs(t, dir); r["first"] != 1 || r["second"] != 1 || r["third"] != 1 || len(r) != 3 {
@@ -124,6 +103,87 @@ func TestACallSentAheadBehindALongCallRunsOnAWorkerThatBecomesIdle(t *testing.T)
 	}
 	if n := revokeExec.Stats().GivenBack - before.GivenBack; n != 1 {
 		t.Fatalf("Stats().GivenBack grew by %d, want 1", n)
+	}
+}
+
+// heldPair starts two held calls, one on each worker, and a third sent
+// ahead behind one of them, and returns the name of the held call the
+// third waits behind, the other's, and the third's Future.
+func heldPair(t *testing.T, dir string) (behind, other string, third *deco.Future[int]) {
+	t.Helper()
+	gateFn.Go(gateCall{Name: "first", Dir: dir, Hold: true})
+	waitForFile(t, filepath.Join(dir, "started-first"))
+	gateFn.Go(gateCall{Name: "second", Dir: dir, Hold: true})
+	waitForFile(t, filepath.Join(dir, "started-second"))
+	third = gateFn.Go(gateCall{Name: "third", Dir: dir})
+	waitFor(t, "the third call is sent ahead", func() bool { return process.SentAhead(revokeExec) == 1 })
+	w := slices.Index(process.SentAheadTo(revokeExec), 1)
+	b, err := os.ReadFile(filepath.Join(dir, "started-first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) == strconv.Itoa(revokeExec.PIDs()[w]) {
+		return "first", "second", third
+	}
+	return "second", "first", third
+}
+
+// doneWithin waits for f to be done, for at most d.
+func doneWithin(f *deco.Future[int], d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !f.Done() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+func TestACallSentAheadRunsOnTheReplacementOfACrashedWorker(t *testing.T) {
+	var pids pidSet
+	use(t, revokeExec, &pids)
+	if err := revokeExec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	touch := func(name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { touch("go-first"); touch("go-second"); gateFn.Wait() })
+	for _, pid := range revokeExec.PIDs() {
+		pids.add(pid)
+	}
+	before := revokeExec.Stats()
+	behind, other, third := heldPair(t, dir)
+	// The other held call's worker dies; its replacement, once ready, is
+	// idle while the third call waits behind the held one.
+	touch("crash-" + other)
+	if !doneWithin(third, 15*time.Second) {
+		t.Fatalf("the call sent ahead still waits behind the held call %q while the crashed worker's replacement is idle", behind)
+	}
+	pid, err := third.Wait()
+	pids.add(pid)
+	if err != nil {
+		t.Fatalf("the third call: %v", err)
+	}
+	if r := runs(t, dir); r[behind] != 0 || r["third"] != 1 {
+		t.Fatalf("runs %v: want the third call once, and the held call %q not yet", r, behind)
+	}
+	touch("go-" + behind)
+	_, err = gateFn.Wait()
+	var we *process.WorkerError
+	if !errors.As(err, &we) || we.Status != "exit status 3" {
+		t.Fatalf("Wait: %v, want the crashed call's WorkerError", err)
+	}
+	for _, pid := range revokeExec.PIDs() {
+		pids.add(pid)
+	}
+	after := revokeExec.Stats()
+	if after.GivenBack != before.GivenBack+1 || after.Crashes != before.Crashes+1 {
+		t.Fatalf("GivenBack %d→%d, Crashes %d→%d: want one of each", before.GivenBack, after.GivenBack, before.Crashes, after.Crashes)
 	}
 }
 
@@ -169,5 +229,3 @@ func TestEveryCallRunsOnceWhileCallsSentAheadAreGivenBack(t *testing.T) {
 	}
 	t.Logf("%d calls given back", after.GivenBack-before.GivenBack)
 }
-
-var _ = errors.New
