@@ -31,21 +31,21 @@ import (
 //
 // A call's cost is a round trip through two pipes plus the encoding of
 // its argument and result: on this project's 2-core machines, shared with
-// other jobs, 15–46 µs per no-op call one at a time on one worker (median
-// 16.4 µs; 12 rounds of go test -run '^$' -bench RoundTrip/int-1worker$
-// -benchtime 5000x ./process, load average 6.6–6.7), 13–73 µs per call on
-// two, for every shape (int→int, struct→struct, no result), against
-// 0.2–0.5 µs in this process (7 rounds of -bench RoundTrip -benchtime
-// 3000x, load average 6.6–7.4), with 8 allocations (347 B) per no-op call
-// in this process. The parent spends 30–44 µs of CPU per call of ~1 ms on
-// 2 workers (6 rounds of -bench CPU/process-2 -benchtime 10x,
-// parent-ns/call, load average 5.9–8.0). 200 calls of ~1 ms of CPU on 2
-// workers reached 1.81–1.87x against 1.94–2.00x in this process,
-// 0.90–0.94 of the in-process speed-up (go test -run '^$' -bench
-// CPU/speedups -benchtime 5x ./process, process-vs-inprocess: the 8 of 14
-// rounds at load average 2.1–5.7 where the in-process speed-up of the
-// same iteration was 1.94x or more). Use workers for isolation, not
-// speed.
+// other jobs, 15–27 µs per no-op call one at a time on one worker (median
+// 19.0 µs), 9–80 µs per call on two, for every shape (int→int,
+// struct→struct, no result), against 0.1–0.6 µs in this process, with
+// 8–10 allocations (~330 B) per no-op call in this process (16 rounds of
+// go test -run '^$' -bench RoundTrip -benchtime 3000x ./process, load
+// average 10.5–11.7). Before a read sleeps, the reader polls its pipe for
+// up to 50 µs — a worker for its next call, the parent for the result of
+// a call after a short one — so that an idle core need not wake for each
+// message; on busy cores the poll gives way (see spin.go). In the same
+// alternated rounds the build before it took 17–89 µs (median 24.7) one
+// at a time on one worker; on an idle machine this has not been measured.
+// The parent spends 28–43 µs of CPU per call of ~1 ms on 2 workers (6
+// rounds of -bench CPU/process-2 -benchtime 10x, parent-ns/call, load
+// average 10.6–12.2). For the speed-up of CPU-bound calls over this
+// process, see [Pipeline]. Use workers for isolation, not speed.
 //
 // If a worker dies while it runs a call, that call fails with a
 // *[WorkerError] naming the function, the call, the worker's process and
