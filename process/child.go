@@ -308,9 +308,11 @@ func (c *child) await(p *pending) (frame, error) {
 		var r frame
 		long := c.long.Load()
 		rp.pipe.setPoll(long)
-		if !long && rp.r.buffered() == 0 {
+		if !long && rp.r.buffered() == 0 && c.oldest(p) {
 			// After a short call the next result comes soon: poll for
-			// it before sleeping in the read (see spinner).
+			// it before sleeping in the read (see spinner). Not for a
+			// call sent ahead, behind another: that one's result comes
+			// first, and two spinners would take turns at the cores.
 			c.spin.before(rp.pipe.fd)
 		}
 		err := rp.r.receive(&r)
@@ -374,6 +376,14 @@ func (c *child) finish(p *pending) {
 	r := c.replies[p.reply]
 	r.busy = false
 	c.closeReplyLocked(r)
+}
+
+// oldest reports whether p is the oldest call in the window: the one the
+// worker runs, or starts next.
+func (c *child) oldest(p *pending) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.window) > 0 && c.window[0] == p
 }
 
 // revocable returns the newest call sent ahead to c that has not been
