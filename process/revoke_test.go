@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,9 +21,10 @@ import (
 
 // gateCall is the argument of gateFn: a call named Name that, if Hold is
 // set, writes its worker's PID to started-Name and waits until the test
-// creates go-Name (or crash-Name: then it exits its worker); then it
-// sleeps for Sleep, marks that it ran (the file ran, one line per run) and
-// returns its worker's PID.
+// creates go-Name (or crash-Name: then it exits its worker), marking
+// meanwhile (in the file early) when its worker holds the cancel of a call
+// sent ahead; then it sleeps for Sleep, marks that it ran (the file ran,
+// one line per run) and returns its worker's PID.
 type gateCall struct {
 	Name, Dir string
 	Hold      bool
@@ -35,7 +37,15 @@ func gateTask(g gateCall) (int, error) {
 			return 0, err
 		}
 		crash := filepath.Join(g.Dir, "crash-"+g.Name)
-		if !waitInWorker(func() bool { return exists(filepath.Join(g.Dir, "go-"+g.Name)) || exists(crash) }) {
+		early := false
+		if !waitInWorker(func() bool {
+			if !early && process.EarlyCancels() > 0 {
+				// The worker holds the cancel of a call sent ahead.
+				early = true
+				aheadCall{g.Name, g.Dir}.mark("early")
+			}
+			return exists(filepath.Join(g.Dir, "go-"+g.Name)) || exists(crash)
+		}) {
 			return 0, fmt.Errorf("%s: the test never let it go", g.Name)
 		}
 		if exists(crash) {
@@ -81,7 +91,7 @@ func TestACallSentAheadBehindALongCallRunsOnAWorkerThatBecomesIdle(t *testing.T)
 	// Both workers run a held call; a third call is sent ahead behind
 	// one. The other is let go: its worker becomes idle while the third
 	// call waits behind the call still held.
-	behind, other, third := heldPair(t, dir)
+	behind, other, third := heldPair(t, dir, context.Background())
 	idle := revokeExec.PIDs()[1-slices.Index(process.SentAheadTo(revokeExec), 1)]
 	release(other)
 	if !doneWithin(third, 15*time.Second) {
@@ -107,15 +117,15 @@ func TestACallSentAheadBehindALongCallRunsOnAWorkerThatBecomesIdle(t *testing.T)
 }
 
 // heldPair starts two held calls, one on each worker, and a third sent
-// ahead behind one of them, and returns the name of the held call the
-// third waits behind, the other's, and the third's Future.
-func heldPair(t *testing.T, dir string) (behind, other string, third *deco.Future[int]) {
+// ahead behind one of them, with ctx, and returns the name of the held
+// call the third waits behind, the other's, and the third's Future.
+func heldPair(t *testing.T, dir string, ctx context.Context) (behind, other string, third *deco.Future[int]) {
 	t.Helper()
 	gateFn.Go(gateCall{Name: "first", Dir: dir, Hold: true})
 	waitForFile(t, filepath.Join(dir, "started-first"))
 	gateFn.Go(gateCall{Name: "second", Dir: dir, Hold: true})
 	waitForFile(t, filepath.Join(dir, "started-second"))
-	third = gateFn.Go(gateCall{Name: "third", Dir: dir})
+	third = gateFn.GoContext(ctx, gateCall{Name: "third", Dir: dir})
 	waitFor(t, "the third call is sent ahead", func() bool { return process.SentAhead(revokeExec) == 1 })
 	w := slices.Index(process.SentAheadTo(revokeExec), 1)
 	b, err := os.ReadFile(filepath.Join(dir, "started-first"))
@@ -157,7 +167,7 @@ func TestACallSentAheadRunsOnTheReplacementOfACrashedWorker(t *testing.T) {
 		pids.add(pid)
 	}
 	before := revokeExec.Stats()
-	behind, other, third := heldPair(t, dir)
+	behind, other, third := heldPair(t, dir, context.Background())
 	// The other held call's worker dies; its replacement, once ready, is
 	// idle while the third call waits behind the held one.
 	touch("crash-" + other)
@@ -184,6 +194,44 @@ func TestACallSentAheadRunsOnTheReplacementOfACrashedWorker(t *testing.T) {
 	after := revokeExec.Stats()
 	if after.GivenBack != before.GivenBack+1 || after.Crashes != before.Crashes+1 {
 		t.Fatalf("GivenBack %d→%d, Crashes %d→%d: want one of each", before.GivenBack, after.GivenBack, before.Crashes, after.Crashes)
+	}
+}
+
+func TestACallCancelledWhileSentAheadAndGivenBackDoesNotRun(t *testing.T) {
+	var pids pidSet
+	use(t, revokeExec, &pids)
+	if err := revokeExec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	release := func(name string) {
+		if err := os.WriteFile(filepath.Join(dir, "go-"+name), nil, 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { release("first"); release("second"); gateFn.Wait() })
+	for _, pid := range revokeExec.PIDs() {
+		pids.add(pid)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	behind, other, third := heldPair(t, dir, ctx)
+	// The third call is cancelled while it waits behind a held call; once
+	// its worker holds the cancel, the other worker becomes idle, and the
+	// third call is given back: with its context done, it must not go to
+	// the idle worker.
+	cancel()
+	waitFor(t, "the worker holds the cancel", func() bool { return exists(filepath.Join(dir, "early")) })
+	release(other)
+	if !doneWithin(third, 15*time.Second) {
+		t.Fatalf("the cancelled call sent ahead still waits behind the held call %q", behind)
+	}
+	if _, err := third.Wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the third call: err = %v, want context.Canceled", err)
+	}
+	release(behind)
+	gateFn.Wait()
+	if r := runs(t, dir); r["third"] != 0 {
+		t.Fatalf("the cancelled call ran: runs %v", r)
 	}
 }
 
