@@ -28,7 +28,7 @@ type queue struct {
 	_      [64]byte                 // keep the pool's other fields off these lines
 	head   atomic.Pointer[callCore] // the call taken last, or &stub; nil until the first push. Written by every worker
 	taken  atomic.Uint64            // calls taken; beside head, which its writers own already
-	_      [48]byte
+	_      [56]byte
 	tail   *callCore // the call pushed last, or &stub; under the pool's lock, which no worker takes to take a call
 	pushes uint64    // calls pushed; under the pool's lock
 	stub   callCore  // head and tail of an empty queue; only its next is used

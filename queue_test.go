@@ -172,3 +172,49 @@ func TestAPoolHoldsNoRing(t *testing.T) {
 		t.Errorf("%d bytes allocated per decorated function called once, want < 16 KiB (a slab of calls and a batch)", perFunc)
 	}
 }
+
+// TestTheCallersFieldsShareNoLineWithTheWorkers checks the layout that
+// keeps the caller starting calls and the workers running them off each
+// other's cache lines: the fields the caller writes at every call (the
+// queue's tail and count, the batch's count) lie 56 bytes or more from the
+// fields a worker reads or writes at every call (the queue's head and
+// count taken, the batch's timing and cells), so that no 64-byte line,
+// however the struct is aligned, holds one of each. (The batch's count
+// beside its timing cost a cache miss per call.)
+func TestTheCallersFieldsShareNoLineWithTheWorkers(t *testing.T) {
+	type field struct {
+		name      string
+		off, size uintptr
+	}
+	apart := func(what string, caller, worker []field) {
+		for _, c := range caller {
+			for _, w := range worker {
+				gap := int(c.off) - int(w.off+w.size) // caller after worker
+				if int(w.off) > int(c.off) {
+					gap = int(w.off) - int(c.off+c.size)
+				}
+				if gap < 56 {
+					t.Errorf("%s: %s (caller, offset %d) is %d bytes from %s (workers, offset %d), want at least 56", what, c.name, c.off, gap, w.name, w.off)
+				}
+			}
+		}
+	}
+	var q queue
+	apart("queue", []field{
+		{"tail", unsafe.Offsetof(q.tail), unsafe.Sizeof(q.tail)},
+		{"pushes", unsafe.Offsetof(q.pushes), unsafe.Sizeof(q.pushes)},
+	}, []field{
+		{"head", unsafe.Offsetof(q.head), unsafe.Sizeof(q.head)},
+		{"taken", unsafe.Offsetof(q.taken), unsafe.Sizeof(q.taken)},
+	})
+	var b funcBatch[int, int]
+	apart("funcBatch", []field{
+		{"n", unsafe.Offsetof(b.n), unsafe.Sizeof(b.n)},
+	}, []field{
+		{"batch.timing", unsafe.Offsetof(b.timing), unsafe.Sizeof(b.timing)},
+		{"batch.cells", unsafe.Offsetof(b.cells), unsafe.Sizeof(b.cells)},
+		{"batch.watch", unsafe.Offsetof(b.watch), unsafe.Sizeof(b.watch)},
+		{"batch.last", unsafe.Offsetof(b.last), unsafe.Sizeof(b.last)},
+		{"chunks", unsafe.Offsetof(b.chunks), unsafe.Sizeof(b.chunks)},
+	})
+}
