@@ -218,3 +218,34 @@ func TestTheCallersFieldsShareNoLineWithTheWorkers(t *testing.T) {
 		{"chunks", unsafe.Offsetof(b.chunks), unsafe.Sizeof(b.chunks)},
 	})
 }
+
+// TestATakerLeavesTheLinkBetweenNeighboursInASlab takes calls that sit
+// side by side in one slab, as a batch's calls do: the links between them
+// stay as they were (the taker does not write the line of the call before,
+// which the worker that ran it may hold, and the link keeps nothing alive
+// that the slab does not), while the link into another slab is cleared.
+func TestATakerLeavesTheLinkBetweenNeighboursInASlab(t *testing.T) {
+	slabFunc := &funcCore{task: seqFunc.task, callSize: unsafe.Sizeof(seqTask{})}
+	slab := make([]seqTask, 4)
+	other := newSeqTask(4) // in an allocation of its own
+	other.fn = slabFunc
+	var q queue
+	for i := range slab {
+		slab[i].seq, slab[i].fn = i, slabFunc
+		q.pushLocked(&slab[i])
+	}
+	q.pushLocked(other)
+	for i := range 5 {
+		if tk, ok := q.tryPop(); !ok || tk.(*seqTask).seq != i {
+			t.Fatalf("take %d: got %v, %v", i, tk, ok)
+		}
+	}
+	for i := range 3 {
+		if got := slab[i].next.Load(); got != &slab[i+1].callCore {
+			t.Errorf("call %d: the link to its neighbour in the slab was written (%p)", i, got)
+		}
+	}
+	if slab[3].next.Load() != nil {
+		t.Error("the link from the slab's last call to a call of another allocation is still set after the take")
+	}
+}
