@@ -180,7 +180,9 @@ func TestAPoolHoldsNoRing(t *testing.T) {
 // fields a worker reads or writes at every call (the queue's head and
 // count taken, the batch's timing and cells), so that no 64-byte line,
 // however the struct is aligned, holds one of each. (The batch's count
-// beside its timing cost a cache miss per call.)
+// beside its timing cost a cache miss per call, its lock, which Assign
+// takes, beside its stopped flag one per Assign.) The caller's own fields
+// may share lines with each other, as the workers' may.
 func TestTheCallersFieldsShareNoLineWithTheWorkers(t *testing.T) {
 	type field struct {
 		name      string
@@ -210,7 +212,11 @@ func TestTheCallersFieldsShareNoLineWithTheWorkers(t *testing.T) {
 	var b funcBatch[int, int]
 	apart("funcBatch", []field{
 		{"n", unsafe.Offsetof(b.n), unsafe.Sizeof(b.n)},
+		{"batch.mu", unsafe.Offsetof(b.mu), unsafe.Sizeof(b.mu)},
+		{"batch.assigns", unsafe.Offsetof(b.assigns), unsafe.Sizeof(b.assigns)},
 	}, []field{
+		{"batch.stopped", unsafe.Offsetof(b.stopped), unsafe.Sizeof(b.stopped)},
+		{"batch.failFast", unsafe.Offsetof(b.failFast), unsafe.Sizeof(b.failFast)},
 		{"batch.timing", unsafe.Offsetof(b.timing), unsafe.Sizeof(b.timing)},
 		{"batch.cells", unsafe.Offsetof(b.cells), unsafe.Sizeof(b.cells)},
 		{"batch.watch", unsafe.Offsetof(b.watch), unsafe.Sizeof(b.watch)},
