@@ -33,21 +33,32 @@ func (l *chunked[T]) at(i int) T { return l.chunks[i/chunkSize][i%chunkSize] }
 // cellList is a function batch's result cells, in chunks of chunkSize:
 // the caller adds chunks under its Func's lock, and the worker that
 // finishes call i finds cell i without a lock, so that a call needs no
-// pointer to its cell. The list of chunks is published through an atomic
-// pointer and never written below its length.
+// pointer to its cell. The table of chunks is published through an atomic
+// pointer and replaced only when it fills (its capacity doubles); a chunk
+// is put in it before any call of its cells is queued, which orders the
+// put before the worker's read, and no place a reader may read is written
+// again.
 type cellList[R any] struct {
-	p atomic.Pointer[[]*[chunkSize]cell[R]]
+	p atomic.Pointer[chunkTable[R]]
+	n int // chunks added; under the Func's lock
 }
 
+type chunkTable[R any] struct{ chunks []*[chunkSize]cell[R] }
+
 // at returns cell i, which must have been added.
-func (l *cellList[R]) at(i int) *cell[R] { return &(*l.p.Load())[i/chunkSize][i%chunkSize] }
+func (l *cellList[R]) at(i int) *cell[R] { return &l.p.Load().chunks[i/chunkSize][i%chunkSize] }
 
 // grow adds a chunk of cells. Its caller holds the Func's lock.
 func (l *cellList[R]) grow() {
-	var list []*[chunkSize]cell[R]
-	if old := l.p.Load(); old != nil {
-		list = *old
+	t := l.p.Load()
+	if t == nil || l.n == len(t.chunks) {
+		bigger := &chunkTable[R]{chunks: make([]*[chunkSize]cell[R], max(4, 2*l.n))}
+		if t != nil {
+			copy(bigger.chunks, t.chunks)
+		}
+		t = bigger
+		l.p.Store(t)
 	}
-	list = append(list, new([chunkSize]cell[R])) // past the length readers know: they never read it
-	l.p.Store(&list)
+	t.chunks[l.n] = new([chunkSize]cell[R])
+	l.n++
 }

@@ -106,6 +106,9 @@ type funcCore struct {
 	pool   *Pool // Shared's pool, or the function's own
 	stats  counters
 	task   func(*callCore) task // the call a callCore of this function is part of
+	// callSize is the size of a call of this function, which tells the
+	// queue two calls are neighbours in one slab.
+	callSize uintptr
 }
 
 // describe names the function in messages.
@@ -206,7 +209,7 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
-	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }, callSize: unsafe.Sizeof(call[A, R]{})}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
 		exec = executorFromEnv()

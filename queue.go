@@ -1,6 +1,9 @@
 package deco
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // queue is a pool's FIFO of calls. Calls are pushed with the pool's lock
 // held and taken without it: a worker taking its next call costs one
@@ -20,15 +23,15 @@ import "sync/atomic"
 // lap earlier; a ring whose takers never write it cost as much in the
 // pusher's stores to places the workers had just read.) The list is
 // unbounded: no call is ever spilled or copied. A taker clears the next
-// pointer of the call it moves head off, so that a kept Future does not
-// keep every later call alive; the pool's last awake worker puts head back
+// pointer of the call it moves head off when it points into another slab,
+// so that a kept Future does not keep every later slab alive; the pool's last awake worker puts head back
 // on the stub as it parks or exits (resetLocked), so that a quiet pool
 // keeps no call, and no batch, alive.
 type queue struct {
 	_      [64]byte                 // keep the pool's other fields off these lines
 	head   atomic.Pointer[callCore] // the call taken last, or &stub; nil until the first push. Written by every worker
 	taken  atomic.Uint64            // calls taken; beside head, which its writers own already
-	_      [48]byte
+	_      [56]byte
 	tail   *callCore // the call pushed last, or &stub; under the pool's lock, which no worker takes to take a call
 	pushes uint64    // calls pushed; under the pool's lock
 	stub   callCore  // head and tail of an empty queue; only its next is used
@@ -63,10 +66,18 @@ func (q *queue) tryPop() (task, bool) {
 		}
 		if q.head.CompareAndSwap(h, c) {
 			q.taken.Add(1)
-			// No taker reads h.next once head has left h, but for one that
-			// loaded head before the CAS, which then sees nil and looks
-			// again; and no push writes it, since tail is at c or past it.
-			h.next.Store(nil)
+			// Clear the link from h, unless c is the call after h in one
+			// slab, where it keeps nothing alive that h does not (the slab);
+			// so a taker writes h's line, which the worker that ran h may
+			// hold, only once per slab of a batch's calls. Calls of two
+			// slabs are never that close: a slab's block starts with the
+			// allocator's 8-byte header. No taker reads h.next once head
+			// has left h, but for one that loaded head before the CAS,
+			// which then sees nil and looks again; and no push writes it,
+			// since tail is at c or past it.
+			if uintptr(unsafe.Pointer(c))-uintptr(unsafe.Pointer(h)) != c.fn.callSize {
+				h.next.Store(nil)
+			}
 			return c.fn.task(c), true
 		}
 	}

@@ -172,3 +172,86 @@ func TestAPoolHoldsNoRing(t *testing.T) {
 		t.Errorf("%d bytes allocated per decorated function called once, want < 16 KiB (a slab of calls and a batch)", perFunc)
 	}
 }
+
+// TestTheCallersFieldsShareNoLineWithTheWorkers checks the layout that
+// keeps the caller starting calls and the workers running them off each
+// other's cache lines: the fields the caller writes at every call (the
+// queue's tail and count, the batch's count) lie 56 bytes or more from the
+// fields a worker reads or writes at every call (the queue's head and
+// count taken, the batch's timing and cells), so that no 64-byte line,
+// however the struct is aligned, holds one of each. (The batch's count
+// beside its timing cost a cache miss per call, its lock, which Assign
+// takes, beside its stopped flag one per Assign.) The caller's own fields
+// may share lines with each other, as the workers' may.
+func TestTheCallersFieldsShareNoLineWithTheWorkers(t *testing.T) {
+	type field struct {
+		name      string
+		off, size uintptr
+	}
+	apart := func(what string, caller, worker []field) {
+		for _, c := range caller {
+			for _, w := range worker {
+				gap := int(c.off) - int(w.off+w.size) // caller after worker
+				if int(w.off) > int(c.off) {
+					gap = int(w.off) - int(c.off+c.size)
+				}
+				if gap < 56 {
+					t.Errorf("%s: %s (caller, offset %d) is %d bytes from %s (workers, offset %d), want at least 56", what, c.name, c.off, gap, w.name, w.off)
+				}
+			}
+		}
+	}
+	var q queue
+	apart("queue", []field{
+		{"tail", unsafe.Offsetof(q.tail), unsafe.Sizeof(q.tail)},
+		{"pushes", unsafe.Offsetof(q.pushes), unsafe.Sizeof(q.pushes)},
+	}, []field{
+		{"head", unsafe.Offsetof(q.head), unsafe.Sizeof(q.head)},
+		{"taken", unsafe.Offsetof(q.taken), unsafe.Sizeof(q.taken)},
+	})
+	var b funcBatch[int, int]
+	apart("funcBatch", []field{
+		{"n", unsafe.Offsetof(b.n), unsafe.Sizeof(b.n)},
+		{"batch.mu", unsafe.Offsetof(b.mu), unsafe.Sizeof(b.mu)},
+		{"batch.assigns", unsafe.Offsetof(b.assigns), unsafe.Sizeof(b.assigns)},
+	}, []field{
+		{"batch.stopped", unsafe.Offsetof(b.stopped), unsafe.Sizeof(b.stopped)},
+		{"batch.failFast", unsafe.Offsetof(b.failFast), unsafe.Sizeof(b.failFast)},
+		{"batch.timing", unsafe.Offsetof(b.timing), unsafe.Sizeof(b.timing)},
+		{"batch.cells", unsafe.Offsetof(b.cells), unsafe.Sizeof(b.cells)},
+		{"batch.watch", unsafe.Offsetof(b.watch), unsafe.Sizeof(b.watch)},
+		{"batch.last", unsafe.Offsetof(b.last), unsafe.Sizeof(b.last)},
+		{"chunks", unsafe.Offsetof(b.chunks), unsafe.Sizeof(b.chunks)},
+	})
+}
+
+// TestATakerLeavesTheLinkBetweenNeighboursInASlab takes calls that sit
+// side by side in one slab, as a batch's calls do: the links between them
+// stay as they were (the taker does not write the line of the call before,
+// which the worker that ran it may hold, and the link keeps nothing alive
+// that the slab does not), while the link into another slab is cleared.
+func TestATakerLeavesTheLinkBetweenNeighboursInASlab(t *testing.T) {
+	slabFunc := &funcCore{task: seqFunc.task, callSize: unsafe.Sizeof(seqTask{})}
+	slab := make([]seqTask, 4)
+	other := newSeqTask(4) // in an allocation of its own
+	other.fn = slabFunc
+	var q queue
+	for i := range slab {
+		slab[i].seq, slab[i].fn = i, slabFunc
+		q.pushLocked(&slab[i])
+	}
+	q.pushLocked(other)
+	for i := range 5 {
+		if tk, ok := q.tryPop(); !ok || tk.(*seqTask).seq != i {
+			t.Fatalf("take %d: got %v, %v", i, tk, ok)
+		}
+	}
+	for i := range 3 {
+		if got := slab[i].next.Load(); got != &slab[i+1].callCore {
+			t.Errorf("call %d: the link to its neighbour in the slab was written (%p)", i, got)
+		}
+	}
+	if slab[3].next.Load() != nil {
+		t.Error("the link from the slab's last call to a call of another allocation is still set after the take")
+	}
+}

@@ -332,6 +332,72 @@ func BenchmarkIO(b *testing.B) {
 	}
 }
 
+// BenchmarkIOLatency is BenchmarkIO taken apart: where a batch's time
+// over the timer floor goes. Each task notes when its sleep starts and
+// ends (two clock readings more per task than BenchmarkIO, the same for
+// every row), and each row reports, besides x-floor:
+//
+//   - overshoot-µs: the mean time a task's time.Sleep(2 ms) took beyond
+//     2 ms — the timer's latency plus the wait for a processor once it
+//     fired, which grows with the CPU every woken goroutine needs before
+//     it sleeps again (200 wake at once per round);
+//   - gap-µs: per round, the batch's wall time / 10 minus the mean sleep —
+//     the time a slot spends between the end of one sleep and the start
+//     of the next: the executor's hand-off (for the limit-200 rows; the
+//     unbounded ones run one round).
+//
+// The static row is the perfect static executor of BenchmarkIO (no queue,
+// no hand-off): its overshoot and gap are the runtime's alone. Closure
+// form only (every task needs its index). ns/op is per batch.
+func BenchmarkIOLatency(b *testing.B) {
+	var starts, ends [ioTasks]time.Time
+	w := work{indexed: func(i int) {
+		starts[i] = time.Now()
+		time.Sleep(ioSleep)
+		ends[i] = time.Now()
+	}}
+	report := func(b *testing.B, floor time.Duration, sleeps time.Duration) {
+		wall := time.Duration(int64(b.Elapsed()) / int64(b.N))
+		mean := sleeps / time.Duration(b.N*ioTasks)
+		b.ReportMetric(float64(wall)/float64(floor), "x-floor")
+		b.ReportMetric(float64(mean-ioSleep)/1e3, "overshoot-µs")
+		b.ReportMetric(float64(wall/ioRounds-mean)/1e3, "gap-µs")
+	}
+	// sleeps sums the batch's sleeps; it runs with the timer stopped.
+	sleeps := func(b *testing.B) (sum time.Duration) {
+		b.StopTimer()
+		for i := range ioTasks {
+			sum += ends[i].Sub(starts[i])
+		}
+		b.StartTimer()
+		return sum
+	}
+	b.Run("static", func(b *testing.B) {
+		floor := timerFloor()
+		var sum time.Duration
+		b.ResetTimer()
+		for range b.N {
+			staticIO(w)
+			sum += sleeps(b)
+		}
+		b.StopTimer()
+		report(b, floor, sum)
+	})
+	eachLibrary(b, "IOLatency", formClosure, func(b *testing.B, lib library) {
+		ex := lib.open(ioLimit)
+		floor := timerFloor()
+		var sum time.Duration
+		b.ResetTimer()
+		for range b.N {
+			ex.run(ioTasks, w)
+			sum += sleeps(b)
+		}
+		b.StopTimer()
+		ex.close()
+		report(b, floor, sum)
+	})
+}
+
 // BenchmarkGather: one iteration is a batch of gatherTasks tasks, task i
 // returning i*i, limit GOMAXPROCS; the results end up keyed by i, gathered
 // each library's idiomatic way (see the library files), or by hand with a
