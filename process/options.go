@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -146,6 +147,10 @@ func StderrPrefix(format string) Option {
 	}
 }
 
+// mostMessage is the largest MaxMessage: a frame's length is 4 bytes, and
+// an int holds less on 32-bit platforms.
+const mostMessage = min(math.MaxInt, 1<<32-1)
+
 // MaxMessage bounds the size of one message between the parent and a
 // worker, in bytes: an encoded argument, result or
 // [github.com/deco-go/deco.Static] value. A call whose argument is larger,
@@ -153,11 +158,11 @@ func StderrPrefix(format string) Option {
 // that sends a larger message, or one that does not parse, is killed for
 // breaking the protocol and its call fails with a *[WorkerError] whose
 // Protocol says why — never a hang. The default is 512 MiB; the most is
-// 4 GiB - 1.
+// 4 GiB - 1 (2 GiB - 1 on 32-bit platforms).
 func MaxMessage(n int) Option {
 	return func(c *config) error {
-		if n < 1<<10 || uint64(n) > 1<<32-1 {
-			return fmt.Errorf("process: MaxMessage(%d): the bound must be between 1 KiB and 4 GiB - 1", n)
+		if n < 1<<10 || n > mostMessage {
+			return fmt.Errorf("process: MaxMessage(%d): the bound must be between 1 KiB (1024) and %d bytes", n, mostMessage)
 		}
 		c.maxMessage = n
 		return nil

@@ -25,6 +25,8 @@ func TestInvalidOptionsPanicNamingThem(t *testing.T) {
 		{"nil Option", func() { process.New(1, nil) }},
 		{"Pipeline(0)", func() { process.New(1, process.Pipeline(0)) }},
 		{"Pipeline(5)", func() { process.New(1, process.Pipeline(5)) }},
+		{"MaxMessage(1023)", func() { process.New(1, process.MaxMessage(1023)) }},
+		{"MaxMessage(-1)", func() { process.New(1, process.MaxMessage(-1)) }},
 	} {
 		func() {
 			defer func() {

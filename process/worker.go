@@ -89,7 +89,7 @@ func serve() int {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
 	}
-	max, err := envNumber(envMaxMessage, defaultMaxMessage, 1<<32-1)
+	max, err := envNumber(envMaxMessage, defaultMaxMessage, mostMessage)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "deco/process: worker: %v\n", err)
 		return exitProtocol
