@@ -73,11 +73,17 @@
 // Calls that queue behind busy workers go in packs (see [Pack]): when
 // more calls of a function are in flight than twice the local workers'
 // slots (each worker runs as many as it has slots and holds as many
-// more; 64 with [URL] and no local workers), those that queue up while a publish of it is in flight go
-// together in the next message, a pack (up to 16 calls), and a worker
-// writes the outcomes of a pack's calls that end together in one entry:
-// so a busy caller pays a publish, a delivery and an ack per pack, not
-// per call. Below that, and at a function's default limit, every call
+// more; 64 with [URL] and no local workers), as at a function's default
+// limit of 256 calls in flight ([InFlight]), the calls that queue up
+// while a publish of it is in flight go together in the next messages,
+// packs. With local workers a pack takes a share of the queue per slot
+// (up to 16 calls): large packs while many calls wait, small ones at the
+// end of a batch, so that the workers finish together. A worker runs a
+// pack's calls in as many slots as free up, and writes the outcomes of
+// its calls in a few entries (an outcome waits up to 10 ms for those of
+// the pack's next calls, which run meanwhile): so a busy caller pays a
+// publish, a delivery and an ack per pack, not per call. Below that
+// (deco.Limit of at most twice the slots, or [InFlight]), every call
 // goes alone, at once. Each call of a pack still runs in a slot, keeps
 // its own outcome, timeout and cancellation; a pack whose worker died is
 // split into single calls (by the worker it goes to next, or when it
@@ -87,8 +93,9 @@
 //
 // A call that ran shorter than 250 µs frees its slot before its outcome
 // is written, so that the next call runs while the write travels; a
-// longer one keeps it until its outcome is stored, so that the next
-// CPU-bound call does not hold up the write.
+// longer one keeps it until its outcome is stored (in a pack, the last
+// call a slot runs of it), so that the next CPU-bound call does not hold
+// up the write.
 //
 // [Timeout] bounds a call on its worker; a call whose context ends is
 // removed from the stream if it is still queued, and its context is

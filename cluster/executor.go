@@ -541,6 +541,9 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	if s.cfg.timeout > 0 {
 		m.Header.Set(hdrTimeout, s.cfg.timeout.String())
 	}
+	// The consumer's AckWait is the one its last caller set, which a
+	// worker that opened it before does not see.
+	m.Header.Set(hdrAckWait, s.cfg.ackWait.String())
 	if argHash != "" {
 		m.Header.Set(hdrArg, argHash)
 	}
