@@ -537,13 +537,17 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	m.Header.Set(hdrKey, key)
 	m.Header.Set(hdrFunc, name)
 	m.Header.Set(hdrCall, strconv.Itoa(info.index))
-	m.Header.Set(hdrTTL, ttl.String())
+	if ttl != ephemeralMaxTTL { // a worker's default: headers cost on every hop
+		m.Header.Set(hdrTTL, ttl.String())
+	}
 	if s.cfg.timeout > 0 {
 		m.Header.Set(hdrTimeout, s.cfg.timeout.String())
 	}
-	// The consumer's AckWait is the one its last caller set, which a
-	// worker that opened it before does not see.
-	m.Header.Set(hdrAckWait, s.cfg.ackWait.String())
+	if s.cfg.ackWait != defaultAckWait {
+		// The consumer's AckWait is the one its last caller set, which a
+		// worker that opened it before does not see.
+		m.Header.Set(hdrAckWait, s.cfg.ackWait.String())
+	}
 	if argHash != "" {
 		m.Header.Set(hdrArg, argHash)
 	}

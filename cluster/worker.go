@@ -433,10 +433,7 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 			env.kind, env.outcome = kindOutcome, r.out
 			env.start, env.end = r.start, r.end
 		}
-		ttl, err := time.ParseDuration(h.Get(hdrTTL))
-		if err != nil || ttl < time.Second {
-			ttl = ephemeralMaxTTL
-		}
+		ttl := resultTTL(h)
 		quick := !timedOut && env.kind == kindOutcome && time.Duration(env.end-env.start) < quickRun
 		if quick {
 			// A quick call frees its slot before its outcome's write, so
