@@ -224,7 +224,7 @@ func BenchmarkPipelined(b *testing.B) {
 		name string
 		opts []cluster.Option
 	}{
-		{"deco-cluster-default", nil}, // 2 slots per worker, packs beyond 8 calls in flight
+		{"deco-cluster-default", nil}, // 2 slots per worker, packs beyond 4 calls in flight
 		{"deco-cluster-nopack", []cluster.Option{cluster.Pack(1)}},
 		{"deco-cluster-8slots", []cluster.Option{cluster.Slots(8)}},
 	} {

@@ -71,9 +71,8 @@
 // in-process and is never retried.
 //
 // Calls that queue behind busy workers go in packs (see [Pack]): when
-// more calls of a function are in flight than twice the local workers'
-// slots (each worker runs as many as it has slots and holds as many
-// more; 64 with [URL] and no local workers), as at a function's default
+// more calls of a function are in flight than the local workers' slots
+// (64 with [URL] and no local workers), as at a function's default
 // limit of 256 calls in flight ([InFlight]), the calls that queue up
 // while a publish of it is in flight go together in the next messages,
 // packs. With local workers a pack takes a share of the queue per slot
@@ -83,7 +82,7 @@
 // its calls in a few entries (an outcome waits up to 10 ms for those of
 // the pack's next calls, which run meanwhile): so a busy caller pays a
 // publish, a delivery and an ack per pack, not per call. Below that
-// (deco.Limit of at most twice the slots, or [InFlight]), every call
+// (deco.Limit of at most the slots, or [InFlight]), every call
 // goes alone, at once. Each call of a pack still runs in a slot, keeps
 // its own outcome, timeout and cancellation; a pack whose worker died is
 // split into single calls (by the worker it goes to next, or when it

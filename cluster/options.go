@@ -92,11 +92,11 @@ func newConfig(opts []Option) (config, error) {
 		// where no pack could take them.
 		c.inFlight = max(defaultInFlight, 2*c.workers*c.slots)
 	}
-	// Calls beyond what the workers run and prefetch queue behind busy
-	// workers: those may go in packs.
+	// Calls beyond what the workers run queue behind busy workers:
+	// those may go in packs.
 	c.packAbove = defaultPackAbove
 	if c.workers > 0 {
-		c.packAbove = 2 * c.workers * c.slots
+		c.packAbove = c.workers * c.slots
 	}
 	return c, errors.Join(errs...)
 }
@@ -187,10 +187,10 @@ func Slots(n int) Option {
 // InFlight sets what [Executor.Workers] reports, the default limit of
 // the functions that run on the executor (calls submitted and not yet
 // answered, per function): 256 by default (or twice the local workers'
-// slots, if more), so that calls beyond what the workers run and hold
-// wait in packs (see [Pack]) rather than one by one in deco's queue.
-// [deco.Limit] overrides it per function; at most twice the local
-// workers' slots, every call goes alone.
+// slots, if more), so that calls beyond what the workers run wait in
+// packs (see [Pack]) rather than one by one in deco's queue.
+// [deco.Limit] overrides it per function; at most the local workers'
+// slots, every call goes alone.
 func InFlight(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -339,7 +339,7 @@ func MaxStatic(n int64) Option {
 // Pack sets how many calls of a function may go together in one message
 // (see the package documentation): up to 16 by default, and 1 turns
 // packs off. Calls go in packs only when they queue behind busy workers:
-// while more calls of the function are in flight than twice the local
+// while more calls of the function are in flight than the local
 // workers' slots (64 with [URL] and no local workers), those that queue
 // up while a publish of it is in flight go in the next messages, after a
 // wait of up to 2 ms while more calls join the queue. With local workers

@@ -721,8 +721,10 @@ func (s *session) packed(key string, pk *pack) {
 	s.mu.Unlock()
 }
 
-// sweepPacks looks up the parts of the packs whose calls are awaited.
-func (s *session) sweepPacks() {
+// sweepPacks looks up the parts of the packs whose calls are awaited
+// and were at the sweep before (all of them if all), and returns the
+// packs awaited now.
+func (s *session) sweepPacks(before map[string]bool, all bool) map[string]bool {
 	s.mu.Lock()
 	ids := map[string]bool{}
 	for _, id := range s.packOf {
@@ -730,6 +732,9 @@ func (s *session) sweepPacks() {
 	}
 	s.mu.Unlock()
 	for id := range ids {
+		if !all && !before[id] {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		keys, err := s.kv.ListKeysFiltered(ctx, id+".>")
 		if err == nil {
@@ -742,4 +747,5 @@ func (s *session) sweepPacks() {
 		}
 		cancel()
 	}
+	return ids
 }

@@ -194,7 +194,7 @@ func TestAPackOfLongCallsSpreadsOverTheWorkers(t *testing.T) {
 }
 
 func TestPacksAreTheDefaultOnlyForCallsBeyondTheWorkersRoom(t *testing.T) {
-	// 2 workers of 2 slots: up to 8 calls in flight go alone; beyond
+	// 2 workers of 2 slots: up to 4 calls in flight go alone; beyond
 	// that, as at the default limit (256), calls that queue go in packs,
 	// unless Pack(1).
 	for _, c := range []struct {
@@ -204,8 +204,8 @@ func TestPacksAreTheDefaultOnlyForCallsBeyondTheWorkersRoom(t *testing.T) {
 		packs bool
 	}{
 		{"default limit", 0, nil, true},
-		{"limit 8", 8, nil, false},
-		{"InFlight(8)", 0, []cluster.Option{cluster.InFlight(8)}, false},
+		{"limit 4", 4, nil, false},
+		{"InFlight(4)", 0, []cluster.Option{cluster.InFlight(4)}, false},
 		{"limit 256", 256, nil, true},
 		{"limit 256, Pack(1)", 256, []cluster.Option{cluster.Pack(1)}, false},
 	} {
