@@ -601,6 +601,7 @@ type packWriter struct {
 	pending []byte       // keyed outcomes: uvarint len, key, uvarint len, outcome
 	waiting []func(bool) // their callers
 	busy    bool
+	urgent  bool        // an outcome pending must be written now
 	held    *time.Timer // writes the outcomes held, after packOutcomeHold
 	part    int
 }
@@ -630,11 +631,30 @@ func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bo
 	p.pending = binary.AppendUvarint(p.pending, uint64(len(v)))
 	p.pending = append(p.pending, v...)
 	p.waiting = append(p.waiting, then)
+	p.urgent = p.urgent || now
 	if p.busy {
 		p.mu.Unlock()
 		return // the write in flight writes it next
 	}
-	if !now && p.more != nil && p.more() {
+	if p.holdLocked() {
+		p.mu.Unlock()
+		return
+	}
+	p.busy = true
+	p.mu.Unlock()
+	p.w.wg.Add(1)
+	p.w.gos.Go(func() {
+		defer p.w.wg.Done()
+		p.writeAll()
+	})
+}
+
+// holdLocked reports whether the outcomes pending may wait for more (no
+// write of them is urgent and calls of the pack are still to start
+// here), and if so makes sure a timer writes them after packOutcomeHold;
+// else it stops that timer. p.mu is held.
+func (p *packWriter) holdLocked() bool {
+	if !p.urgent && p.more != nil && p.more() {
 		if p.held == nil {
 			p.w.wg.Add(1) // until the timer's write, or its stop
 			p.held = time.AfterFunc(packOutcomeHold, func() {
@@ -650,29 +670,23 @@ func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bo
 				p.writeAll()
 			})
 		}
-		p.mu.Unlock()
-		return
+		return true
 	}
 	if p.held != nil && p.held.Stop() {
 		p.w.wg.Done()
 	}
 	p.held = nil
-	p.busy = true
-	p.mu.Unlock()
-	p.w.wg.Add(1)
-	p.w.gos.Go(func() {
-		defer p.w.wg.Done()
-		p.writeAll()
-	})
+	return false
 }
 
-// writeAll writes the outcomes pending, and those that arrive meanwhile,
-// until none is left; p.busy is set on entry and cleared on return.
+// writeAll writes the outcomes pending, and those that arrive meanwhile
+// until they may wait for more (see holdLocked); p.busy is set on entry
+// and cleared on return.
 func (p *packWriter) writeAll() {
 	p.mu.Lock()
 	for len(p.waiting) > 0 {
 		part, thens := p.pending, p.waiting
-		p.pending, p.waiting = nil, nil
+		p.pending, p.waiting, p.urgent = nil, nil, false
 		n := p.part
 		p.part++
 		p.mu.Unlock()
@@ -681,6 +695,9 @@ func (p *packWriter) writeAll() {
 			f(ok)
 		}
 		p.mu.Lock()
+		if len(p.waiting) > 0 && p.holdLocked() {
+			break // the timer writes them, with the next ones
+		}
 	}
 	p.busy = false
 	p.mu.Unlock()

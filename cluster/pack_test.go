@@ -247,8 +247,8 @@ var napPID = deco.ConcurrentValue(func(int) int {
 
 func TestAPackWithCallsQueuedBehindItRunsOnItsWorker(t *testing.T) {
 	// 4 calls in a pack, a fifth behind it: the pack's worker, its one
-	// slot busy, keeps the pack's calls (the other worker has the fifth)
-	// rather than publishing the rest again.
+	// slot busy, keeps the pack's calls rather than publishing the rest
+	// again.
 	e := newLocal(t, 2, cluster.Slots(1), cluster.Pack(4))
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
@@ -272,17 +272,16 @@ func TestAPackWithCallsQueuedBehindItRunsOnItsWorker(t *testing.T) {
 	if n != 2 {
 		t.Errorf("the tasks stream stored %d messages, want 2 (the pack and the call alone): the pack's worker published its rest again", n)
 	}
+	// The call alone may go to either worker (the pack's holds it in its
+	// prefetch, or the other pulls it).
 	pids := map[int]int{}
+	most := 0
 	for _, p := range got {
 		pids[p]++
+		most = max(most, pids[p])
 	}
-	if len(pids) != 2 {
-		t.Fatalf("the calls ran on workers %v, want the pack on one, the call alone on the other", got)
-	}
-	for _, c := range pids {
-		if c != 1 && c != 4 {
-			t.Fatalf("the calls ran on workers %v, want the pack's 4 on one", got)
-		}
+	if most < 4 {
+		t.Fatalf("the calls ran on workers %v, want the pack's 4 on one", got)
 	}
 }
 
@@ -293,16 +292,16 @@ var nap1ms = deco.ConcurrentValue(func(x int) int {
 }, deco.Name("test.nap1ms"))
 
 func TestAPackOfLongerCallsWritesItsOutcomesInFewParts(t *testing.T) {
-	// 32 calls of 1 ms in a pack (a 33rd behind it) on a worker of 2
+	// 64 calls of 1 ms in a pack (a 65th behind it) on a worker of 2
 	// slots: their outcomes wait for each other's (up to 10 ms) rather
 	// than each going in a part of its own, or of two.
-	e := newLocal(t, 1, cluster.Slots(2), cluster.Pack(32))
+	e := newLocal(t, 1, cluster.Slots(2), cluster.Pack(64))
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cluster.PackNext(33)()
-	f := nap1ms.With(deco.On(e), deco.Limit(64))
-	for i := range 33 {
+	defer cluster.PackNext(65)()
+	f := nap1ms.With(deco.On(e), deco.Limit(128))
+	for i := range 65 {
 		f.Go(i)
 	}
 	got, err := waitWithin(t, e, time.Minute, f.Wait)
@@ -314,15 +313,15 @@ func TestAPackOfLongerCallsWritesItsOutcomesInFewParts(t *testing.T) {
 			t.Fatalf("call %d = %d", i, v)
 		}
 	}
-	if st := e.Stats(); st.Packs != 1 || st.Published != 33 {
-		t.Fatalf("Stats %+v: want 32 calls in one pack, one alone", st)
+	if st := e.Stats(); st.Packs != 1 || st.Published != 65 {
+		t.Fatalf("Stats %+v: want 64 calls in one pack, one alone", st)
 	}
 	parts, err := cluster.OutcomeParts(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if parts >= 16 {
-		t.Errorf("the pack's 32 outcomes went in %d parts, want fewer than 16", parts)
+	if parts >= 32 {
+		t.Errorf("the pack's 64 outcomes went in %d parts, want fewer than 32", parts)
 	}
 	t.Logf("%d parts", parts)
 }
