@@ -149,15 +149,16 @@
 //
 // # Costs
 //
-// A call costs a publish, a pull, a key-value write and its watch, and an
-// ack: on this project's 2-core machine (shared with other builds) a no-op
-// round trip took 1.36–1.89 times the raw JetStream pattern's in the same
-// runs (600–830 µs), and 2 local workers ran pipelined no-op calls, in
-// packs by default, at 4.1–5.8 times the raw pattern's rate (15.8k–19.9k
-// calls/s) with the default 2 slots each. Calls of a few milliseconds of
-// CPU cost about 0.55–0.75 ms of CPU each on the caller (with the
-// embedded server) and workers together, on the same cores when the
-// workers are local (see bench_test.go and README.md for the figures and
+// A call alone costs a publish, a pull, a key-value write and its watch,
+// and an ack: on this project's 2-core machine (shared with other
+// builds, load 9-14) a no-op round trip took 0.91-2.91 times the raw
+// JetStream pattern's in the same rounds (735-1480 µs), with the same
+// messages. Calls that queue go in packs: 2 local workers of 2 slots ran
+// pipelined no-op calls at 4.4-8.5 times the raw pattern's rate
+// (15.3k-29.5k calls/s), and calls of about 2.4 ms of CPU cost 0.25-0.5
+// ms of CPU each beside the task, on the caller (with the embedded
+// server) and workers together, on the same cores when the workers are
+// local (see bench_test.go and README.md for the figures, their load and
 // the commands). It pays for tasks much longer than a round trip, or for
 // work spread over machines; batch small tasks into fewer calls.
 package cluster

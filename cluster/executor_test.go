@@ -226,8 +226,12 @@ func TestCancelRemovesQueuedCallsAndCancelsRunningOnes(t *testing.T) {
 		t.Fatalf("Wait: %d errors (%v), want 4 matching context.Canceled", n, err)
 	}
 	waitFile(t, dir, "running.cancelled")
-	if s := e.Stats(); s.Cancelled != 4 || s.Removed < 2 {
-		t.Fatalf("Stats: %+v, want 4 cancelled, at least 2 removed from the stream", s)
+	// The worker holds one queued call waiting for its slot and
+	// prefetches one more: it may answer those two (cancelled before
+	// they ran) before the caller's delete reaches the server; the third
+	// waits in the stream until the caller removes it.
+	if s := e.Stats(); s.Cancelled != 4 || s.Removed < 1 {
+		t.Fatalf("Stats: %+v, want 4 cancelled, at least 1 removed from the stream", s)
 	}
 	// A queued call the worker held already (waiting for its slot) may
 	// start before the notice reaches it: then it is cancelled at once,
