@@ -22,7 +22,7 @@ type assigner interface {
 type mapKeys[K comparable, R any] struct {
 	m     map[K]R
 	keys  [][]K        // key of call i at keys[i/chunkSize][i%chunkSize]
-	cells *[][]cell[R] // the batch's cells
+	cells *cellList[R] // the batch's cells
 }
 
 const maxMapKeys = 4
@@ -35,10 +35,9 @@ func (s *mapKeys[K, R]) apply(c *callCore) {
 // resultOf returns c's result: from its cell in cells, or, with cells nil
 // (a scope's call, which has no cell), from its Future, where every
 // callCore of a call returning R sits.
-func resultOf[R any](c *callCore, cells *[][]cell[R]) R {
+func resultOf[R any](c *callCore, cells *cellList[R]) R {
 	if cells != nil {
-		i := c.index
-		return (*cells)[i/chunkSize][i%chunkSize].value
+		return cells.at(c.index).value
 	}
 	var f Future[R]
 	return (*Future[R])(unsafe.Add(unsafe.Pointer(c), -int(unsafe.Offsetof(f.callCore)))).value
@@ -66,7 +65,7 @@ func (s *mapKeys[K, R]) set(i int, key K) {
 // mapKeys is for Assign: no allocation per call.
 type ptrKeys[R any] struct {
 	dsts  [][]*R // destination of call i at dsts[i/chunkSize][i%chunkSize]
-	cells *[][]cell[R]
+	cells *cellList[R]
 }
 
 func (s *ptrKeys[R]) apply(c *callCore) {
@@ -93,7 +92,7 @@ func (s *ptrKeys[R]) set(i int, dst *R) {
 type oneKey[K comparable, R any] struct {
 	m     map[K]R
 	k     K
-	cells *[][]cell[R]
+	cells *cellList[R]
 }
 
 func (a *oneKey[K, R]) apply(c *callCore) { a.m[a.k] = resultOf(c, a.cells) }
@@ -108,7 +107,7 @@ func sameMap[K comparable, R any](m, n map[K]R) bool {
 // keyedBy returns the assignments to m among keyed (a batch's or a
 // scope's), making them if there is room for another map; nil if not.
 // cells are the batch's, or nil for a scope.
-func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *[][]cell[R]) *mapKeys[K, R] {
+func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R]) *mapKeys[K, R] {
 	n := 0
 	for _, a := range *keyed {
 		if s, ok := a.(*mapKeys[K, R]); ok {
@@ -201,7 +200,7 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 	}
 	c := f.launch(ctx, arg, func(b *funcBatch[A, R], sc *scope, c *call[A, R]) assigner {
 		var keyed *[]any
-		var cells *[][]cell[R]
+		var cells *cellList[R]
 		switch {
 		case b != nil:
 			keyed, cells = &b.keyed, &b.chunks

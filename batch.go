@@ -23,21 +23,29 @@ type batch struct {
 	stopped atomic.Bool              // queued calls must not start (FailFast, early break)
 	watch   atomic.Pointer[chan int] // as-completed notifications, see Func.Completed
 
-	mu           sync.Mutex
 	idle         chan struct{} // closed when pending drops to 0, if someone waits
 	failFast     bool
 	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
 	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
+	cells        bool            // a Func's batch, a funcBatch: its calls leave their results in its cells
 	closed       bool            // a scope that has returned: no call may join it
 	ctx          context.Context // the context calls without one of their own see
 	cancel       context.CancelCauseFunc
-	pools        []*Pool           // pools kept open for this batch's calls
-	sealed       bool              // a function's batch a wait has taken: no call joins it; only its waiter reads and writes it
-	failures     map[int]*callCore // failed calls by index
-	assigns      assignments       // deferred assignments, in call order
-	timing       *timing           // per-call timing, for a scope's StatsTo
-	first        int64             // nanotime of the first call
-	last         atomic.Int64      // nanotime of the latest settle of finished calls
+	pools        []*Pool      // pools kept open for this batch's calls
+	sealed       bool         // a function's batch a wait has taken: no call joins it; only its waiter reads and writes it
+	timing       *timing      // per-call timing, for a scope's StatsTo
+	first        int64        // nanotime of the first call
+	last         atomic.Int64 // nanotime of the latest settle of finished calls
+
+	// mu and what it guards are written by the caller at every call that
+	// assigns (addAssign): lines of their own, off the fields above, which
+	// the worker running a call reads (sharing them cost the caller a
+	// cache miss per Assign).
+	_        [56]byte
+	mu       sync.Mutex
+	failures map[int]*callCore // failed calls by index
+	assigns  assignments       // deferred assignments, in call order
+	_        [56]byte
 }
 
 // assignment is a call's deferred assignment ([Assign], [AssignTo]). It
@@ -199,10 +207,15 @@ func (b *batch) waitAs(w *worker) {
 	}
 }
 
-// startErr tells why a call of this batch must not start, or nil.
+// startErr tells why a call of this batch must not start, or nil; ctx is
+// the call's own context, or nil. A call of a scope without a context of
+// its own has the scope's (see scope.parentOf).
 func (b *batch) startErr(ctx context.Context) error {
 	if b.stopped.Load() {
 		return ErrCancelled
+	}
+	if ctx == nil && b.scoped {
+		ctx = b.ctx
 	}
 	if ctx != nil && ctx.Err() != nil {
 		return context.Cause(ctx)

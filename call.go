@@ -20,10 +20,11 @@ const (
 
 // callCore is the part of a call that does not depend on its types. It
 // holds what every call needs; what few calls need (a context, a failure,
-// a waiter) lives in callExtra, allocated on first use, and a deferred
-// assignment lives in its batch (batch.assigns), which keeps a call of a
-// no-op func(int) at 64 bytes: the allocation, and the collector's work
-// for it, is the largest cost of starting a call.
+// a waiter) lives in callExtra, allocated on first use, a deferred
+// assignment lives in its batch (batch.assigns), and the result cell is
+// found by index (batch.cells), which keeps a call of a no-op func(int),
+// its link in the pool's queue included, at 64 bytes: the allocation, and
+// the collector's work for it, is the largest cost of starting a call.
 type callCore struct {
 	state  atomic.Uint32
 	lane   int32 // beside state: a call is 8 bytes smaller; lanes are slots used, far below 2^31
@@ -32,6 +33,7 @@ type callCore struct {
 	owner  *batch
 	queued int64 // nanotime when submitted, for sampled calls; else 0
 	extra  atomic.Pointer[callExtra]
+	next   atomic.Pointer[callCore] // the call queued after this one in its pool (queue.go)
 }
 
 // callExtra is the rarely needed part of a call.
@@ -178,11 +180,17 @@ func callOf[A, R any](c *callCore) *call[A, R] {
 // receives (see context.go).
 type call[A, R any] struct {
 	Future[R]
-	arg  A
-	cell *cell[R] // nil inside a scope or a stream
+	arg A
 }
 
 func (c *call[A, R]) core() *callCore { return &c.callCore }
+
+// batchOf returns the function batch whose batch b is; b.cells must be
+// set, and b a batch of a Func[A, R] (the one the call's owner is).
+func batchOf[A, R any](b *batch) *funcBatch[A, R] {
+	var x funcBatch[A, R]
+	return (*funcBatch[A, R])(unsafe.Add(unsafe.Pointer(b), -int(unsafe.Offsetof(x.batch))))
+}
 
 // fun returns the call's Func: c.fn is its core, at a fixed offset in it,
 // which spares every call a pointer of its own.
@@ -311,7 +319,10 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 	}
 	var noArg A
 	c.arg = noArg // the call is over: let the argument go, though its slab lives on
-	if s := c.cell; s != nil {
+	if c.owner.cells {
+		// A call of a function's batch (not of a scope or a stream)
+		// leaves its result in the batch's cell, found by its index.
+		s := batchOf[A, R](c.owner).cell(c.index)
 		s.value = c.value
 		s.done.Store(true)
 	}

@@ -1,5 +1,7 @@
 package deco
 
+import "sync/atomic"
+
 // chunked is an append-only list in chunks of chunkSize entries that are
 // never copied as the list grows: a scope of 10,000 calls kept doubling
 // and copying a slice of them. Entry i is chunks[i/chunkSize][i%chunkSize].
@@ -27,3 +29,36 @@ func (l *chunked[T]) add(v T, first int) {
 
 // at returns entry i.
 func (l *chunked[T]) at(i int) T { return l.chunks[i/chunkSize][i%chunkSize] }
+
+// cellList is a function batch's result cells, in chunks of chunkSize:
+// the caller adds chunks under its Func's lock, and the worker that
+// finishes call i finds cell i without a lock, so that a call needs no
+// pointer to its cell. The table of chunks is published through an atomic
+// pointer and replaced only when it fills (its capacity doubles); a chunk
+// is put in it before any call of its cells is queued, which orders the
+// put before the worker's read, and no place a reader may read is written
+// again.
+type cellList[R any] struct {
+	p atomic.Pointer[chunkTable[R]]
+	n int // chunks added; under the Func's lock
+}
+
+type chunkTable[R any] struct{ chunks []*[chunkSize]cell[R] }
+
+// at returns cell i, which must have been added.
+func (l *cellList[R]) at(i int) *cell[R] { return &l.p.Load().chunks[i/chunkSize][i%chunkSize] }
+
+// grow adds a chunk of cells. Its caller holds the Func's lock.
+func (l *cellList[R]) grow() {
+	t := l.p.Load()
+	if t == nil || l.n == len(t.chunks) {
+		bigger := &chunkTable[R]{chunks: make([]*[chunkSize]cell[R], max(4, 2*l.n))}
+		if t != nil {
+			copy(bigger.chunks, t.chunks)
+		}
+		t = bigger
+		l.p.Store(t)
+	}
+	t.chunks[l.n] = new([chunkSize]cell[R])
+	l.n++
+}

@@ -52,8 +52,8 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call of a no-op func(int) waiting in the queue takes about 90
-// bytes (the call and its place in the queue; more for larger arguments);
+// Memory. A call of a no-op func(int) waiting in the queue takes 64 bytes
+// (the call, which links the queue too; more for larger arguments);
 // once it has run, a batch keeps only its result cell (the size of R plus
 // 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
@@ -106,6 +106,9 @@ type funcCore struct {
 	pool   *Pool // Shared's pool, or the function's own
 	stats  counters
 	task   func(*callCore) task // the call a callCore of this function is part of
+	// callSize is the size of a call of this function, which tells the
+	// queue two calls are neighbours in one slab.
+	callSize uintptr
 }
 
 // describe names the function in messages.
@@ -206,7 +209,7 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
-	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }, callSize: unsafe.Sizeof(call[A, R]{})}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
 		exec = executorFromEnv()
@@ -327,7 +330,7 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 	var c *call[A, R]
 	if ctx != nil {
 		s = scopeOf(ctx)
-		c = f.newCall(ctx)
+		c = f.newCall(s.parentOf(ctx)) // nil: the call sees its scope's context
 	}
 	if s != nil {
 		c.fn, c.arg = &f.core, arg
@@ -363,9 +366,8 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		}
 		c.index = b.n
 		if b.n%chunkSize == 0 {
-			b.chunks = append(b.chunks, make([]cell[R], chunkSize))
+			b.chunks.grow()
 		}
-		c.cell = b.cell(b.n)
 		b.n++
 		if keyed != nil {
 			if a := keyed(b, nil, c); a != nil {
@@ -417,13 +419,14 @@ func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
 }
 
 // newCall returns a fresh call from f's slab, with its extra part from
-// the slab of extras when it is started with a context, which needs one
-// for the context. Calls come from slabs (see slabSize), taken under a
-// lock of their own and allocated outside every lock: one allocation per
+// the slab of extras when it keeps a context of its own (ctx not nil),
+// which needs one for the context. Calls come from slabs (see slabSize),
+// taken under a lock of their own and allocated outside every lock: one allocation per
 // 64 calls or more. (Allocating a slab under the pool's lock, which the workers
 // shared, measured 11% slower than a call per allocation; this was 9%
-// faster.) Extras come 64 at a time too: every call a task starts with
-// its context (fork-join, spawning) has one. A kept Future keeps its
+// faster.) Extras come 64 at a time too: every call started with a
+// context it keeps has one (not the calls of a scope started with its
+// context or a plain task's: see scope.parentOf). A kept Future keeps its
 // slabs alive, so a finished call drops its argument (see finish).
 func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
 	f.slabMu.Lock()

@@ -12,6 +12,18 @@ import (
 // it: a waiter finds its slot from its goroutine, see help.go.) Being the
 // call, it costs no allocation.
 
+// callContext is the context of a running call: a *call of any types.
+type callContext interface {
+	context.Context
+	contextCall() *callCore
+}
+
+func (c *call[A, R]) contextCall() *callCore { return &c.callCore }
+
+// parentContext is the context the call's context derives from: its own
+// (GoContext's, merged with a FailFast batch's while it runs), else its
+// batch's (a Synchronized scope's context, for a call of a scope started
+// with a context the same as it: see scope.parentOf), else Background.
 func (c *call[A, R]) parentContext() context.Context {
 	if e := c.extra.Load(); e != nil {
 		if e.running != nil {

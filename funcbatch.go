@@ -15,11 +15,16 @@ import (
 // collector idle during large batches.
 type funcBatch[A, R any] struct {
 	batch
-	n       int           // calls so far; guarded by the Func's mu
-	chunks  [][]cell[R]   // cell i is chunks[i/chunkSize][i%chunkSize]
+	chunks  cellList[R]   // the calls' result cells
 	settled chan struct{} // closed when the wait that took the batch is over
 	keyed   []any         // *mapKeys of the batch's Assign calls, one per map
 	dsts    *ptrKeys[R]   // destinations of the batch's AssignTo calls
+	// n is written by the caller at every call: a line of its own, off
+	// the one with batch.timing and chunks, which the worker running a
+	// call reads (sharing it cost a cache miss per call).
+	_ [56]byte
+	n int // calls so far; guarded by the Func's mu
+	_ [56]byte
 }
 
 // cell is where a call leaves its result for the batch. It holds no
@@ -32,11 +37,12 @@ type cell[R any] struct {
 
 const chunkSize = 256
 
-func (b *funcBatch[A, R]) cell(i int) *cell[R] { return &b.chunks[i/chunkSize][i%chunkSize] }
+func (b *funcBatch[A, R]) cell(i int) *cell[R] { return b.chunks.at(i) }
 
 // newBatch opens a batch. f.mu must be held.
 func (f *Func[A, R]) newBatch() *funcBatch[A, R] {
 	b := &funcBatch[A, R]{}
+	b.cells = true
 	b.failFast = f.core.failFast
 	if b.failFast {
 		b.ctx, b.cancel = context.WithCancelCause(context.Background())

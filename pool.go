@@ -23,10 +23,9 @@ import (
 //
 // Calls wait in one FIFO queue per pool and start oldest first, one per
 // free slot, so calls started by one goroutine start in call order. The
-// queue's ring of 256 places, one cache line each, is allocated by the
-// pool's first call and kept: 16 KiB per pool (each decorated function
-// without [Shared] has its own); calls beyond it wait in a list that
-// grows and shrinks with them.
+// queue is linked through the calls themselves: it costs a pool no memory
+// of its own beyond a few words, however many calls wait, and an idle
+// pool holds none of them.
 //
 // Nested waits. Every deco wait made from inside a running call —
 // [Future.Wait], [Func.Wait], [Synchronized], [Func.Completed],

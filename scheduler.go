@@ -105,7 +105,7 @@ func (p *Pool) pushAndUnlock(ctx context.Context, t task) {
 	p.queue.pushLocked(t)
 	p.dispatchLocked()
 	// Written as a quotient so that a huge limit cannot overflow.
-	// Looked at every 16th push only: it reads the head of the queue,
+	// Looked at every 16th push only: it reads the count of calls taken,
 	// which the workers write at every take.
 	crowded := p.queue.pushes&15 == 0 && p.queue.lenLocked()/crowdedQueue > p.limit && p.awake >= p.procs
 	p.mu.Unlock()
@@ -164,21 +164,13 @@ func (p *Pool) dispatchLocked() {
 	}
 }
 
-// take takes the oldest queued call, without the lock unless calls were
-// spilled out of the ring.
+// take takes the oldest queued call, without the lock.
 func (p *Pool) take() (task, bool) {
-	for {
-		if t, ok := p.queue.tryPop(); ok {
-			p.room()
-			return t, true
-		}
-		if p.queue.spilled.Load() == 0 {
-			return nil, false
-		}
-		p.mu.Lock()
-		p.queue.refillLocked()
-		p.mu.Unlock()
+	t, ok := p.queue.tryPop()
+	if ok {
+		p.room()
 	}
+	return t, ok
 }
 
 // work runs queued calls, one at a time and oldest first, until the queue
@@ -254,6 +246,9 @@ func (p *Pool) work(w *worker) {
 			continue
 		}
 		p.awake--
+		if p.awake == 0 {
+			p.queue.resetLocked() // no one takes from the queue until a push wakes a worker
+		}
 		if p.open == p.sealed {
 			break // no batch open, or none that a call can still join (see sealBatch)
 		}

@@ -72,7 +72,7 @@ type Static[T any] struct {
 }
 
 // errNilStatic is the panic of a nil *Static's methods.
-const errNilStatic = "deco: a nil *Static: make each Static with NewStatic in a package-level variable's initialiser, so that every process of the program (its workers too, which do not run main) has it"
+const errNilStatic = "deco: a nil *Static: make each Static with NewStatic in a package-level variable's initialiser or in init, so that every process of the program (its workers too, which do not run main) has it"
 
 // NewStatic returns the Static called name, with no value yet. Call it at
 // package level, as for functions that run on executors. It panics if

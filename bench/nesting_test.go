@@ -72,7 +72,11 @@ func guardedBatches(ex executor, n int, batch func(), timeout time.Duration) (do
 // hundreds of times what a batch takes), the row reports the metric
 // deadlocked=1 and ns/op 0 (there is no time to report), logs the reason
 // and returns normally, so the run goes on and benchstat still gets a row.
-// deadlocked=0 rows report real ns/op.
+// deadlocked=0 rows report real ns/op, and cpu-ns/op: the CPU time (user
+// and system) the whole process used per batch, which another program
+// sharing the machine inflates far less than the wall time (the process
+// runs nothing else meanwhile; a deadlocked library's goroutines are
+// blocked).
 //
 // A deadlocked library leaks: the batch goroutine, the outer tasks and the
 // executor's workers stay blocked until the process exits. The executor is
@@ -101,7 +105,9 @@ func benchGuarded(b *testing.B, workload string, lib library, f form, batch batc
 	ex := lib.open(nestedLimit)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	done, stuck := guardedBatches(ex, b.N, func() { batch(ex, nestedOuter, nestedInner, w) }, timeout)
+	cpu := processCPU() - cpu0
 	if stuck {
 		deadlocked()
 		deadlockSeen.Store(key, true)
@@ -115,6 +121,9 @@ func benchGuarded(b *testing.B, workload string, lib library, f form, batch batc
 		b.Fatalf("ran %d inner tasks, want %d", got, want)
 	}
 	b.ReportMetric(0, "deadlocked")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // BenchmarkNested: one iteration is nestedOuter (100) outer tasks, each

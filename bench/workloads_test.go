@@ -111,6 +111,31 @@ func timerFloor() time.Duration {
 	return best
 }
 
+// staticIO is the io batch on a perfect static executor: ioLimit
+// goroutines, started for the batch, each running its ioRounds tasks back
+// to back (goroutine g runs tasks g, g+ioLimit, ...), with no queue, no
+// hand-off between tasks and a sync.WaitGroup for the batch. No executor
+// that takes its tasks from a queue can beat it; what it costs over the
+// timer floor is what Go's scheduler and timers cost 200 sleeping
+// goroutines on this machine.
+func staticIO(w work) {
+	var wg sync.WaitGroup
+	wg.Add(ioLimit)
+	for g := range ioLimit {
+		go func() {
+			defer wg.Done()
+			for i := g; i < ioTasks; i += ioLimit {
+				if w.shared != nil {
+					w.shared()
+				} else {
+					w.indexed(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // square is the gather workload's task.
 func square(i int) int { return i * i }
 
@@ -259,7 +284,9 @@ func BenchmarkCPU(b *testing.B) {
 // of 2 ms in a row measured in the same benchmark function just before the
 // timer starts (timerFloor): what the batch would cost with a perfect
 // executor and this machine's real timers. The timerfloor rows time the
-// floor itself. The unbounded baselines ignore the limit and sleep all 2000
+// floor itself; the static rows run the batch on a perfect static executor
+// (staticIO: 200 goroutines, 10 sleeps each back to back, no queue), the
+// floor of any executor in Go on this machine. The unbounded baselines ignore the limit and sleep all 2000
 // at once, hence x-ideal near 0.1.
 func BenchmarkIO(b *testing.B) {
 	report := func(b *testing.B, floor time.Duration) {
@@ -281,6 +308,15 @@ func BenchmarkIO(b *testing.B) {
 				b.StopTimer()
 				report(b, floor)
 			})
+			b.Run("static", func(b *testing.B) {
+				floor := timerFloor()
+				b.ResetTimer()
+				for range b.N {
+					staticIO(w)
+				}
+				b.StopTimer()
+				report(b, floor)
+			})
 			eachLibrary(b, "IO", fm.form, func(b *testing.B, lib library) {
 				ex := lib.open(ioLimit)
 				floor := timerFloor()
@@ -294,6 +330,72 @@ func BenchmarkIO(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkIOLatency is BenchmarkIO taken apart: where a batch's time
+// over the timer floor goes. Each task notes when its sleep starts and
+// ends (two clock readings more per task than BenchmarkIO, the same for
+// every row), and each row reports, besides x-floor:
+//
+//   - overshoot-µs: the mean time a task's time.Sleep(2 ms) took beyond
+//     2 ms — the timer's latency plus the wait for a processor once it
+//     fired, which grows with the CPU every woken goroutine needs before
+//     it sleeps again (200 wake at once per round);
+//   - gap-µs: per round, the batch's wall time / 10 minus the mean sleep —
+//     the time a slot spends between the end of one sleep and the start
+//     of the next: the executor's hand-off (for the limit-200 rows; the
+//     unbounded ones run one round).
+//
+// The static row is the perfect static executor of BenchmarkIO (no queue,
+// no hand-off): its overshoot and gap are the runtime's alone. Closure
+// form only (every task needs its index). ns/op is per batch.
+func BenchmarkIOLatency(b *testing.B) {
+	var starts, ends [ioTasks]time.Time
+	w := work{indexed: func(i int) {
+		starts[i] = time.Now()
+		time.Sleep(ioSleep)
+		ends[i] = time.Now()
+	}}
+	report := func(b *testing.B, floor time.Duration, sleeps time.Duration) {
+		wall := time.Duration(int64(b.Elapsed()) / int64(b.N))
+		mean := sleeps / time.Duration(b.N*ioTasks)
+		b.ReportMetric(float64(wall)/float64(floor), "x-floor")
+		b.ReportMetric(float64(mean-ioSleep)/1e3, "overshoot-µs")
+		b.ReportMetric(float64(wall/ioRounds-mean)/1e3, "gap-µs")
+	}
+	// sleeps sums the batch's sleeps; it runs with the timer stopped.
+	sleeps := func(b *testing.B) (sum time.Duration) {
+		b.StopTimer()
+		for i := range ioTasks {
+			sum += ends[i].Sub(starts[i])
+		}
+		b.StartTimer()
+		return sum
+	}
+	b.Run("static", func(b *testing.B) {
+		floor := timerFloor()
+		var sum time.Duration
+		b.ResetTimer()
+		for range b.N {
+			staticIO(w)
+			sum += sleeps(b)
+		}
+		b.StopTimer()
+		report(b, floor, sum)
+	})
+	eachLibrary(b, "IOLatency", formClosure, func(b *testing.B, lib library) {
+		ex := lib.open(ioLimit)
+		floor := timerFloor()
+		var sum time.Duration
+		b.ResetTimer()
+		for range b.N {
+			ex.run(ioTasks, w)
+			sum += sleeps(b)
+		}
+		b.StopTimer()
+		ex.close()
+		report(b, floor, sum)
+	})
 }
 
 // BenchmarkGather: one iteration is a batch of gatherTasks tasks, task i

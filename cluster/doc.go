@@ -43,7 +43,7 @@
 // worker runs DECO_WORKER_SLOTS calls at once (default: its cores),
 // reconnects for ever when the server goes away, and on SIGINT or SIGTERM
 // finishes its calls and exits. [Inspect] (and command deco workers of
-// github.com/deco-go/deco/cmd/deco, or deco-workers in cmd/ here) lists
+// github.com/deco-go/deco/cmd/deco) lists
 // the workers connected to a server by host:pid, their calls, and the
 // queues. Each result names the worker that ran it, so the caller's
 // deco.Stats, progress reports and timelines show one worker per lane
@@ -107,7 +107,7 @@
 // A worker of another build never takes a call: subjects and consumers
 // carry a fingerprint of the functions a build registers (names with
 // argument and result types). Calls of a build no worker serves wait in
-// the stream for one (deco-workers shows the builds); a local worker of
+// the stream for one (deco workers shows the builds); a local worker of
 // another build (a function decorated in main rather than at package
 // level) fails the calls with a *[StartError].
 //

@@ -267,7 +267,8 @@ var layouts = map[string]layout{
 		about: "One batch of 2,000 tasks of time.Sleep(2 ms) on the machine's real timers, limit 200: ideally 10 rounds, 20 ms. " +
 			"x-ideal = wall / 20 ms; x-floor = wall / floor, the floor being 10 sleeps of 2 ms in a row measured " +
 			"in the same benchmark function (what perfect scheduling costs with this machine's timers). " +
-			"The timerfloor row times that floor itself. goroutines and wg.Go ignore the limit (all 2,000 sleep at once).",
+			"The timerfloor row times that floor itself; the static row is a perfect static executor (200 goroutines started per batch, " +
+			"each sleeping its 10 times back to back, no queue): the floor of any executor in Go on this machine. goroutines and wg.Go ignore the limit (all 2,000 sleep at once).",
 		columns: []column{
 			{unit: "sec/op", header: "ms/batch", scale: 1e3},
 			{unit: "x-ideal", header: "x-ideal", scale: 1},
@@ -357,8 +358,8 @@ var formTitles = map[string]string{
 }
 
 // referenceRows are rows that are not libraries (CPU's serial batch, IO's
-// timer floor): the summary leaves them out.
-var referenceRows = []string{"serial", "timerfloor"}
+// timer floor and static executor): the summary leaves them out.
+var referenceRows = []string{"serial", "timerfloor", "static"}
 
 // peers are the libraries the headline compares deco with: a row is a
 // peer's if its name, up to the first dot, is one of these.

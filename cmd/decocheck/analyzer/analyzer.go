@@ -31,7 +31,7 @@ detached-call (f.Go or deco.Assign inside deco.Synchronized, which does not
 wait for them), dropped-error (the wait of a function that can fail called so
 that its error is lost), never-waited (calls started that nothing waits for),
 cannot-cross (a named or On-decorated function whose argument or result cannot
-travel to another process, or that is decorated inside a function body; a
+travel to another process, or that is decorated after the program starts; a
 deco.Static whose type cannot, or that is made after the program starts).
 A //decocheck:ignore reason comment on the line, or on the line above,
 silences one diagnostic; -skiptests skips _test.go files.`

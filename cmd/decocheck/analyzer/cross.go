@@ -17,9 +17,10 @@ import (
 // looked into, and a deco.Map is checked through its keys and values.
 // Interfaces are not looked into: their dynamic types are known at run time.
 // Also reported: a decoration with deco.On(e), for an executor e of another
-// package (such as process.New(4)), inside a function body, since worker
-// processes find functions by the name given at package level while the
-// program starts. A deco.Name alone inside a body is not reported: it is
+// package (such as process.New(4)), where it runs after the program
+// starts (see runsAfterStart: init functions, and helpers only startup code
+// calls, are not reported), since worker processes find functions by the
+// name given while the program starts. A deco.Name alone inside a body is not reported: it is
 // how functions get names in stats and errors, and it fails only when
 // DECO_EXECUTOR moves named functions to workers.
 
@@ -49,12 +50,13 @@ func (c *checker) cannotCross() {
 		if opt == "" {
 			return true
 		}
-		for _, anc := range stack {
-			if fd, ok := anc.(*ast.FuncDecl); ok && foreignExecutor != nil {
+		if foreignExecutor != nil {
+			// Where it is decorated counts as for deco.NewStatic: init and
+			// the helpers only startup code calls run in every process.
+			if where := c.runsAfterStart(stack); where != "" {
 				c.report(call, ruleCannotCross, nil,
-					"%s is decorated with deco.On(%s) inside %s: a worker process finds a function by the name it was given at package level, while the program starts, so decorate it there (var f = deco.%s(...)), or the workers will fail its calls with \"no function is named\"",
-					c.taskName(&decoration{call: call}), c.text(foreignExecutor), fd.Name.Name, c.decoFunc(call))
-				break
+					"%s is decorated with deco.On(%s) inside %s: a worker process finds a function by the name it was given while the program starts, so decorate it at package level (var f = deco.%s(...)) or in init, or the workers will fail its calls with \"no function is named\"",
+					c.taskName(&decoration{call: call}), c.text(foreignExecutor), where, c.decoFunc(call))
 			}
 		}
 		ft, ok := c.pass.TypesInfo.TypeOf(call).(*types.Pointer)

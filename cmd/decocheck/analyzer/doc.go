@@ -66,8 +66,9 @@
 // encodes itself (GobEncode, MarshalBinary, MarshalText: time.Time); a
 // deco.Map is looked into through its keys and values, interfaces are not.
 // Also reported: deco.On(e), with e of another package (such as
-// process.New(4)), inside a function body, since worker processes find
-// functions by the name given at package level. For a deco.Static, whose
+// process.New(4)), anywhere but while the program starts (as for
+// deco.NewStatic below), since worker processes find functions by the name
+// given then. For a deco.Static, whose
 // value an executor carries to its workers, reported: a type argument of
 // deco.NewStatic that cannot cross, by the same check, and deco.NewStatic
 // called anywhere but while the program starts (in main or a function it

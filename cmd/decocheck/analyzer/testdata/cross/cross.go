@@ -63,7 +63,7 @@ var (
 )
 
 func decoratedInABody() {
-	f := deco.ConcurrentValue(useGood, deco.Name("inside"), deco.On(remote.New(2))) // want `cannot-cross: useGood is decorated with deco.On\(remote.New\(2\)\) inside decoratedInABody: a worker process finds a function by the name it was given at package level, while the program starts, so decorate it there \(var f = deco.ConcurrentValue\(...\)\), or the workers will fail its calls with "no function is named"`
+	f := deco.ConcurrentValue(useGood, deco.Name("inside"), deco.On(remote.New(2))) // want `cannot-cross: useGood is decorated with deco.On\(remote.New\(2\)\) inside decoratedInABody: a worker process finds a function by the name it was given while the program starts, so decorate it at package level \(var f = deco.ConcurrentValue\(...\)\) or in init, or the workers will fail its calls with "no function is named"`
 	f.Go(good{})
 	f.Wait()
 	// A name alone, for stats and errors: not reported.
@@ -92,3 +92,23 @@ func NewTable() *deco.Static[int] {
 var localTable = newLocalTable()
 
 func newLocalTable() *deco.Static[int] { return deco.NewStatic[int]("cross.local") }
+
+// Decorated in init, or in a helper that only startup code calls: every
+// process of the program runs them, so workers have the function. Not
+// reported; a goroutine started in init may run after the workers start
+// serving, and is.
+var (
+	inInit      *deco.Func[good, good]
+	fromStartup = decorateAtStartup()
+)
+
+func init() {
+	inInit = deco.ConcurrentValue(useGood, deco.Name("init"), deco.On(remote.New(2)))
+	go func() {
+		_ = deco.ConcurrentValue(useGood, deco.Name("init.goroutine"), deco.On(remote.New(2))) // want `useGood is decorated with deco.On\(remote.New\(2\)\) inside a function literal in init:`
+	}()
+}
+
+func decorateAtStartup() *deco.Func[good, good] {
+	return deco.ConcurrentValue(useGood, deco.Name("startup"), deco.On(remote.New(2)))
+}

@@ -1,0 +1,134 @@
+package deco
+
+import (
+	"context"
+	"testing"
+)
+
+type internalKey struct{}
+
+// A call of a scope started with the scope's context, or with the context
+// of a task of the scope that keeps none of its own, keeps no context of
+// its own (no extra part, 72 bytes); one started with another context
+// keeps it, and so do the calls its task starts with its context.
+func TestAScopeCallKeepsAContextOnlyIfItDiffersFromTheScopes(t *testing.T) {
+	type started struct {
+		f     *Future[struct{}]
+		keeps bool
+		what  string
+	}
+	var calls []started
+	record := make(chan started, 16)
+	var f *Func[int, struct{}]
+	f = ConcurrentCtx(func(ctx context.Context, i int) {
+		switch i {
+		case 0: // started with the scope's context
+			record <- started{f.GoContext(ctx, 9), false, "a task's call started with its context"}
+		case 1: // started with a context of its own
+			record <- started{f.GoContext(ctx, 9), true, "a call started with the context of a task that keeps one"}
+		}
+	}, Limit(1))
+	err := Synchronized(context.Background(), func(ctx context.Context) error {
+		calls = append(calls,
+			started{f.GoContext(ctx, 0), false, "a call started with the scope's context"},
+			started{f.GoContext(context.WithValue(ctx, internalKey{}, 1), 1), true, "a call started with a context derived from the scope's"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(record)
+	for c := range record {
+		calls = append(calls, c)
+	}
+	if len(calls) != 4 {
+		t.Fatalf("%d calls recorded, want 4", len(calls))
+	}
+	for _, c := range calls {
+		e := c.f.callCore.extra.Load()
+		if keeps := e != nil && e.parent != nil; keeps != c.keeps {
+			t.Errorf("%s: keeps a context of its own: %v, want %v", c.what, keeps, c.keeps)
+		}
+	}
+}
+
+// A scope's list of calls holds every call in order across chunks, and
+// release clears the chunks it gives back, so that a pooled chunk keeps no
+// call alive.
+func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
+	var l scopeCalls
+	calls := make([]call[int, struct{}], 2*scopeChunk+3)
+	for i := range calls {
+		l.add(&calls[i])
+	}
+	if l.n != len(calls) {
+		t.Fatalf("n = %d, want %d", l.n, len(calls))
+	}
+	for i := range calls {
+		if got := l.at(i); got != task(&calls[i]) {
+			t.Fatalf("at(%d) is not call %d", i, i)
+		}
+	}
+	chunks := append([]*[scopeChunk]task{l.first}, l.more...)
+	if len(chunks) != 3 {
+		t.Fatalf("%d chunks for %d calls, want 3", len(chunks), len(calls))
+	}
+	l.release()
+	if l.n != 0 || l.first != nil || l.more != nil || l.room != [3]*[scopeChunk]task{} {
+		t.Errorf("after release: n %d, first %v, more %v; want an empty list", l.n, l.first, l.more)
+	}
+	for k, ch := range chunks {
+		for i, e := range ch {
+			if e != nil {
+				t.Fatalf("chunk %d keeps entry %d after release", k, i)
+			}
+		}
+	}
+}
+
+// scopeOf's fast paths answer what the context's Value chain answers: for
+// a scope's context, a task's context with no context of its own (at two
+// depths of scopes), a task's context that keeps one, contexts derived
+// from each, and a context outside every scope.
+func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
+	viaChain := func(ctx context.Context) *scope {
+		s, _ := ctx.Value(scopeKey{}).(*scope)
+		return s
+	}
+	var checked int
+	check := func(ctx context.Context, what string, want *scope) {
+		t.Helper()
+		checked++
+		if got := scopeOf(ctx); got != want || viaChain(ctx) != want {
+			t.Errorf("%s: scopeOf %p, chain %p, want %p", what, got, viaChain(ctx), want)
+		}
+	}
+	check(context.Background(), "Background", nil)
+	var f *Func[int, struct{}]
+	f = ConcurrentCtx(func(ctx context.Context, i int) {
+		s := scopeOf(ctx)
+		check(ctx, "a task's context", s)
+		check(context.WithValue(ctx, internalKey{}, 1), "a context derived from a task's", s)
+		if i == 0 {
+			Synchronized(ctx, func(inner context.Context) error {
+				is := inner.(*scopeContext).s
+				if is == s {
+					t.Error("the inner scope is the outer one")
+				}
+				check(inner, "an inner scope's context", is)
+				f.GoContext(inner, 2)
+				return nil
+			})
+		}
+	}, Limit(1))
+	Synchronized(context.Background(), func(ctx context.Context) error {
+		s := ctx.(*scopeContext).s
+		check(ctx, "a scope's context", s)
+		f.GoContext(ctx, 0)                                      // keeps no context
+		f.GoContext(context.WithValue(ctx, internalKey{}, 1), 1) // keeps one
+		return nil
+	})
+	if want := 1 + 1 + 2 + 1 + 2 + 2; checked != want { // Background, the scope, calls 0, its inner scope, 2 and 1
+		t.Errorf("%d checks ran, want %d", checked, want)
+	}
+}
