@@ -55,6 +55,7 @@ type rawPattern struct {
 	mu      sync.Mutex
 	waiting map[string]chan struct{}
 	pids    []int // of the worker processes
+	srv     *server.Server
 }
 
 func newRawPattern(b *testing.B, workers int) *rawPattern {
@@ -69,7 +70,7 @@ func newRawPattern(b *testing.B, workers int) *rawPattern {
 	}
 	b.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 	ctx := context.Background()
-	r := &rawPattern{waiting: map[string]chan struct{}{}}
+	r := &rawPattern{waiting: map[string]chan struct{}{}, srv: s}
 	r.caller, err = nats.Connect(s.ClientURL(), nats.InProcessServer(s))
 	if err != nil {
 		b.Fatal(err)
@@ -177,7 +178,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		r := newRawPattern(b, 2)
 		ctx := context.Background()
 		b.ResetTimer()
-		m := startCPU(r.pids)
+		m := startCPU(r.pids, r.srv)
 		for i := range b.N {
 			<-r.call(ctx, i)
 		}
@@ -190,7 +191,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 		f := noop.With(deco.On(e))
 		b.ResetTimer()
-		m := startCPU(e.PIDs())
+		m := startCPU(e.PIDs(), cluster.EmbeddedServer(e))
 		for i := range b.N {
 			f.Go(i)
 			f.Wait()
@@ -209,7 +210,7 @@ func BenchmarkPipelined(b *testing.B) {
 		sem := make(chan struct{}, inFlight)
 		var wg sync.WaitGroup
 		b.ResetTimer()
-		m := startCPU(r.pids)
+		m := startCPU(r.pids, r.srv)
 		for i := range b.N {
 			sem <- struct{}{}
 			ch := r.call(ctx, i)
@@ -223,7 +224,7 @@ func BenchmarkPipelined(b *testing.B) {
 		name string
 		opts []cluster.Option
 	}{
-		{"deco-cluster-default", nil}, // 2 slots per worker, packs beyond 8 calls in flight
+		{"deco-cluster-default", nil}, // 2 slots per worker, packs beyond 4 calls in flight
 		{"deco-cluster-nopack", []cluster.Option{cluster.Pack(1)}},
 		{"deco-cluster-8slots", []cluster.Option{cluster.Slots(8)}},
 	} {
@@ -234,7 +235,7 @@ func BenchmarkPipelined(b *testing.B) {
 			}
 			f := noop.With(deco.On(e), deco.Limit(inFlight))
 			b.ResetTimer()
-			m := startCPU(e.PIDs())
+			m := startCPU(e.PIDs(), cluster.EmbeddedServer(e))
 			for i := range b.N {
 				f.Go(i)
 			}
@@ -272,7 +273,9 @@ func BenchmarkCPU(b *testing.B) {
 	run(onCluster) // the workers warm
 	var serial, local, remote time.Duration
 	var callerCPU, workersCPU time.Duration // during the cluster runs
+	var msgs uint64                         // the server's, in and out, during them
 	pids := e.PIDs()
+	srv := cluster.EmbeddedServer(e)
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -282,9 +285,12 @@ func BenchmarkCPU(b *testing.B) {
 		serial += time.Since(start)
 		local += run(inProcess)
 		c0, w0 := cpuOf(os.Getpid()), cpuOfAll(pids)
+		in0, out0, _ := serverCounts(srv)
 		remote += run(onCluster)
 		callerCPU += cpuOf(os.Getpid()) - c0
 		workersCPU += cpuOfAll(pids) - w0
+		in, out, _ := serverCounts(srv)
+		msgs += in - in0 + out - out0
 	}
 	if callerCPU > 0 {
 		// Where a cluster run's time goes: the CPU per call of the caller
@@ -292,6 +298,7 @@ func BenchmarkCPU(b *testing.B) {
 		b.ReportMetric(float64(callerCPU.Microseconds())/float64(b.N*calls), "caller-cpu-µs/call")
 		b.ReportMetric(float64(workersCPU.Microseconds())/float64(b.N*calls), "workers-cpu-µs/call")
 	}
+	b.ReportMetric(float64(msgs)/float64(b.N*calls), "server-msgs/call")
 	b.ReportMetric(float64(serial.Milliseconds())/float64(b.N), "serial-ms/op")
 	b.ReportMetric(float64(remote.Milliseconds())/float64(b.N), "cluster-ms/op")
 	b.ReportMetric(serial.Seconds()/local.Seconds(), "speedup-in-process")
@@ -331,14 +338,36 @@ func cpuOfAll(pids []int) time.Duration {
 	return d
 }
 
-// cpuMeter measures the CPU this process and pids use from its start.
+// cpuMeter measures the CPU this process and pids use from its start,
+// and the messages and JetStream API requests of the server srv.
 type cpuMeter struct {
 	pids           []int
 	caller, worker time.Duration
+	srv            *server.Server
+	in, out, api   uint64
 }
 
-func startCPU(pids []int) *cpuMeter {
-	return &cpuMeter{pids: pids, caller: cpuOf(os.Getpid()), worker: cpuOfAll(pids)}
+func startCPU(pids []int, srv *server.Server) *cpuMeter {
+	m := &cpuMeter{pids: pids, caller: cpuOf(os.Getpid()), worker: cpuOfAll(pids), srv: srv}
+	m.in, m.out, m.api = serverCounts(srv)
+	return m
+}
+
+// serverCounts reports the messages srv received and sent, and the
+// JetStream API requests it served.
+func serverCounts(srv *server.Server) (in, out, api uint64) {
+	if srv == nil {
+		return 0, 0, 0
+	}
+	v, err := srv.Varz(nil)
+	if err != nil {
+		return 0, 0, 0
+	}
+	api = 0
+	if v.JetStream.Stats != nil {
+		api = v.JetStream.Stats.API.Total
+	}
+	return uint64(v.InMsgs), uint64(v.OutMsgs), api
 }
 
 // report reports the CPU per op of the caller (with the embedded server)
@@ -347,4 +376,10 @@ func (m *cpuMeter) report(b *testing.B) {
 	n := float64(b.N)
 	b.ReportMetric(float64((cpuOf(os.Getpid())-m.caller).Microseconds())/n, "caller-cpu-µs/op")
 	b.ReportMetric(float64((cpuOfAll(m.pids)-m.worker).Microseconds())/n, "workers-cpu-µs/op")
+	if m.srv != nil {
+		in, out, api := serverCounts(m.srv)
+		b.ReportMetric(float64(in-m.in)/n, "server-in-msgs/op")
+		b.ReportMetric(float64(out-m.out)/n, "server-out-msgs/op")
+		b.ReportMetric(float64(api-m.api)/n, "js-api/op")
+	}
 }

@@ -71,13 +71,18 @@
 // in-process and is never retried.
 //
 // Calls that queue behind busy workers go in packs (see [Pack]): when
-// more calls of a function are in flight than twice the local workers'
-// slots (each worker runs as many as it has slots and holds as many
-// more; 64 with [URL] and no local workers), those that queue up while a publish of it is in flight go
-// together in the next message, a pack (up to 16 calls), and a worker
-// writes the outcomes of a pack's calls that end together in one entry:
-// so a busy caller pays a publish, a delivery and an ack per pack, not
-// per call. Below that, and at a function's default limit, every call
+// more calls of a function are in flight than the local workers' slots
+// (64 with [URL] and no local workers), as at a function's default
+// limit of 256 calls in flight ([InFlight]), the calls that queue up
+// while a publish of it is in flight go together in the next messages,
+// packs. With local workers a pack takes a share of the queue per slot
+// (up to 16 calls): large packs while many calls wait, small ones at the
+// end of a batch, so that the workers finish together. A worker runs a
+// pack's calls in as many slots as free up, and writes the outcomes of
+// its calls in a few entries (an outcome waits up to 10 ms for those of
+// the pack's next calls, which run meanwhile): so a busy caller pays a
+// publish, a delivery and an ack per pack, not per call. Below that
+// (deco.Limit of at most the slots, or [InFlight]), every call
 // goes alone, at once. Each call of a pack still runs in a slot, keeps
 // its own outcome, timeout and cancellation; a pack whose worker died is
 // split into single calls (by the worker it goes to next, or when it
@@ -87,8 +92,9 @@
 //
 // A call that ran shorter than 250 µs frees its slot before its outcome
 // is written, so that the next call runs while the write travels; a
-// longer one keeps it until its outcome is stored, so that the next
-// CPU-bound call does not hold up the write.
+// longer one keeps it until its outcome is stored (in a pack, the last
+// call a slot runs of it), so that the next CPU-bound call does not hold
+// up the write.
 //
 // [Timeout] bounds a call on its worker; a call whose context ends is
 // removed from the stream if it is still queued, and its context is
@@ -143,15 +149,17 @@
 //
 // # Costs
 //
-// A call costs a publish, a pull, a key-value write and its watch, and an
-// ack: on this project's 2-core machine (shared with other builds) a no-op
-// round trip took 1.36–1.89 times the raw JetStream pattern's in the same
-// runs (600–830 µs), and 2 local workers ran pipelined no-op calls, in
-// packs by default, at 4.1–5.8 times the raw pattern's rate (15.8k–19.9k
-// calls/s) with the default 2 slots each. Calls of a few milliseconds of
-// CPU cost about 0.55–0.75 ms of CPU each on the caller (with the
-// embedded server) and workers together, on the same cores when the
-// workers are local (see bench_test.go and README.md for the figures and
-// the commands). It pays for tasks much longer than a round trip, or for
-// work spread over machines; batch small tasks into fewer calls.
+// A call alone costs a publish, a pull, a key-value write and its watch,
+// and an ack: on this project's 2-core machine (shared with other
+// builds) a no-op round trip took 1.30-1.71 times the raw JetStream
+// pattern's in the same rounds at load 2.3-3.9 (0.91-2.91 times at load
+// 9-14), with the same messages. Calls that queue go in packs: 2 local
+// workers of 2 slots ran pipelined no-op calls at 4.4-8.5 times the raw
+// pattern's rate (15.3k-29.5k calls/s, load 8-9), and 100 calls of about
+// 2.4 ms of CPU sped up 1.74-1.81 times on 2 local workers at load 3
+// (2.09-2.19 times on two goroutines), the caller, with the embedded
+// server, spending 0.2-0.25 ms of CPU per call on the same cores as the
+// workers (see bench_test.go and README.md for the figures, their load
+// and the commands). It pays for tasks much longer than a round trip, or
+// for work spread over machines; batch small tasks into fewer calls.
 package cluster

@@ -399,17 +399,23 @@ func (s *session) kick() {
 
 // sweeper looks awaited results up by key every few seconds and after a
 // reconnection: a safety net under the watch, which cannot miss a result
-// while the connection holds.
+// while the connection holds. On its ticks it looks up only the calls
+// (and packs) that were awaited at the tick before too: a younger one is
+// looked up at the next tick, if it is still awaited then, so that a busy
+// caller's short calls cost no request each.
 func (s *session) sweeper() {
 	defer s.wg.Done()
 	t := time.NewTicker(3 * time.Second)
 	defer t.Stop()
+	var before, packsBefore map[string]bool // awaited at the last sweep
 	for {
+		all := false
 		select {
 		case <-s.closed:
 			return
 		case <-t.C:
 		case <-s.sweepNow:
+			all = true // a reconnection: results may have been missed
 		}
 		s.mu.Lock()
 		keys := make([]string, 0, len(s.waiters))
@@ -417,7 +423,12 @@ func (s *session) sweeper() {
 			keys = append(keys, k)
 		}
 		s.mu.Unlock()
+		now := make(map[string]bool, len(keys))
 		for _, k := range keys {
+			now[k] = true
+			if !all && !before[k] {
+				continue
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			ent, err := s.kv.Get(ctx, k)
 			cancel()
@@ -425,7 +436,8 @@ func (s *session) sweeper() {
 				s.deliver(k, ent.Value())
 			}
 		}
-		s.sweepPacks()
+		before = now
+		packsBefore = s.sweepPacks(packsBefore, all)
 		s.sweepDead()
 	}
 }
@@ -537,9 +549,16 @@ func (s *session) execute(ctx context.Context, name string, arg []byte) ([]byte,
 	m.Header.Set(hdrKey, key)
 	m.Header.Set(hdrFunc, name)
 	m.Header.Set(hdrCall, strconv.Itoa(info.index))
-	m.Header.Set(hdrTTL, ttl.String())
+	if ttl != ephemeralMaxTTL { // a worker's default: headers cost on every hop
+		m.Header.Set(hdrTTL, ttl.String())
+	}
 	if s.cfg.timeout > 0 {
 		m.Header.Set(hdrTimeout, s.cfg.timeout.String())
+	}
+	if s.cfg.ackWait != defaultAckWait {
+		// The consumer's AckWait is the one its last caller set, which a
+		// worker that opened it before does not see.
+		m.Header.Set(hdrAckWait, s.cfg.ackWait.String())
 	}
 	if argHash != "" {
 		m.Header.Set(hdrArg, argHash)

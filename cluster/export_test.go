@@ -1,6 +1,12 @@
 package cluster
 
-import "github.com/deco-go/deco/backend"
+import (
+	"context"
+	"time"
+
+	"github.com/deco-go/deco/backend"
+	"github.com/nats-io/nats-server/v2/server"
+)
 
 // StaticFetches reports how many Static values this process fetched from
 // the object store: the tests' functions return it from workers.
@@ -25,4 +31,58 @@ func SetStatics() int {
 		}
 	}
 	return len(sums)
+}
+
+// EmbeddedServer returns e's embedded server, nil if it runs none.
+func EmbeddedServer(e *Executor) *server.Server {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.s == nil || e.s.emb == nil {
+		return nil
+	}
+	return e.s.emb.srv
+}
+
+// TasksPublished reports how many messages the tasks stream has stored
+// since it was made (callers' calls and packs, and what workers
+// published again).
+func TasksPublished(e *Executor) (uint64, error) {
+	e.mu.Lock()
+	s := e.s
+	e.mu.Unlock()
+	if s == nil {
+		return 0, ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := s.tasks.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+// OutcomeParts reports how many parts (results entries of several calls'
+// outcomes) the workers wrote for e's packs.
+func OutcomeParts(e *Executor) (int, error) {
+	e.mu.Lock()
+	s := e.s
+	e.mu.Unlock()
+	if s == nil {
+		return 0, ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, err := s.kv.ListKeysFiltered(ctx, s.id+".>")
+	if err != nil {
+		return 0, err
+	}
+	defer keys.Stop()
+	n := 0
+	for k := range keys.Keys() {
+		if s.isPart(k) {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -43,6 +43,7 @@ const (
 	hdrTTL     = "Deco-TTL"     // how long to keep the result
 	hdrTimeout = "Deco-Timeout" // Timeout, if any
 	hdrArg     = "Deco-Arg"     // the argument's hash (durable batches)
+	hdrAckWait = "Deco-AckWait" // the caller's AckWait: workers heartbeat every third of it
 )
 
 // funcToken is a function's name as a subject token: names may hold any

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 // TestMain turns the test binary into a worker when an executor starts it
 // as one, or runs one of the helper programs (see helpers), or the tests.
 func TestMain(m *testing.M) {
+	profileWorker()
 	if os.Getenv(envSkipMain) == "" {
 		cluster.Main() // beside process.Main: each serves only its own DECO_WORKER values
 	} else if os.Getenv("DECO_WORKER") != "" {
@@ -26,6 +29,34 @@ func TestMain(m *testing.M) {
 		os.Exit(helpers[h]())
 	}
 	os.Exit(m.Run())
+}
+
+// profileWorker, in a worker started with DECO_CLUSTER_TEST_WORKER_PROFILE
+// set to a path prefix, writes a CPU profile of the worker's first
+// DECO_CLUSTER_TEST_WORKER_PROFILE_SECS seconds (10 by default) to
+// <prefix>.<pid>: workers are killed, so a profile cannot wait for
+// their exit.
+func profileWorker() {
+	prefix := os.Getenv("DECO_CLUSTER_TEST_WORKER_PROFILE")
+	if prefix == "" || os.Getenv("DECO_WORKER") == "" {
+		return
+	}
+	secs, err := strconv.Atoi(os.Getenv("DECO_CLUSTER_TEST_WORKER_PROFILE_SECS"))
+	if err != nil || secs <= 0 {
+		secs = 10
+	}
+	f, err := os.Create(prefix + "." + strconv.Itoa(os.Getpid()))
+	if err != nil {
+		return
+	}
+	if pprof.StartCPUProfile(f) != nil {
+		f.Close()
+		return
+	}
+	time.AfterFunc(time.Duration(secs)*time.Second, func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	})
 }
 
 // envHelper selects a helper program: the test binary run again as a

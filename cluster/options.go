@@ -42,7 +42,8 @@ const (
 	defaultRetries   = 2
 	defaultTTL       = 24 * time.Hour
 	defaultDedupe    = 10 * time.Minute
-	defaultInFlight  = 64
+	defaultInFlight  = 256
+	defaultPackAbove = 64 // with URL: the workers' room unknown
 	defaultSlots     = 2
 	defaultConnWait  = 5 * time.Second
 	ephemeralMaxTTL  = time.Hour
@@ -86,17 +87,16 @@ func newConfig(opts []Option) (config, error) {
 		errs = append(errs, fmt.Errorf("cluster: the duplicate window (%v) must be shorter than ResultTTL (%v): a call re-submitted after its result expired would be dropped as a duplicate", c.dedupe, c.ttl))
 	}
 	if c.inFlight == 0 {
-		if c.workers > 0 {
-			c.inFlight = 2 * c.workers * c.slots
-		} else {
-			c.inFlight = defaultInFlight
-		}
+		// Many calls in flight: those beyond the workers' room wait in
+		// packs (see Pack) rather than one by one in deco's queue,
+		// where no pack could take them.
+		c.inFlight = max(defaultInFlight, 2*c.workers*c.slots)
 	}
-	// Calls beyond what the workers run and prefetch queue behind busy
-	// workers: those may go in packs.
-	c.packAbove = defaultInFlight
+	// Calls beyond what the workers run queue behind busy workers:
+	// those may go in packs.
+	c.packAbove = defaultPackAbove
 	if c.workers > 0 {
-		c.packAbove = 2 * c.workers * c.slots
+		c.packAbove = c.workers * c.slots
 	}
 	return c, errors.Join(errs...)
 }
@@ -185,10 +185,12 @@ func Slots(n int) Option {
 }
 
 // InFlight sets what [Executor.Workers] reports, the default limit of
-// the functions that run on the executor (calls published and not yet
-// answered, per function): by default twice the local workers' slots, so
-// that a call is always queued when a worker finishes one, or 64 with
-// [URL] and no local workers. [deco.Limit] overrides it per function.
+// the functions that run on the executor (calls submitted and not yet
+// answered, per function): 256 by default (or twice the local workers'
+// slots, if more), so that calls beyond what the workers run wait in
+// packs (see [Pack]) rather than one by one in deco's queue.
+// [deco.Limit] overrides it per function; at most the local workers'
+// slots, every call goes alone.
 func InFlight(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -337,15 +339,17 @@ func MaxStatic(n int64) Option {
 // Pack sets how many calls of a function may go together in one message
 // (see the package documentation): up to 16 by default, and 1 turns
 // packs off. Calls go in packs only when they queue behind busy workers:
-// while more calls of the function are in flight than twice the local
+// while more calls of the function are in flight than the local
 // workers' slots (64 with [URL] and no local workers), those that queue
-// up while a publish of it is in flight go in the next message, and
-// their outcomes in one results entry when they end together. Below
-// that, as at a function's default limit ([InFlight]), every call goes
-// alone, at once. A pack's calls all go to one worker, which runs them
-// in as many slots as free up; a worker whose slots stay busy with
-// longer calls sends the rest of a pack back to the stream, for the
-// others. Calls of Durable batches always go alone.
+// up while a publish of it is in flight go in the next messages, after a
+// wait of up to 2 ms while more calls join the queue. With local workers
+// each message takes the queue's length divided by their slots, rounded
+// up, at most n: small packs at the end of a batch keep the workers
+// busy until it ends. A pack's calls all go to one worker, which runs
+// them in as many slots as free up and writes their outcomes in a few
+// entries; the last pack of a burst, when the worker's slots stay busy
+// with longer calls, sends its rest back to the stream, for the others.
+// Calls of Durable batches always go alone.
 func Pack(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > 64 {

@@ -1,14 +1,15 @@
 package cluster
 
 // Packs: calls of one function that wait to be published while another
-// publish of it is in flight go together in the next message, so that a
+// publish of it is in flight go together in the next messages, so that a
 // busy caller pays one publish, one delivery and one ack per pack rather
 // than per call. A call alone is published alone, at once: packing adds
-// no wait. Each call of a pack keeps its own result key (results stay
-// exactly once per call), its own heartbeat-free slot on the worker, its
-// own cancellation; a pack delivered a second time (its worker died) is
-// split into single calls, so that MaxDeliver counts the deliveries of
-// each call and a call that kills its workers is the one that fails.
+// no wait to a call that a worker could start now. Each call of a pack
+// keeps its own result key (results stay exactly once per call), its own
+// slot on the worker, its own cancellation; a pack delivered a second
+// time (its worker died) is split into single calls, so that MaxDeliver
+// counts the deliveries of each call and a call that kills its workers
+// is the one that fails.
 
 import (
 	"context"
@@ -27,6 +28,7 @@ import (
 
 const (
 	hdrPack      = "Deco-Pack" // the number of calls in a pack message
+	hdrMore      = "Deco-More" // on a pack published with more calls queued behind it
 	packMaxBytes = 512 << 10   // a pack's body, below NATS's default 1 MiB payload
 )
 
@@ -147,6 +149,7 @@ func (s *session) startFlush(p *packer) {
 func (s *session) flush(p *packer) {
 	defer s.wg.Done()
 	p.mu.Lock()
+	forced := false // by PackNext, in tests: packs of Pack's n, no hold
 	if want := int(packWaitFor.Load()); want > 0 {
 		for deadline := time.Now().Add(5 * time.Second); len(p.queue) < want && time.Now().Before(deadline); {
 			p.mu.Unlock()
@@ -154,16 +157,59 @@ func (s *session) flush(p *packer) {
 			p.mu.Lock()
 		}
 		packWaitFor.Store(0)
+		forced = true
 	}
 	for len(p.queue) > 0 {
-		batch := take(&p.queue, max(s.cfg.pack, 2))
+		if !forced {
+			s.hold(p)
+		}
+		batch := take(&p.queue, s.packSize(len(p.queue), forced))
+		more := len(p.queue) > 0
 		p.mu.Unlock()
-		s.publishBatch(batch)
+		s.publishBatch(batch, more)
 		p.mu.Lock()
 	}
 	p.busy = false
 	p.mu.Unlock()
 }
+
+// packSize is how many of queued calls the next message takes: with
+// local workers, a share of the queue per slot (guided self-scheduling:
+// large packs while many calls wait, small ones near the end of a batch,
+// so that the workers finish together), at most Pack's n; with URL (the
+// workers' slots unknown), Pack's n.
+func (s *session) packSize(queued int, forced bool) int {
+	n := max(s.cfg.pack, 2) // 2: PackNext packs also under Pack(1)
+	if slots := s.cfg.workers * s.cfg.slots; slots > 0 && !forced {
+		n = min(n, (queued+slots-1)/slots)
+	}
+	return max(n, 1)
+}
+
+// hold waits, with p.mu held on entry and return, while calls still
+// join p's queue (up to packHold): they queue behind busy workers, so a
+// pack that takes them costs them no time, and saves a message each.
+func (s *session) hold(p *packer) {
+	if s.cfg.pack <= 1 {
+		return
+	}
+	for deadline := time.Now().Add(packHold); len(p.queue) < s.cfg.pack*max(s.cfg.workers*s.cfg.slots, 1); {
+		n := len(p.queue)
+		p.mu.Unlock()
+		time.Sleep(packHoldStep)
+		p.mu.Lock()
+		if len(p.queue) == n || time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// packHold bounds a pack's wait for more calls; packHoldStep is how
+// long the queue may stay unchanged before the pack goes.
+const (
+	packHold     = 2 * time.Millisecond
+	packHoldStep = 100 * time.Microsecond
+)
 
 // take removes from the queue the calls of the next message: those with
 // the headers of the first, up to most of them and packMaxBytes.
@@ -194,8 +240,9 @@ func sameHeaders(a, b nats.Header) bool {
 }
 
 // publishBatch publishes one call alone or several as a pack, and tells
-// their callers.
-func (s *session) publishBatch(batch []*queued) {
+// their callers; more says that calls queue behind it, in the next
+// messages.
+func (s *session) publishBatch(batch []*queued, more bool) {
 	ctx := context.Background() // publish retries end at Close
 	if len(batch) == 1 {
 		seq, err := s.publish(ctx, batch[0].m, batch[0].key)
@@ -209,6 +256,9 @@ func (s *session) publishBatch(batch []*queued) {
 	id := s.id + ".p" + strconv.FormatUint(s.packSeq.Add(1), 10)
 	m.Header.Set(hdrKey, id)
 	m.Header.Set(hdrPack, strconv.Itoa(len(batch)))
+	if more {
+		m.Header.Set(hdrMore, "1")
+	}
 	var body []byte
 	for _, q := range batch {
 		body = appendCall(body, q.key, q.index, q.m.Data)
@@ -286,6 +336,7 @@ func (c *packedCall) header(pack nats.Header) nats.Header {
 		h[k] = v
 	}
 	delete(h, hdrPack)
+	delete(h, hdrMore)
 	h.Set(hdrKey, c.key)
 	h.Set(hdrCall, strconv.FormatInt(c.index, 10))
 	return h
@@ -311,11 +362,17 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 		msg.TermWithReason(errPack.Error())
 		return
 	}
-	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+	md, err := msg.Metadata()
+	if err == nil && md.NumDelivered > 1 {
 		w.wg.Add(1)
 		go w.split(msg, calls, stopBeat)
 		return
 	}
+	// Its caller published more calls behind this pack: the other
+	// workers have work of their own, and the pack's calls run here as
+	// slots free up. Only the last pack of a burst sends its rest back
+	// when the slots stay busy, for a worker that may be idle.
+	spread := h.Get(hdrMore) == ""
 	// The pack is acked when every call is answered; its heartbeat
 	// stops when every call's run ended (a call left unanswered, its
 	// worker stopping, makes the pack come back after AckWait, split).
@@ -331,8 +388,8 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	}
 	answer := func() { answered.Add(1) }
 	id := h.Get(hdrKey)
-	out := &packWriter{w: w, id: id, ttl: resultTTL(h)}
 	var next atomic.Int32 // the index of the next call to start
+	out := &packWriter{w: w, id: id, ttl: resultTTL(h), more: func() bool { return int(next.Load()) < len(calls) }}
 	// claim takes the next call, or reports false when none is left.
 	claim := func() (int, bool) {
 		for {
@@ -362,6 +419,17 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	w.gos.Go(runner)
 	for runners := 1; int(next.Load()) < len(calls); {
 		before := next.Load()
+		if runners < len(calls) && !spread {
+			w.slots <- struct{}{}
+			if int(next.Load()) >= len(calls) {
+				<-w.slots // the runners took every call meanwhile
+				return
+			}
+			runners++
+			w.wg.Add(1)
+			w.gos.Go(runner)
+			continue
+		}
 		if runners < len(calls) && w.slotWithin(packSlotGrace) {
 			runners++
 			w.wg.Add(1)
@@ -524,28 +592,38 @@ func splitDead(ctx context.Context, js jetstream.JetStream, subject string, h na
 // next one, a part keyed <pack>.<n> (first writer wins, as for a call;
 // the rest of a pack published again has keys <pack>.r<i>.<n>).
 type packWriter struct {
-	w   *worker
-	id  string
-	ttl time.Duration
+	w    *worker
+	id   string
+	ttl  time.Duration
+	more func() bool // whether calls of the pack are still to start here
 
 	mu      sync.Mutex
 	pending []byte       // keyed outcomes: uvarint len, key, uvarint len, outcome
 	waiting []func(bool) // their callers
 	busy    bool
+	urgent  bool        // an outcome pending must be written now
+	held    *time.Timer // writes the outcomes held, after packOutcomeHold
 	part    int
 }
 
-// write stores key's outcome env in a part of the pack's outcomes, and
-// reports false if the worker stopped first.
+// packOutcomeHold is how long an outcome of a pack may wait for those of
+// the pack's next calls, which run here meanwhile, to go in one part:
+// each part is a write, a store and a delivery to the caller.
+const packOutcomeHold = 10 * time.Millisecond
+
+// write stores key's outcome env in a part of the pack's outcomes, now,
+// and reports false if the worker stopped first.
 func (p *packWriter) write(key string, env *envelope) bool {
 	ch := make(chan bool, 1)
-	p.writeThen(key, env, func(ok bool) { ch <- ok })
+	p.writeThen(key, env, true, func(ok bool) { ch <- ok })
 	return <-ch
 }
 
 // writeThen is write without the wait: then is called with its result,
-// once the part holding the outcome is written.
-func (p *packWriter) writeThen(key string, env *envelope, then func(bool)) {
+// once the part holding the outcome is written. Unless now, while the
+// pack's next calls start here, the outcome waits for theirs (up to
+// packOutcomeHold).
+func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bool)) {
 	v := env.encode()
 	p.mu.Lock()
 	p.pending = binary.AppendUvarint(p.pending, uint64(len(key)))
@@ -553,31 +631,76 @@ func (p *packWriter) writeThen(key string, env *envelope, then func(bool)) {
 	p.pending = binary.AppendUvarint(p.pending, uint64(len(v)))
 	p.pending = append(p.pending, v...)
 	p.waiting = append(p.waiting, then)
-	start := !p.busy
-	p.busy = true
-	p.mu.Unlock()
-	if !start {
+	p.urgent = p.urgent || now
+	if p.busy {
+		p.mu.Unlock()
 		return // the write in flight writes it next
 	}
+	if p.holdLocked() {
+		p.mu.Unlock()
+		return
+	}
+	p.busy = true
+	p.mu.Unlock()
 	p.w.wg.Add(1)
 	p.w.gos.Go(func() {
 		defer p.w.wg.Done()
-		p.mu.Lock()
-		for len(p.waiting) > 0 {
-			part, thens := p.pending, p.waiting
-			p.pending, p.waiting = nil, nil
-			n := p.part
-			p.part++
-			p.mu.Unlock()
-			ok := p.w.writeValue(p.id+"."+strconv.Itoa(n), part, p.ttl)
-			for _, f := range thens {
-				f(ok)
-			}
-			p.mu.Lock()
-		}
-		p.busy = false
-		p.mu.Unlock()
+		p.writeAll()
 	})
+}
+
+// holdLocked reports whether the outcomes pending may wait for more (no
+// write of them is urgent and calls of the pack are still to start
+// here), and if so makes sure a timer writes them after packOutcomeHold;
+// else it stops that timer. p.mu is held.
+func (p *packWriter) holdLocked() bool {
+	if !p.urgent && p.more != nil && p.more() {
+		if p.held == nil {
+			p.w.wg.Add(1) // until the timer's write, or its stop
+			p.held = time.AfterFunc(packOutcomeHold, func() {
+				defer p.w.wg.Done()
+				p.mu.Lock()
+				p.held = nil
+				if p.busy || len(p.waiting) == 0 {
+					p.mu.Unlock()
+					return
+				}
+				p.busy = true
+				p.mu.Unlock()
+				p.writeAll()
+			})
+		}
+		return true
+	}
+	if p.held != nil && p.held.Stop() {
+		p.w.wg.Done()
+	}
+	p.held = nil
+	return false
+}
+
+// writeAll writes the outcomes pending, and those that arrive meanwhile
+// until they may wait for more (see holdLocked); p.busy is set on entry
+// and cleared on return.
+func (p *packWriter) writeAll() {
+	p.mu.Lock()
+	for len(p.waiting) > 0 {
+		part, thens := p.pending, p.waiting
+		p.pending, p.waiting, p.urgent = nil, nil, false
+		n := p.part
+		p.part++
+		p.mu.Unlock()
+		ok := p.w.writeValue(p.id+"."+strconv.Itoa(n), part, p.ttl)
+		for _, f := range thens {
+			f(ok)
+		}
+		p.mu.Lock()
+		if len(p.waiting) > 0 && p.holdLocked() {
+			break // the timer writes them, with the next ones
+		}
+	}
+	p.busy = false
+	p.mu.Unlock()
 }
 
 // isPart reports whether key is a part of a pack's outcomes.
@@ -615,8 +738,10 @@ func (s *session) packed(key string, pk *pack) {
 	s.mu.Unlock()
 }
 
-// sweepPacks looks up the parts of the packs whose calls are awaited.
-func (s *session) sweepPacks() {
+// sweepPacks looks up the parts of the packs whose calls are awaited
+// and were at the sweep before (all of them if all), and returns the
+// packs awaited now.
+func (s *session) sweepPacks(before map[string]bool, all bool) map[string]bool {
 	s.mu.Lock()
 	ids := map[string]bool{}
 	for _, id := range s.packOf {
@@ -624,6 +749,9 @@ func (s *session) sweepPacks() {
 	}
 	s.mu.Unlock()
 	for id := range ids {
+		if !all && !before[id] {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		keys, err := s.kv.ListKeysFiltered(ctx, id+".>")
 		if err == nil {
@@ -636,4 +764,5 @@ func (s *session) sweepPacks() {
 		}
 		cancel()
 	}
+	return ids
 }

@@ -194,15 +194,18 @@ func TestAPackOfLongCallsSpreadsOverTheWorkers(t *testing.T) {
 }
 
 func TestPacksAreTheDefaultOnlyForCallsBeyondTheWorkersRoom(t *testing.T) {
-	// 2 workers of 2 slots: up to 8 calls in flight (the default limit)
-	// go alone; beyond that, calls that queue go in packs, unless Pack(1).
+	// 2 workers of 2 slots: up to 4 calls in flight go alone; beyond
+	// that, as at the default limit (256), calls that queue go in packs,
+	// unless Pack(1).
 	for _, c := range []struct {
 		name  string
 		limit int
 		opts  []cluster.Option
 		packs bool
 	}{
-		{"default limit", 0, nil, false},
+		{"default limit", 0, nil, true},
+		{"limit 4", 4, nil, false},
+		{"InFlight(4)", 0, []cluster.Option{cluster.InFlight(4)}, false},
 		{"limit 256", 256, nil, true},
 		{"limit 256, Pack(1)", 256, []cluster.Option{cluster.Pack(1)}, false},
 	} {
@@ -234,4 +237,91 @@ func TestPacksAreTheDefaultOnlyForCallsBeyondTheWorkersRoom(t *testing.T) {
 			}
 		})
 	}
+}
+
+// napPID sleeps 50 ms and returns its process's ID.
+var napPID = deco.ConcurrentValue(func(int) int {
+	time.Sleep(50 * time.Millisecond)
+	return os.Getpid()
+}, deco.Name("test.napPID"))
+
+func TestAPackWithCallsQueuedBehindItRunsOnItsWorker(t *testing.T) {
+	// 4 calls in a pack, a fifth behind it: the pack's worker, its one
+	// slot busy, keeps the pack's calls rather than publishing the rest
+	// again.
+	e := newLocal(t, 2, cluster.Slots(1), cluster.Pack(4))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.PackNext(5)()
+	f := napPID.With(deco.On(e), deco.Limit(8))
+	for i := range 5 {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Stats(); st.Packs != 1 || st.Published != 5 {
+		t.Fatalf("Stats %+v: want 4 calls in one pack, one alone", st)
+	}
+	n, err := cluster.TasksPublished(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("the tasks stream stored %d messages, want 2 (the pack and the call alone): the pack's worker published its rest again", n)
+	}
+	// The call alone may go to either worker (the pack's holds it in its
+	// prefetch, or the other pulls it).
+	pids := map[int]int{}
+	most := 0
+	for _, p := range got {
+		pids[p]++
+		most = max(most, pids[p])
+	}
+	if most < 4 {
+		t.Fatalf("the calls ran on workers %v, want the pack's 4 on one", got)
+	}
+}
+
+// nap1ms sleeps 1 ms and returns x.
+var nap1ms = deco.ConcurrentValue(func(x int) int {
+	time.Sleep(time.Millisecond)
+	return x
+}, deco.Name("test.nap1ms"))
+
+func TestAPackOfLongerCallsWritesItsOutcomesInFewParts(t *testing.T) {
+	// 64 calls of 1 ms in a pack (a 65th behind it) on a worker of 2
+	// slots: their outcomes wait for each other's (up to 10 ms) rather
+	// than each going in a part of its own, or of two.
+	e := newLocal(t, 1, cluster.Slots(2), cluster.Pack(64))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.PackNext(65)()
+	f := nap1ms.With(deco.On(e), deco.Limit(128))
+	for i := range 65 {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("call %d = %d", i, v)
+		}
+	}
+	if st := e.Stats(); st.Packs != 1 || st.Published != 65 {
+		t.Fatalf("Stats %+v: want 64 calls in one pack, one alone", st)
+	}
+	parts, err := cluster.OutcomeParts(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts >= 32 {
+		t.Errorf("the pack's 64 outcomes went in %d parts, want fewer than 32", parts)
+	}
+	t.Logf("%d parts", parts)
 }

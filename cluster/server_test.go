@@ -163,9 +163,9 @@ func TestBadServersFailClearlyAndQuickly(t *testing.T) {
 }
 
 func TestEveryCallHasOneResultWhileWorkersAreKilled(t *testing.T) {
-	// At the default limit every call goes alone; with 256 in flight,
-	// most go in packs, which the kills split.
-	t.Run("alone", func(t *testing.T) { everyCallHasOneResultWhileWorkersAreKilled(t, 0) })
+	// With 4 in flight (the workers' slots) every call goes alone; with
+	// 256 (the default limit), most go in packs, which the kills split.
+	t.Run("alone", func(t *testing.T) { everyCallHasOneResultWhileWorkersAreKilled(t, 4) })
 	t.Run("packs", func(t *testing.T) { everyCallHasOneResultWhileWorkersAreKilled(t, 256) })
 }
 
@@ -176,9 +176,7 @@ func everyCallHasOneResultWhileWorkersAreKilled(t *testing.T, limit int) {
 	e := newLocal(t, 2, cluster.AckWait(time.Second))
 	var done atomicInt
 	f := record.With(deco.On(e), deco.OnProgress(func(p deco.Progress) { done.store(p.Done) }))
-	if limit > 0 {
-		f = f.With(deco.Limit(limit))
-	}
+	f = f.With(deco.Limit(limit))
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +234,8 @@ func everyCallHasOneResultWhileWorkersAreKilled(t *testing.T, limit int) {
 	if kills.load() < n/every-2 {
 		t.Fatalf("only %d kills", kills.load())
 	}
-	if limit > 0 && e.Stats().Packs == 0 {
-		t.Fatalf("Stats %+v: no packs with %d calls in flight", e.Stats(), limit)
+	if packs := e.Stats().Packs > 0; packs != (limit > 4) {
+		t.Fatalf("Stats %+v: packs %v with %d calls in flight", e.Stats(), packs, limit)
 	}
 	t.Logf("%d calls, %d workers SIGKILLed, %d results, 0 lost, %d executions (%d calls run more than once), %d restarts, %d packs",
 		n, kills.load(), len(got), total, twice, e.Stats().Restarts, e.Stats().Packs)

@@ -81,7 +81,8 @@ type worker struct {
 	executed  atomic.Int64
 	wg        sync.WaitGroup
 
-	gos *goPool // runs calls, their invocations and pack runners
+	gos   *goPool // runs calls, their invocations and pack runners
+	beats *beater // the heartbeats of the messages held
 
 	objMu sync.Mutex
 	obj   jetstream.ObjectStore // the Statics' object store, once a task read one
@@ -150,6 +151,7 @@ func serveWorker(url string) int {
 		iters:     map[jetstream.MessagesContext]bool{},
 		cancelled: map[string]time.Time{},
 		gos:       newGoPool(),
+		beats:     newBeater(ctx.Done()),
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
 	serveStatics(w)
@@ -320,11 +322,17 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 			}
 			continue // a missed heartbeat or a reconnection: the iterator goes on
 		}
-		beat := cons.CachedInfo().Config.AckWait / 3
+		// Every third of the AckWait the call's caller set on the
+		// consumer (the one cached here may be older).
+		ackWait, err := time.ParseDuration(msg.Headers().Get(hdrAckWait))
+		if err != nil || ackWait <= 0 {
+			ackWait = cons.CachedInfo().Config.AckWait
+		}
+		beat := ackWait / 3
 		if beat <= 0 {
 			beat = defaultAckWait / 3
 		}
-		stop := heartbeat(msg, beat)
+		stop := w.beats.start(msg, beat)
 		if msg.Headers().Get(hdrPack) != "" {
 			w.runPack(msg, stop)
 			continue
@@ -333,27 +341,6 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 		w.wg.Add(1)
 		w.gos.Go(func() { w.run(msg, stop) })
 	}
-}
-
-// heartbeat tells the server every beat that msg is in progress, until
-// the function it returns is called (which waits for it to stop).
-func heartbeat(msg jetstream.Msg, beat time.Duration) func() {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(beat)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				msg.InProgress()
-			case <-stop:
-				return
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
 }
 
 // run runs one call, holding a slot: it writes its outcome with Create
@@ -431,8 +418,79 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 		goexit     bool
 		start, end int64 // the run, for the caller's timeline
 	}
-	done := make(chan ran, 1)
 	w.executed.Add(1)
+	// answer writes the outcome of r, or of a timeout (the task still
+	// runs, and ends on done), and acks the call.
+	answer := func(r ran, timedOut bool, done <-chan ran) {
+		switch {
+		case timedOut:
+			env.kind, env.timeout = kindTimedOut, timeout
+		case r.goexit:
+			env.kind = kindGoexit
+		case r.err != nil:
+			env.kind, env.msg = kindNotRun, r.err.Error()
+		default:
+			env.kind, env.outcome = kindOutcome, r.out
+			env.start, env.end = r.start, r.end
+		}
+		ttl := resultTTL(h)
+		quick := !timedOut && env.kind == kindOutcome && time.Duration(env.end-env.start) < quickRun
+		if quick {
+			// A quick call frees its slot before its outcome's write, so
+			// that the next call runs while the write travels. A longer one
+			// keeps it until the outcome is stored: the next call, as long,
+			// would otherwise take the core from the write (and from the
+			// connection's goroutines it needs), and outcomes of CPU-bound
+			// calls would trail their runs by many calls.
+			free()
+		}
+		stored := false
+		if pm, ok := msg.(*packMsg); ok && !timedOut && (quick || pm.out.more()) {
+			// Written with the pack's other outcomes, while its next call
+			// runs here (a long call's outcome waits for those of the next
+			// calls, up to packOutcomeHold; the last call's goes at once).
+			beating = false
+			pm.out.writeThen(pm.call.key, env, false, func(stored bool) {
+				if stored {
+					msg.Ack()
+				}
+				stopBeat()
+			})
+			return
+		} else if ok {
+			stored = pm.out.write(pm.call.key, env) // with the pack's other outcomes
+		} else {
+			stored = w.write(key, env, ttl)
+		}
+		if !stored {
+			return // the worker is stopping: the call goes to another one
+		}
+		if timedOut {
+			<-done // the task keeps its slot until it returns
+		}
+		free()
+		// A plain ack, not DoubleAck: a lost ack redelivers the call, whose
+		// Create then finds the outcome there and acks again; waiting for
+		// the server's confirmation cost a round trip per call.
+		msg.Ack()
+	}
+	if timeout <= 0 {
+		// No timeout: the task runs in this goroutine, not handed to
+		// another and back. A task that ends it with runtime.Goexit is
+		// answered from this deferred function, as the goroutine ends.
+		exited := true
+		defer func() {
+			if exited {
+				answer(ran{goexit: true}, false, nil)
+			}
+		}()
+		start := time.Now().UnixNano()
+		out, err := invoke(ctx, name, msg.Data())
+		exited = false
+		answer(ran{out: out, err: err, start: start, end: time.Now().UnixNano()}, false, nil)
+		return
+	}
+	done := make(chan ran, 1)
 	w.gos.Go(func() {
 		returned := false
 		defer func() {
@@ -445,71 +503,15 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 		returned = true
 		done <- ran{out: out, err: err, start: start, end: time.Now().UnixNano()}
 	})
-	var timer <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		timer = t.C
-	}
-	timedOut := false
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
 	case r := <-done:
-		switch {
-		case r.goexit:
-			env.kind = kindGoexit
-		case r.err != nil:
-			env.kind, env.msg = kindNotRun, r.err.Error()
-		default:
-			env.kind, env.outcome = kindOutcome, r.out
-			env.start, env.end = r.start, r.end
-		}
-	case <-timer:
+		answer(r, false, done)
+	case <-t.C:
 		cancel()
-		timedOut = true
-		env.kind, env.timeout = kindTimedOut, timeout
+		answer(ran{}, true, done)
 	}
-	ttl, err := time.ParseDuration(h.Get(hdrTTL))
-	if err != nil || ttl < time.Second {
-		ttl = ephemeralMaxTTL
-	}
-	quick := !timedOut && env.kind == kindOutcome && time.Duration(env.end-env.start) < quickRun
-	if quick {
-		// A quick call frees its slot before its outcome's write, so
-		// that the next call runs while the write travels. A longer one
-		// keeps it until the outcome is stored: the next call, as long,
-		// would otherwise take the core from the write (and from the
-		// connection's goroutines it needs), and outcomes of CPU-bound
-		// calls would trail their runs by many calls.
-		free()
-	}
-	stored := false
-	if pm, ok := msg.(*packMsg); ok && quick {
-		// Written with the pack's other outcomes, while its next call
-		// runs here.
-		beating = false
-		pm.out.writeThen(pm.call.key, env, func(stored bool) {
-			if stored {
-				msg.Ack()
-			}
-			stopBeat()
-		})
-		return
-	} else if ok {
-		stored = pm.out.write(pm.call.key, env) // with the pack's other outcomes
-	} else {
-		stored = w.write(key, env, ttl)
-	}
-	if !stored {
-		return // the worker is stopping: the call goes to another one
-	}
-	if timedOut {
-		<-done // the task keeps its slot until it returns
-	}
-	free()
-	// A plain ack, not DoubleAck: a lost ack redelivers the call, whose
-	// Create then finds the outcome there and acks again; waiting for
-	// the server's confirmation cost a round trip per call.
-	msg.Ack()
 }
 
 // quickRun is the run time under which a call frees its slot before its

@@ -1,0 +1,73 @@
+package cluster_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deco-go/deco"
+	"github.com/deco-go/deco/cluster"
+)
+
+// long runs 1.2 s, noting each run, and returns x.
+var long = deco.ConcurrentValue(func(x int) int {
+	appendLine("long " + strconv.Itoa(x))
+	time.Sleep(1200 * time.Millisecond)
+	return x
+}, deco.Name("test.long"))
+
+func TestCallsLongerThanAckWaitAreHeartbeatNotRedelivered(t *testing.T) {
+	// AckWait 300 ms, calls of 1.2 s: without a heartbeat every 100 ms
+	// each call would go to the other worker (and back) and run 3 times.
+	for _, c := range []struct {
+		name string
+		pack bool
+	}{{"alone", false}, {"pack", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv(envTestDir, dir)
+			e := newLocal(t, 2, cluster.AckWait(300*time.Millisecond), cluster.Pack(4))
+			if err := e.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if c.pack {
+				defer cluster.PackNext(4)()
+			}
+			f := long.With(deco.On(e), deco.Limit(4))
+			for i := range 4 {
+				f.Go(i)
+			}
+			got, err := waitWithin(t, e, time.Minute, f.Wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				if v != i {
+					t.Fatalf("call %d = %d", i, v)
+				}
+			}
+			if st := e.Stats(); (st.Packs == 1) != c.pack {
+				t.Fatalf("Stats %+v: want packs %v", st, c.pack)
+			}
+			runs := map[string]int{}
+			files, _ := filepath.Glob(filepath.Join(dir, "exec.*"))
+			for _, p := range files {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range strings.Fields(strings.ReplaceAll(string(b), "long ", "long")) {
+					runs[l]++
+				}
+			}
+			for i := range 4 {
+				if n := runs["long"+strconv.Itoa(i)]; n != 1 {
+					t.Errorf("call %d ran %d times, want once: %v", i, n, runs)
+				}
+			}
+		})
+	}
+}
