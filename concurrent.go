@@ -295,7 +295,7 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // limit places away from its turn, and may finish in any order; the one
 // exception is a call whose waiter holds a slot of the pool, which runs it
 // at once (see [Pool]). Go never blocks unless [Queue] bounds the queue;
-// while more than 64 calls per slot are queued and a worker may be waiting
+// while more than 256 calls per slot are queued and a worker may be waiting
 // for a processor, it yields its own (runtime.Gosched) so that the workers
 // keep up with a fast loop; a call of the pool starting calls with its
 // context does not yield.

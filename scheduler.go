@@ -122,7 +122,7 @@ func (p *Pool) runs(ctx context.Context) bool {
 
 // crowdedQueue is how many queued calls per slot make the queue crowded
 // (see pushAndUnlock).
-const crowdedQueue = 64
+const crowdedQueue = 256
 
 // dispatchLocked makes sure someone will take the queued calls: a spinning
 // worker, a parked one, a new one, or else a waiter that lends its slot.
