@@ -234,3 +234,36 @@ func TestAssignInAScopeAllocatesNoObjectPerCall(t *testing.T) {
 		}
 	}
 }
+
+// TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned: under
+// FailFast a worker names a failed call's key (its CallError, the batch's
+// cancel cause) while the caller goes on assigning calls, so the batch's
+// assignments must be locked then. Call 0 fails at once, while the caller
+// still assigns, and the race detector reports an assignment made while
+// the worker reads them unlocked; the window is a few calls wide (the
+// caller's next call sees the batch stopped, and records its failure
+// under the batch's lock), so the test runs 40 batches. Without FailFast
+// the assignments are read only once a wait has taken the batch.
+func TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned(t *testing.T) {
+	const batches, n = 40, 512
+	f := deco.ConcurrentResult(func(i int) (int, error) {
+		if i == 0 {
+			return 0, errOdd
+		}
+		return i, nil
+	}, deco.FailFast())
+	for range batches {
+		m := map[string]int{}
+		for i := range n {
+			deco.Assign(m, fmt.Sprint("k", i), f, i)
+		}
+		_, err := f.Wait()
+		var ce *deco.CallError
+		if !errors.As(err, &ce) || ce.Key != "k0" || ce.Index != 0 || !errors.Is(err, errOdd) {
+			t.Fatalf("err = %v, want call #0's CallError with key k0", err)
+		}
+		if _, ok := m["k0"]; ok {
+			t.Fatalf("the failed call's key k0 was assigned")
+		}
+	}
+}

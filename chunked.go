@@ -45,7 +45,11 @@ type cellList[R any] struct {
 
 type chunkTable[R any] struct{ chunks []*[chunkSize]cell[R] }
 
-// at returns cell i, which must have been added.
+// at returns cell i, which must have been added. Cells lie in call order,
+// 16 small ones to a line that two workers finishing neighbouring calls
+// both write; spreading neighbours 64 places apart measured no gain
+// (bench/ Overhead and Gather ratios to the hand pool, 40 rounds, p>0.18;
+// Gather/deco +7.5%).
 func (l *cellList[R]) at(i int) *cell[R] { return &l.p.Load().chunks[i/chunkSize][i%chunkSize] }
 
 // grow adds a chunk of cells. Its caller holds the Func's lock.
