@@ -299,10 +299,10 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // for a processor, it yields its own (runtime.Gosched) so that the workers
 // keep up with a fast loop; a call of the pool starting calls with its
 // context does not yield.
-// Cost: a no-op call took 1.18–1.86 times (median 1.60) a hand-written
-// channel pool given a closure per task, and 2.58–4.20 times (median 3.36)
+// Cost: a no-op call took 0.89–1.76 times (median 1.09) a hand-written
+// channel pool given a closure per task, and 2.16–4.89 times (median 2.92)
 // one given a single shared func, in the same rounds on 2 cores
-// (BENCHMARKS.md, bench/run.sh), 69 bytes
+// (BENCHMARKS.md, bench/run.sh), 68 bytes
 // (BenchmarkOverhead's B/op) and no allocation of its own: calls are
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
