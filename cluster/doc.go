@@ -150,15 +150,14 @@
 // # Costs
 //
 // A call alone costs a publish, a pull, a key-value write and its watch,
-// and an ack: on this project's 2-core machine (shared with other
-// builds) a no-op round trip took 1.30-1.71 times the raw JetStream
-// pattern's in the same rounds at load 2.3-3.9 (0.91-2.91 times at load
-// 9-14), with the same messages. Calls that queue go in packs: 2 local
-// workers of 2 slots ran pipelined no-op calls at 4.4-8.5 times the raw
-// pattern's rate (15.3k-29.5k calls/s, load 8-9), and 100 calls of about
-// 2.4 ms of CPU sped up 1.74-1.81 times on 2 local workers at load 3
-// (2.09-2.19 times on two goroutines), the caller, with the embedded
-// server, spending 0.2-0.25 ms of CPU per call on the same cores as the
+// and an ack: on this project's 2-core machine, otherwise idle, a no-op
+// round trip took 1.24-1.79 times the raw JetStream pattern's in the same
+// rounds, with the same messages. Calls that queue go in packs: 2 local
+// workers of 2 slots ran pipelined no-op calls at 6.0-6.8 times the raw
+// pattern's rate (28.2k-29.0k calls/s), and 100 calls of about 2.4 ms of
+// CPU on 2 local workers reached 0.80-0.85 of the speed-up of two
+// goroutines in the same process, the caller, with the embedded server,
+// spending 0.2-0.26 ms of CPU per call on the same cores as the
 // workers (see bench_test.go and README.md for the figures, their load
 // and the commands). It pays for tasks much longer than a round trip, or
 // for work spread over machines; batch small tasks into fewer calls.
