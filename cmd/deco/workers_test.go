@@ -78,7 +78,10 @@ func natsGoroutines() string {
 
 func TestWorkersListsWorkersAndTheirCalls(t *testing.T) {
 	url := startServer(t, true)
-	e := cluster.New(cluster.URL(url))
+	// Generous: under the load of the README's test command (the cluster
+	// package's servers run at the same time), creating the stream has
+	// taken longer than the default 5 s.
+	e := cluster.New(cluster.URL(url), cluster.ConnectTimeout(30*time.Second))
 	defer e.Close()
 	w := exec.Command(os.Args[0])
 	w.Env = append(os.Environ(), "DECO_WORKER="+url, "DECO_WORKER_SLOTS=3")
