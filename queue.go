@@ -24,9 +24,9 @@ import (
 // pusher's stores to places the workers had just read.) The list is
 // unbounded: no call is ever spilled or copied. A taker clears the next
 // pointer of the call it moves head off when it points into another slab,
-// so that a kept Future does not keep every later slab alive; the pool's last awake worker puts head back
-// on the stub as it parks or exits (resetLocked), so that a quiet pool
-// keeps no call, and no batch, alive.
+// so that a kept Future does not keep every later slab alive; the pool's
+// last awake worker puts head back on the stub as it parks or exits
+// (resetLocked), so that a quiet pool keeps no call, and no batch, alive.
 type queue struct {
 	_      [64]byte                 // keep the pool's other fields off these lines
 	head   atomic.Pointer[callCore] // the call taken last, or &stub; nil until the first push. Written by every worker
