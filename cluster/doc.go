@@ -154,10 +154,10 @@
 // round trip took 1.24-1.79 times the raw JetStream pattern's in the same
 // rounds, with the same messages. Calls that queue go in packs: 2 local
 // workers of 2 slots ran pipelined no-op calls at 6.0-6.8 times the raw
-// pattern's rate (28.2k-29.0k calls/s), and 100 calls of about 2.4 ms of
-// CPU on 2 local workers reached 0.80-0.85 of the speed-up of two
-// goroutines in the same process, the caller, with the embedded server,
-// spending 0.2-0.26 ms of CPU per call on the same cores as the
+// pattern's rate (28.2k-29.0k calls/s), and 100 calls of about 2.2 ms of
+// CPU on 2 local workers ran 1.64-1.67 times faster than serially (1.97-1.98
+// times on two goroutines), the caller, with the embedded server,
+// spending 0.2-0.23 ms of CPU per call on the same cores as the
 // workers (see bench_test.go and README.md for the figures, their load
 // and the commands). It pays for tasks much longer than a round trip, or
 // for work spread over machines; batch small tasks into fewer calls.
