@@ -309,8 +309,9 @@ func NATSOptions(opts ...nats.Option) Option {
 	}
 }
 
-// ConnectTimeout bounds how long connecting to a server may take before
-// calls fail with the connection's error: 5 s by default.
+// ConnectTimeout bounds how long connecting to a server, and setting up
+// the executor's stream and buckets there, may take before calls fail
+// with the error that stopped it: 5 s by default.
 func ConnectTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
