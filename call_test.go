@@ -34,19 +34,9 @@ func TestGoexitInATaskFailsTheCallOnly(t *testing.T) {
 // slab's share), its result cell and the batch's share. A call found its
 // cell through a pointer of its own before, 8 bytes more.
 func TestACallOfANoOpFuncTakes64Bytes(t *testing.T) {
-	f := deco.Concurrent(func(int) {})
 	const n = 1 << 16
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for i := range n {
-		f.Go(i)
-	}
-	if _, err := f.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	runtime.ReadMemStats(&after)
-	perCall := float64(after.TotalAlloc-before.TotalAlloc) / n
+	bytes, _ := allocsOfANoOpBatch(t, n)
+	perCall := float64(bytes) / n
 	t.Logf("%.1f bytes per call", perCall)
 	if perCall > 70 {
 		t.Errorf("%.1f bytes allocated per call of a no-op func(int), want at most 70 (a call of 64 bytes, its cell and the batch's share)", perCall)
@@ -59,8 +49,20 @@ func TestACallOfANoOpFuncTakes64Bytes(t *testing.T) {
 // and a handful per batch. (Publishing the list of chunks allocated its
 // header anew at every chunk before: one allocation more per 256 calls.)
 func TestABatchAllocatesAboutOneObjectPerSlabAndChunk(t *testing.T) {
-	f := deco.Concurrent(func(int) {})
 	const n = 64 * 256
+	_, got := allocsOfANoOpBatch(t, n)
+	const slabs, chunks = n/127 + 1, n / 256
+	t.Logf("%d allocations: %d slabs, %d chunks of cells and %d more", got, slabs, chunks, int(got)-slabs-chunks)
+	if want := uint64(slabs + chunks + 48); got > want {
+		t.Errorf("%d allocations for a batch of %d calls, want at most %d (%d slabs of calls, %d chunks of cells and 48 more)", got, n, want, slabs, chunks)
+	}
+}
+
+// allocsOfANoOpBatch runs a batch of n calls of a new no-op func(int),
+// Wait included, and returns the bytes and the objects it allocated.
+func allocsOfANoOpBatch(t *testing.T, n int) (bytes, objects uint64) {
+	t.Helper()
+	f := deco.Concurrent(func(int) {})
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -71,10 +73,5 @@ func TestABatchAllocatesAboutOneObjectPerSlabAndChunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
-	got := after.Mallocs - before.Mallocs
-	const slabs, chunks = n/127 + 1, n / 256
-	t.Logf("%d allocations: %d slabs, %d chunks of cells and %d more", got, slabs, chunks, int(got)-slabs-chunks)
-	if want := uint64(slabs + chunks + 48); got > want {
-		t.Errorf("%d allocations for a batch of %d calls, want at most %d (%d slabs of calls, %d chunks of cells and 48 more)", got, n, want, slabs, chunks)
-	}
+	return after.TotalAlloc - before.TotalAlloc, after.Mallocs - before.Mallocs
 }
