@@ -96,10 +96,7 @@ func (e *Executor) Stats() Stats {
 		StaticPuts: e.stats.staticPuts.Load(),
 		Packs:      e.stats.packs.Load(),
 	}
-	e.mu.Lock()
-	s := e.s
-	e.mu.Unlock()
-	if s != nil && s.local != nil {
+	if s := e.running(); s != nil && s.local != nil {
 		st.Workers = len(s.local.pids())
 		st.Restarts = s.local.restarts.Load()
 	}
@@ -108,9 +105,7 @@ func (e *Executor) Stats() Stats {
 
 // PIDs returns the process IDs of the local workers that serve calls now.
 func (e *Executor) PIDs() []int {
-	e.mu.Lock()
-	s := e.s
-	e.mu.Unlock()
+	s := e.running()
 	if s == nil || s.local == nil {
 		return nil
 	}
@@ -163,6 +158,15 @@ func (e *Executor) Close() error {
 	return nil
 }
 
+// running returns e's session, nil if e is not running; unlike session,
+// it never starts one.
+func (e *Executor) running() *session {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.s
+}
+
+// session returns e's session, starting it if e is not running.
 func (e *Executor) session() (*session, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

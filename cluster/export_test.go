@@ -35,21 +35,18 @@ func SetStatics() int {
 
 // EmbeddedServer returns e's embedded server, nil if it runs none.
 func EmbeddedServer(e *Executor) *server.Server {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.s == nil || e.s.emb == nil {
+	s := e.running()
+	if s == nil || s.emb == nil {
 		return nil
 	}
-	return e.s.emb.srv
+	return s.emb.srv
 }
 
 // TasksPublished reports how many messages the tasks stream has stored
 // since it was made (callers' calls and packs, and what workers
 // published again).
 func TasksPublished(e *Executor) (uint64, error) {
-	e.mu.Lock()
-	s := e.s
-	e.mu.Unlock()
+	s := e.running()
 	if s == nil {
 		return 0, ErrClosed
 	}
@@ -65,9 +62,7 @@ func TasksPublished(e *Executor) (uint64, error) {
 // OutcomeParts reports how many parts (results entries of several calls'
 // outcomes) the workers wrote for e's packs.
 func OutcomeParts(e *Executor) (int, error) {
-	e.mu.Lock()
-	s := e.s
-	e.mu.Unlock()
+	s := e.running()
 	if s == nil {
 		return 0, ErrClosed
 	}
