@@ -73,20 +73,29 @@ func runs(t *testing.T, dir string) map[string]int {
 	return n
 }
 
-func TestACallSentAheadBehindALongCallRunsOnAWorkerThatBecomesIdle(t *testing.T) {
-	var pids pidSet
-	use(t, revokeExec, &pids)
+// holdCalls starts revokeExec for the test and returns the folder the
+// held calls of gateFn wait in and the function that lets the call held
+// as name go. Whatever happens, the calls held as "first" and "second"
+// end with the test.
+func holdCalls(t *testing.T, pids *pidSet) (dir string, release func(name string)) {
+	t.Helper()
+	use(t, revokeExec, pids)
 	if err := revokeExec.Start(); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	release := func(name string) {
+	dir = t.TempDir()
+	release = func(name string) {
 		if err := os.WriteFile(filepath.Join(dir, "go-"+name), nil, 0o600); err != nil {
 			t.Error(err)
 		}
 	}
-	// Whatever happens, the held calls end with the test.
 	t.Cleanup(func() { release("first"); release("second"); gateFn.Wait() })
+	return dir, release
+}
+
+func TestACallSentAheadBehindALongCallRunsOnAWorkerThatBecomesIdle(t *testing.T) {
+	var pids pidSet
+	dir, release := holdCalls(t, &pids)
 	before := revokeExec.Stats()
 	// Both workers run a held call; a third call is sent ahead behind
 	// one. The other is let go: its worker becomes idle while the third
@@ -199,17 +208,7 @@ func TestACallSentAheadRunsOnTheReplacementOfACrashedWorker(t *testing.T) {
 
 func TestACallCancelledWhileSentAheadAndGivenBackDoesNotRun(t *testing.T) {
 	var pids pidSet
-	use(t, revokeExec, &pids)
-	if err := revokeExec.Start(); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	release := func(name string) {
-		if err := os.WriteFile(filepath.Join(dir, "go-"+name), nil, 0o600); err != nil {
-			t.Error(err)
-		}
-	}
-	t.Cleanup(func() { release("first"); release("second"); gateFn.Wait() })
+	dir, release := holdCalls(t, &pids)
 	for _, pid := range revokeExec.PIDs() {
 		pids.add(pid)
 	}
