@@ -2,14 +2,162 @@ package deco
 
 import (
 	"context"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
 // assigner is a deferred assignment, applied by the goroutine that waits.
-// c is the call it is for: one assigner may serve many calls (mapKeys).
+// One assigner may serve many calls (mapKeys, ptrKeys).
 type assigner interface {
+	// apply stores the result of c, a call of a scope (its result is in
+	// its Future).
 	apply(c *callCore)
-	key(c *callCore) any
+	// applyRange stores the results of the calls from..to-1 of a
+	// function's batch (their results are in its cells).
+	applyRange(from, to int)
+	// key returns the key call i assigns to, or nil.
+	key(i int) any
+}
+
+// assignment is a scope's call's deferred assignment ([AssignContext],
+// [AssignToContext]). It lives in the scope, not in the call: most calls
+// have none, and a call is the bytes the collector works for.
+type assignment struct {
+	c *callCore
+	a assigner
+}
+
+// assignRun is the deferred assignments of calls from, from+1, ... of a
+// function's batch, all by one assigner: a loop of Assign calls into one
+// map is one run, whatever its length, so an Assign adds nothing to the
+// batch but the length of the run, and the batch holds no pointer to its
+// calls, which become garbage when they are done, as other calls do.
+type assignRun struct {
+	from int
+	n    atomic.Int64 // written by the caller under its Func's lock, read by keyOf under the batch's
+	a    assigner
+}
+
+// assignments are a batch's deferred assignments in call order: a scope's
+// one per call, a function's batch's in runs.
+type assignments struct {
+	chunked[assignment]
+	runs chunked[assignRun]
+}
+
+func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
+
+// find returns the assignment of a scope's call of index i, or nil.
+func (s *assignments) find(i int) *assignment {
+	k, _ := slices.BinarySearchFunc(s.chunks, i, func(ch []assignment, i int) int { return ch[len(ch)-1].c.index - i })
+	if k == len(s.chunks) {
+		return nil
+	}
+	ch := s.chunks[k]
+	j, ok := slices.BinarySearchFunc(ch, i, func(a assignment, i int) int { return a.c.index - i })
+	if !ok {
+		return nil
+	}
+	return &ch[j]
+}
+
+// run returns the run of a function's batch that call i is in, or nil.
+func (s *assignments) run(i int) *assignRun {
+	end := func(r *assignRun) int { return r.from + int(r.n.Load()) } // past the run's last call
+	chunks := s.runs.chunks
+	k := sort.Search(len(chunks), func(k int) bool { ch := chunks[k]; return end(&ch[len(ch)-1]) > i })
+	if k == len(chunks) {
+		return nil
+	}
+	ch := chunks[k]
+	if r := &ch[sort.Search(len(ch), func(j int) bool { return end(&ch[j]) > i })]; r.from <= i {
+		return r
+	}
+	return nil
+}
+
+// addAssign records c's deferred assignment a; calls come in call order.
+// A call of a function's batch, added under its Func's lock, extends the
+// batch's last run when it is the next call of the same assigner: an
+// atomic add, no lock (only the Func's lock writes the list of runs, so
+// reading it under that lock needs no other). A new run, a new chunk of
+// keys (mapKeys.set) and a scope's assignment take the batch's lock,
+// which keyOf takes to read them: a worker names the key of a failed call
+// under FailFast while the caller adds
+// (TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned), and a
+// Future's waiter may, too; the key itself was written before its call
+// was queued.
+func (b *batch) addAssign(c *callCore, a assigner) {
+	if b.cells {
+		if l := b.assigns.runs.last(); l != nil && l.a == a && l.from+int(l.n.Load()) == c.index {
+			l.n.Add(1)
+			return
+		}
+		b.mu.Lock()
+		b.assigns.runs.add(assignRun{from: c.index, a: a}, chunkSize)
+		b.assigns.runs.last().n.Store(1)
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Lock()
+	b.assigns.add(assignment{c, a})
+	b.mu.Unlock()
+}
+
+// keyOf returns the key c assigns to, or nil.
+func (b *batch) keyOf(c *callCore) any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cells {
+		if r := b.assigns.run(c.index); r != nil {
+			return r.a.key(c.index)
+		}
+		return nil
+	}
+	if a := b.assigns.find(c.index); a != nil && a.c == c {
+		return a.a.key(c.index)
+	}
+	return nil
+}
+
+// applyAssigns applies the deferred assignments of the calls that
+// succeeded, in call order; failed are the batch's failed calls in call
+// order, and every call is done. A function's batch reads no call: its
+// calls' results are in its cells and its failures are failed, so it
+// reads the cells and the keys of each run in order, between failures.
+func (b *batch) applyAssigns(failed []*callCore) {
+	b.mu.Lock()
+	scoped, runs := b.assigns.chunks, b.assigns.runs.chunks
+	b.mu.Unlock()
+	for _, ch := range scoped {
+		for _, a := range ch {
+			if err, pe := a.c.fault(); a.c.state.Load() == stateDone && err == nil && pe == nil {
+				a.a.apply(a.c)
+			}
+		}
+	}
+	k := 0 // failed[k] is the first failed call not before the run
+	for _, ch := range runs {
+		for i := range ch {
+			r := &ch[i]
+			for from, to := r.from, r.from+int(r.n.Load()); from < to; {
+				for k < len(failed) && failed[k].index < from {
+					k++
+				}
+				end := to
+				if k < len(failed) && failed[k].index < to {
+					end = failed[k].index
+				}
+				if from < end {
+					r.a.applyRange(from, end)
+				}
+				from = end + 1 // past the failed call, or the run
+			}
+		}
+	}
 }
 
 // mapKeys is the assignments of one batch of Func calls, or of one scope,
@@ -23,6 +171,10 @@ type mapKeys[K comparable, R any] struct {
 	m     map[K]R
 	keys  [][]K        // key of call i at keys[i/chunkSize][i%chunkSize]
 	cells *cellList[R] // the batch's cells
+	// mu is a function batch's lock, taken to add a chunk of keys, which
+	// keyOf reads under it (see addAssign); nil in a scope, whose lock is
+	// held by every caller of set already.
+	mu *sync.Mutex
 }
 
 const maxMapKeys = 4
@@ -30,6 +182,18 @@ const maxMapKeys = 4
 func (s *mapKeys[K, R]) apply(c *callCore) {
 	i := c.index
 	s.m[s.keys[i/chunkSize][i%chunkSize]] = resultOf(c, s.cells)
+}
+
+func (s *mapKeys[K, R]) applyRange(from, to int) {
+	t := s.cells.p.Load()
+	for from < to {
+		cells, keys := t.chunks[from/chunkSize], s.keys[from/chunkSize]
+		j, end := from%chunkSize, min(chunkSize, from%chunkSize+to-from)
+		for ; j < end; j++ {
+			s.m[keys[j]] = cells[j].value
+		}
+		from += end - from%chunkSize
+	}
 }
 
 // resultOf returns c's result: from its cell in cells, or, with cells nil
@@ -43,22 +207,24 @@ func resultOf[R any](c *callCore, cells *cellList[R]) R {
 	return (*Future[R])(unsafe.Add(unsafe.Pointer(c), -int(unsafe.Offsetof(f.callCore)))).value
 }
 
-func (s *mapKeys[K, R]) key(c *callCore) any {
-	i := c.index
-	return s.keys[i/chunkSize][i%chunkSize]
-}
+func (s *mapKeys[K, R]) key(i int) any { return s.keys[i/chunkSize][i%chunkSize] }
 
 // set records key as call i's. Called under the Func's or the scope's lock.
 func (s *mapKeys[K, R]) set(i int, key K) {
-	for len(s.keys) <= i/chunkSize {
-		s.keys = append(s.keys, nil)
-	}
-	chunk := s.keys[i/chunkSize]
-	if chunk == nil {
-		chunk = make([]K, chunkSize)
+	if len(s.keys) <= i/chunkSize || s.keys[i/chunkSize] == nil {
+		chunk := make([]K, chunkSize)
+		if s.mu != nil {
+			s.mu.Lock()
+		}
+		for len(s.keys) <= i/chunkSize {
+			s.keys = append(s.keys, nil)
+		}
 		s.keys[i/chunkSize] = chunk
+		if s.mu != nil {
+			s.mu.Unlock()
+		}
 	}
-	chunk[i%chunkSize] = key
+	s.keys[i/chunkSize][i%chunkSize] = key
 }
 
 // ptrKeys is the destinations of a batch's or a scope's AssignTo calls, as
@@ -73,7 +239,19 @@ func (s *ptrKeys[R]) apply(c *callCore) {
 	*s.dsts[i/chunkSize][i%chunkSize] = resultOf(c, s.cells)
 }
 
-func (s *ptrKeys[R]) key(*callCore) any { return nil }
+func (s *ptrKeys[R]) applyRange(from, to int) {
+	t := s.cells.p.Load()
+	for from < to {
+		cells, dsts := t.chunks[from/chunkSize], s.dsts[from/chunkSize]
+		j, end := from%chunkSize, min(chunkSize, from%chunkSize+to-from)
+		for ; j < end; j++ {
+			*dsts[j] = cells[j].value
+		}
+		from += end - from%chunkSize
+	}
+}
+
+func (s *ptrKeys[R]) key(int) any { return nil }
 
 // set records dst as call i's. Called under the Func's or the scope's lock.
 func (s *ptrKeys[R]) set(i int, dst *R) {
@@ -97,7 +275,9 @@ type oneKey[K comparable, R any] struct {
 
 func (a *oneKey[K, R]) apply(c *callCore) { a.m[a.k] = resultOf(c, a.cells) }
 
-func (a *oneKey[K, R]) key(*callCore) any { return a.k }
+func (a *oneKey[K, R]) applyRange(from, _ int) { a.m[a.k] = a.cells.at(from).value }
+
+func (a *oneKey[K, R]) key(int) any { return a.k }
 
 // sameMap reports whether m and n are the same map.
 func sameMap[K comparable, R any](m, n map[K]R) bool {
@@ -106,8 +286,8 @@ func sameMap[K comparable, R any](m, n map[K]R) bool {
 
 // keyedBy returns the assignments to m among keyed (a batch's or a
 // scope's), making them if there is room for another map; nil if not.
-// cells are the batch's, or nil for a scope.
-func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R]) *mapKeys[K, R] {
+// cells and mu are a function batch's, or nil for a scope.
+func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R], mu *sync.Mutex) *mapKeys[K, R] {
 	n := 0
 	for _, a := range *keyed {
 		if s, ok := a.(*mapKeys[K, R]); ok {
@@ -122,7 +302,7 @@ func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R]) *
 	if n == maxMapKeys {
 		return nil
 	}
-	s := &mapKeys[K, R]{m: m, cells: cells}
+	s := &mapKeys[K, R]{m: m, cells: cells, mu: mu}
 	*keyed = append(*keyed, s)
 	return s
 }
@@ -146,7 +326,12 @@ func dstsIn[R any](keyed *[]any) *ptrKeys[R] {
 type onePtr[R any] struct{ dst *R }
 
 func (a *onePtr[R]) apply(c *callCore) { *a.dst = resultOf[R](c, nil) }
-func (a *onePtr[R]) key(*callCore) any { return nil }
+
+// applyRange is never called: a call that found its scope returned is in
+// no function's batch.
+func (a *onePtr[R]) applyRange(int, int) { panic("deco: onePtr in a function's batch") }
+
+func (a *onePtr[R]) key(int) any { return nil }
 
 // Assign is deco's results[key] = f(arg): it starts a call of f and, when
 // the call's batch is waited ([Func.Wait], [Synchronized], [WaitAll], or
@@ -157,9 +342,13 @@ func (a *onePtr[R]) key(*callCore) any { return nil }
 // call that fails leaves m[key] as it was; its [CallError] carries the key.
 //
 // m must not be read or written by other goroutines until the wait returns.
-// Cost: that of [Func.Go] plus the key's place and a 24-byte record of the
-// assignment, kept until the wait, for calls into at most four maps per
-// batch or [Synchronized] scope; beyond, one allocation per call.
+// Cost: that of [Func.Go] plus the key's place, kept until the wait, and
+// a record of the assignment: in a function's batch, 32 bytes for each run
+// of consecutive calls into one map (a loop of Assign calls is one run),
+// in a [Synchronized] scope 24 bytes per call. That is for calls into at
+// most four maps per batch or scope; beyond, one allocation per call. The
+// batch keeps no call of its own: a finished call is garbage before the
+// wait, as one of [Func.Go] is.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
@@ -177,9 +366,10 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 // AssignTo is deco's results[i] = f(arg) for any destination that has an
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
-// Cost: that of [Func.Go] plus the destination's place and a 24-byte
-// record of the assignment, kept until the wait, in a batch or a
-// [Synchronized] scope alike: no allocation per call.
+// Cost: that of [Func.Go] plus the destination's place, kept until the
+// wait, and a record of the assignment as for [Assign] (32 bytes per run
+// of consecutive AssignTo calls in a function's batch, 24 bytes per call
+// in a [Synchronized] scope): no allocation per call.
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	return assignPtr("AssignTo", nil, dst, f, arg)
 }
@@ -201,15 +391,16 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 	c := f.launch(ctx, arg, func(b *funcBatch[A, R], sc *scope, c *call[A, R]) assigner {
 		var keyed *[]any
 		var cells *cellList[R]
+		var mu *sync.Mutex
 		switch {
 		case b != nil:
-			keyed, cells = &b.keyed, &b.chunks
+			keyed, cells, mu = &b.keyed, &b.chunks, &b.mu
 		case sc != nil:
 			keyed = &sc.keyed
 		default:
 			return &oneKey[K, R]{m: m, k: key}
 		}
-		if s := keyedBy(keyed, m, cells); s != nil {
+		if s := keyedBy(keyed, m, cells, mu); s != nil {
 			s.set(c.index, key)
 			return s
 		}

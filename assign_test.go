@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"runtime"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -265,5 +268,121 @@ func TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned(t *testing.T) 
 		if _, ok := m["k0"]; ok {
 			t.Fatalf("the failed call's key k0 was assigned")
 		}
+	}
+}
+
+// TestAssignKeepsNoCallAliveUntilWait: a batch keeps its Assign calls'
+// keys and results until the wait, not the calls, which are garbage once
+// done, like the calls of Func.Go. 100,000 finished calls, not waited yet,
+// keep their cells (16 bytes each here) and keys (8): well under the 80
+// bytes a call[int, int] would add.
+func TestAssignKeepsNoCallAliveUntilWait(t *testing.T) {
+	const n = 100_000
+	var ran sync.WaitGroup
+	ran.Add(n)
+	f := deco.ConcurrentValue(func(i int) int { ran.Done(); return 2 * i })
+	m := make(map[int]int, n)
+	before := liveHeap()
+	for i := range n {
+		deco.Assign(m, i, f, i)
+	}
+	ran.Wait() // every task has returned; a call or two may still be finishing
+	kept := float64(liveHeap()-before) / n
+	if _, err := f.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != n || m[n-1] != 2*(n-1) {
+		t.Fatalf("len(m) = %d, m[%d] = %d", len(m), n-1, m[n-1])
+	}
+	if kept > 40 {
+		t.Fatalf("the batch keeps %.0f bytes per finished Assign call until its wait, want at most 40 (a cell and a key)", kept)
+	}
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// TestAssignBlocksAndFailuresKeepTheirOwnCalls: a function's batch keeps
+// consecutive Assign calls into one map as one run. Blocks of calls into
+// two maps, AssignTo and plain Go calls, crossing the batch's chunks of
+// 256, with failures inside blocks and at their edges: every call that
+// succeeded lands in its own destination, in call order (the later call
+// wins a key), no plain call or failed call lands anywhere (a key's zero
+// value "" would show one), and every failure names its own key.
+func TestAssignBlocksAndFailuresKeepTheirOwnCalls(t *testing.T) {
+	failing := map[int]bool{0: true, 255: true, 256: true, 300: true, 599: true, 600: true, 1023: true}
+	f := deco.ConcurrentResult(func(i int) (int, error) {
+		if failing[i] {
+			return 0, errOdd
+		}
+		return i, nil
+	})
+	a, b := map[string]int{}, map[string]int{}
+	dst := make([]int, 2000)
+	want := map[string]int{}  // a's
+	wantB := map[string]int{} // b's
+	wantKey := map[int]any{}  // failed call -> its key
+	i := 0
+	block := func(n int, call func(i int)) {
+		for range n {
+			call(i)
+			i++
+		}
+	}
+	intoA := func(i int) {
+		k := fmt.Sprint("k", i%500) // later blocks overwrite earlier ones
+		deco.Assign(a, k, f, i)
+		if failing[i] {
+			wantKey[i] = k
+		} else {
+			want[k] = i
+		}
+	}
+	intoB := func(i int) {
+		k := fmt.Sprint("b", i)
+		deco.Assign(b, k, f, i)
+		if failing[i] {
+			wantKey[i] = k
+		} else {
+			wantB[k] = i
+		}
+	}
+	block(300, intoA)                                        // 0-299, across the first chunk
+	block(10, func(i int) { f.Go(i) })                       // 300-309: 300 fails, not assigned
+	block(290, intoA)                                        // 310-599
+	block(1, intoB)                                          // 600
+	block(200, func(i int) { deco.AssignTo(&dst[i], f, i) }) // 601-800
+	block(223, intoA)                                        // 801-1023
+	block(100, intoB)                                        // 1024-1123
+	_, err := f.Wait()
+	if !maps.Equal(a, want) || !maps.Equal(b, wantB) {
+		t.Fatalf("a = %v\nwant %v\nb = %v\nwant %v", a, want, b, wantB)
+	}
+	for j := 601; j <= 800; j++ {
+		if dst[j] != j {
+			t.Fatalf("dst[%d] = %d, want %d", j, dst[j], j)
+		}
+	}
+	got := map[int]any{}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("err = %v, want the failures joined", err)
+	}
+	for _, e := range joined.Unwrap() {
+		var ce *deco.CallError
+		if !errors.As(e, &ce) {
+			t.Fatalf("%v is not a CallError", e)
+		}
+		if ce.Key != nil {
+			got[ce.Index] = ce.Key
+		}
+	}
+	if !maps.Equal(got, wantKey) {
+		t.Fatalf("failed calls' keys = %v, want %v", got, wantKey)
 	}
 }

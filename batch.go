@@ -48,58 +48,6 @@ type batch struct {
 	_        [56]byte
 }
 
-// assignment is a call's deferred assignment ([Assign], [AssignTo]). It
-// lives in the batch, not in the call: most calls have none, and a call
-// is the bytes the collector works for.
-type assignment struct {
-	c *callCore
-	a assigner
-}
-
-// assignments are a batch's deferred assignments in call order.
-type assignments struct {
-	chunked[assignment]
-}
-
-func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
-
-// find returns the assignment of the call of index i, or nil.
-func (s *assignments) find(i int) *assignment {
-	k, _ := slices.BinarySearchFunc(s.chunks, i, func(ch []assignment, i int) int { return ch[len(ch)-1].c.index - i })
-	if k == len(s.chunks) {
-		return nil
-	}
-	ch := s.chunks[k]
-	j, ok := slices.BinarySearchFunc(ch, i, func(a assignment, i int) int { return a.c.index - i })
-	if !ok {
-		return nil
-	}
-	return &ch[j]
-}
-
-// addAssign records c's deferred assignment a; calls come in call order.
-// Of a Func's batch, whose adds come under the Func's lock, the lock is
-// needed only under FailFast, where a worker reads the assignments for a
-// failed call's key while the caller adds
-// (TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned); taking
-// it only then measured no gain (bench/ Gather/deco -1%, p=0.28, 40
-// rounds), so it is always taken.
-func (b *batch) addAssign(c *callCore, a assigner) {
-	b.mu.Lock()
-	b.assigns.add(assignment{c, a})
-	b.mu.Unlock()
-}
-
-// keyOf returns the key c assigns to, or nil.
-func (b *batch) keyOf(c *callCore) any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if a := b.assigns.find(c.index); a != nil && a.c == c {
-		return a.a.key(c)
-	}
-	return nil
-}
-
 // use records that the batch submits to p, keeping p's workers parked
 // rather than exiting until the batch is closed. b.mu must be held.
 func (b *batch) use(p *Pool) {
@@ -269,7 +217,8 @@ func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
 	if fc != nil {
 		fc.stats.addWall(b.last.Load() - b.first)
 	}
-	for _, c := range b.sortedFailures() {
+	failures := b.sortedFailures()
+	for _, c := range failures {
 		if _, pe := c.fault(); pe != nil && !b.panicAsError && !c.fn.panicError {
 			if firstPanic == nil {
 				firstPanic = pe
@@ -278,16 +227,7 @@ func (b *batch) settle(fc *funcCore) (errs []error, firstPanic *PanicError) {
 		}
 		errs = append(errs, c.failure())
 	}
-	b.mu.Lock()
-	chunks := b.assigns.chunks
-	b.mu.Unlock()
-	for _, ch := range chunks {
-		for _, a := range ch {
-			if err, pe := a.c.fault(); a.c.state.Load() == stateDone && err == nil && pe == nil {
-				a.a.apply(a.c)
-			}
-		}
-	}
+	b.applyAssigns(failures)
 	return errs, firstPanic
 }
 

@@ -30,6 +30,15 @@ func (l *chunked[T]) add(v T, first int) {
 // at returns entry i.
 func (l *chunked[T]) at(i int) T { return l.chunks[i/chunkSize][i%chunkSize] }
 
+// last returns the last entry, or nil if there is none.
+func (l *chunked[T]) last() *T {
+	if l.n == 0 {
+		return nil
+	}
+	ch := l.chunks[len(l.chunks)-1]
+	return &ch[len(ch)-1]
+}
+
 // cellList is a function batch's result cells, in chunks of chunkSize:
 // the caller adds chunks under its Func's lock, and the worker that
 // finishes call i finds cell i without a lock, so that a call needs no
