@@ -2,6 +2,7 @@ package deco
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -167,10 +168,20 @@ func (b *batch) applyAssigns(failed []*callCore) {
 // or from its Future (a scope, cells nil). A batch or scope keeps up to
 // maxMapKeys of them (one per map and key type); an Assign beyond falls
 // back to an allocation per call (oneKey).
+//
+// Keys that are their calls' indices — an int key, results[i] = f(i) in a
+// loop from the batch's or scope's first call — are not kept at all
+// (byIndex): the first key that is not its index writes the ones before
+// it into the chunks, and from then on every key is kept.
 type mapKeys[K comparable, R any] struct {
-	m     map[K]R
-	keys  [][]K        // key of call i at keys[i/chunkSize][i%chunkSize]
-	cells *cellList[R] // the batch's cells
+	m map[K]R
+	// byIndex: K is an int kind of the size of int and every key so far
+	// has been its call's index, so keys is empty; written by set under
+	// mu (or the scope's lock), which keyOf reads it under.
+	byIndex bool
+	first   int          // index of the first call
+	keys    [][]K        // key of call i at keys[i/chunkSize][i%chunkSize], unless byIndex
+	cells   *cellList[R] // the batch's cells
 	// mu is a function batch's lock, taken to add a chunk of keys, which
 	// keyOf reads under it (see addAssign); nil in a scope, whose lock is
 	// held by every caller of set already.
@@ -179,21 +190,43 @@ type mapKeys[K comparable, R any] struct {
 
 const maxMapKeys = 4
 
-func (s *mapKeys[K, R]) apply(c *callCore) {
-	i := c.index
-	s.m[s.keys[i/chunkSize][i%chunkSize]] = resultOf(c, s.cells)
-}
+func (s *mapKeys[K, R]) apply(c *callCore) { s.m[s.keyAt(c.index)] = resultOf(c, s.cells) }
 
 func (s *mapKeys[K, R]) applyRange(from, to int) {
 	t := s.cells.p.Load()
 	for from < to {
-		cells, keys := t.chunks[from/chunkSize], s.keys[from/chunkSize]
+		cells := t.chunks[from/chunkSize]
 		j, end := from%chunkSize, min(chunkSize, from%chunkSize+to-from)
-		for ; j < end; j++ {
-			s.m[keys[j]] = cells[j].value
+		if s.byIndex {
+			for k := from; j < end; j, k = j+1, k+1 {
+				s.m[indexKey[K](k)] = cells[j].value
+			}
+		} else {
+			keys := s.keys[from/chunkSize]
+			for ; j < end; j++ {
+				s.m[keys[j]] = cells[j].value
+			}
 		}
 		from += end - from%chunkSize
 	}
+}
+
+// keyAt returns the key of call i.
+func (s *mapKeys[K, R]) keyAt(i int) K {
+	if s.byIndex {
+		return indexKey[K](i)
+	}
+	return s.keys[i/chunkSize][i%chunkSize]
+}
+
+// indexKey returns i as a K, an int kind of the size of int (byIndex).
+func indexKey[K any](i int) K { return *(*K)(unsafe.Pointer(&i)) }
+
+// intKeyed reports whether K is an int kind of the size of int, whose keys
+// may be indices (mapKeys.byIndex).
+func intKeyed[K any]() bool {
+	t := reflect.TypeFor[K]()
+	return t.Size() == unsafe.Sizeof(0) && (t.Kind() == reflect.Int || t.Kind() == reflect.Int64)
 }
 
 // resultOf returns c's result: from its cell in cells, or, with cells nil
@@ -207,24 +240,52 @@ func resultOf[R any](c *callCore, cells *cellList[R]) R {
 	return (*Future[R])(unsafe.Add(unsafe.Pointer(c), -int(unsafe.Offsetof(f.callCore)))).value
 }
 
-func (s *mapKeys[K, R]) key(i int) any { return s.keys[i/chunkSize][i%chunkSize] }
+func (s *mapKeys[K, R]) key(i int) any { return s.keyAt(i) }
 
-// set records key as call i's. Called under the Func's or the scope's lock.
+// set records key as call i's. Called under the Func's or the scope's
+// lock, in call order.
 func (s *mapKeys[K, R]) set(i int, key K) {
+	if s.byIndex {
+		if indexKey[K](i) == key {
+			return
+		}
+		s.lock()
+		s.byIndex = false
+		for j := s.first; j < i; j++ {
+			s.chunkOf(j)[j%chunkSize] = indexKey[K](j)
+		}
+		s.unlock()
+	}
 	if len(s.keys) <= i/chunkSize || s.keys[i/chunkSize] == nil {
-		chunk := make([]K, chunkSize)
-		if s.mu != nil {
-			s.mu.Lock()
-		}
-		for len(s.keys) <= i/chunkSize {
-			s.keys = append(s.keys, nil)
-		}
-		s.keys[i/chunkSize] = chunk
-		if s.mu != nil {
-			s.mu.Unlock()
-		}
+		s.lock()
+		s.chunkOf(i)
+		s.unlock()
 	}
 	s.keys[i/chunkSize][i%chunkSize] = key
+}
+
+// chunkOf returns the chunk of keys that holds call i's, adding it if
+// needed; s.mu must be held.
+func (s *mapKeys[K, R]) chunkOf(i int) []K {
+	for len(s.keys) <= i/chunkSize {
+		s.keys = append(s.keys, nil)
+	}
+	if s.keys[i/chunkSize] == nil {
+		s.keys[i/chunkSize] = make([]K, chunkSize)
+	}
+	return s.keys[i/chunkSize]
+}
+
+func (s *mapKeys[K, R]) lock() {
+	if s.mu != nil {
+		s.mu.Lock()
+	}
+}
+
+func (s *mapKeys[K, R]) unlock() {
+	if s.mu != nil {
+		s.mu.Unlock()
+	}
 }
 
 // ptrKeys is the destinations of a batch's or a scope's AssignTo calls, as
@@ -286,8 +347,9 @@ func sameMap[K comparable, R any](m, n map[K]R) bool {
 
 // keyedBy returns the assignments to m among keyed (a batch's or a
 // scope's), making them if there is room for another map; nil if not.
-// cells and mu are a function batch's, or nil for a scope.
-func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R], mu *sync.Mutex) *mapKeys[K, R] {
+// cells and mu are a function batch's, or nil for a scope; first is the
+// index of the call that would be the first of new assignments.
+func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R], mu *sync.Mutex, first int) *mapKeys[K, R] {
 	n := 0
 	for _, a := range *keyed {
 		if s, ok := a.(*mapKeys[K, R]); ok {
@@ -302,7 +364,7 @@ func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R], m
 	if n == maxMapKeys {
 		return nil
 	}
-	s := &mapKeys[K, R]{m: m, cells: cells, mu: mu}
+	s := &mapKeys[K, R]{m: m, cells: cells, mu: mu, byIndex: intKeyed[K](), first: first}
 	*keyed = append(*keyed, s)
 	return s
 }
@@ -342,8 +404,10 @@ func (a *onePtr[R]) key(int) any { return nil }
 // call that fails leaves m[key] as it was; its [CallError] carries the key.
 //
 // m must not be read or written by other goroutines until the wait returns.
-// Cost: that of [Func.Go] plus the key's place, kept until the wait, and
-// a record of the assignment: in a function's batch, 32 bytes for each run
+// Cost: that of [Func.Go] plus the key's place, kept until the wait (none
+// while each key into m is an int equal to its call's index in the batch
+// or scope, as in a loop of results[i] = f(i) that starts the batch), and a
+// record of the assignment: in a function's batch, 32 bytes for each run
 // of consecutive calls into one map (a loop of Assign calls is one run),
 // in a [Synchronized] scope 24 bytes per call. That is for calls into at
 // most four maps per batch or scope; beyond, one allocation per call. The
@@ -400,7 +464,7 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 		default:
 			return &oneKey[K, R]{m: m, k: key}
 		}
-		if s := keyedBy(keyed, m, cells, mu); s != nil {
+		if s := keyedBy(keyed, m, cells, mu, c.index); s != nil {
 			s.set(c.index, key)
 			return s
 		}

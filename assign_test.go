@@ -273,29 +273,39 @@ func TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned(t *testing.T) 
 
 // TestAssignKeepsNoCallAliveUntilWait: a batch keeps its Assign calls'
 // keys and results until the wait, not the calls, which are garbage once
-// done, like the calls of Func.Go. 100,000 finished calls, not waited yet,
-// keep their cells (16 bytes each here) and keys (8): well under the 80
-// bytes a call[int, int] would add.
+// done, like the calls of Func.Go; and keys that are their calls' indices
+// (results[i] = f(i)) are not kept either. 100,000 finished calls, not
+// waited yet, keep their cells (16 bytes each here) and, for other keys,
+// the keys (8): well under the 80 bytes a call[int, int] would add.
 func TestAssignKeepsNoCallAliveUntilWait(t *testing.T) {
 	const n = 100_000
-	var ran sync.WaitGroup
-	ran.Add(n)
-	f := deco.ConcurrentValue(func(i int) int { ran.Done(); return 2 * i })
-	m := make(map[int]int, n)
-	before := liveHeap()
-	for i := range n {
-		deco.Assign(m, i, f, i)
-	}
-	ran.Wait() // every task has returned; a call or two may still be finishing
-	kept := float64(liveHeap()-before) / n
-	if _, err := f.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if len(m) != n || m[n-1] != 2*(n-1) {
-		t.Fatalf("len(m) = %d, m[%d] = %d", len(m), n-1, m[n-1])
-	}
-	if kept > 40 {
-		t.Fatalf("the batch keeps %.0f bytes per finished Assign call until its wait, want at most 40 (a cell and a key)", kept)
+	for _, c := range []struct {
+		name   string
+		offset int     // key of call i: i+offset
+		most   float64 // bytes kept per call
+	}{
+		{"keys that are indices", 0, 20},
+		{"other keys", 1, 28},
+	} {
+		var ran sync.WaitGroup
+		ran.Add(n)
+		f := deco.ConcurrentValue(func(i int) int { ran.Done(); return 2 * i })
+		m := make(map[int]int, n)
+		before := liveHeap()
+		for i := range n {
+			deco.Assign(m, i+c.offset, f, i)
+		}
+		ran.Wait() // every task has returned; a call or two may still be finishing
+		kept := float64(liveHeap()-before) / n
+		if _, err := f.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if len(m) != n || m[n-1+c.offset] != 2*(n-1) {
+			t.Fatalf("%s: len(m) = %d, m[%d] = %d", c.name, len(m), n-1+c.offset, m[n-1+c.offset])
+		}
+		if kept > c.most {
+			t.Errorf("%s: the batch keeps %.0f bytes per finished Assign call until its wait, want at most %.0f", c.name, kept, c.most)
+		}
 	}
 }
 
@@ -384,5 +394,167 @@ func TestAssignBlocksAndFailuresKeepTheirOwnCalls(t *testing.T) {
 	}
 	if !maps.Equal(got, wantKey) {
 		t.Fatalf("failed calls' keys = %v, want %v", got, wantKey)
+	}
+}
+
+// TestAssignIndexKeysThatStopBeingIndices: keys that are their calls'
+// indices are not kept, until a key that is not: then the ones before are
+// written out, and every assignment still lands on its own key, in a
+// function's batch and in a scope, for int, named int and int64 keys,
+// whether the first key is an index or not; and a failure names its key
+// before and after, while the caller goes on assigning (FailFast).
+func TestAssignIndexKeysThatStopBeingIndices(t *testing.T) {
+	type id int
+	failing := map[int]bool{3: true, 299: true, 305: true, 599: true, 600: true, 700: true}
+	f := deco.ConcurrentResult(func(i int) (int, error) {
+		if failing[i] {
+			return 0, errOdd
+		}
+		return 10 * i, nil
+	})
+	// keyOf is call i's key, or -1 for a plain call: indices to 599 (with
+	// plain calls 300-309), then 5000, then 2i.
+	keyOf := func(i int) int {
+		switch {
+		case i >= 300 && i < 310:
+			return -1
+		case i < 600:
+			return i
+		case i == 600:
+			return 5000
+		}
+		return 2 * i
+	}
+	const n = 901
+	check := func(where string, got map[int]int, err error) {
+		t.Helper()
+		want := map[int]int{}
+		wantKeys := map[int]any{}
+		for i := range n {
+			switch k := keyOf(i); {
+			case k < 0:
+			case failing[i]:
+				wantKeys[i] = k
+			default:
+				want[k] = 10 * i
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("%s: %d assignments, want %d: %v", where, len(got), len(want), got)
+		}
+		keys := map[int]any{}
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			var ce *deco.CallError
+			if errors.As(e, &ce) && ce.Key != nil {
+				keys[ce.Index] = ce.Key
+			}
+		}
+		if len(keys) != len(wantKeys) {
+			t.Fatalf("%s: keys of failed calls %v, want %v", where, keys, wantKeys)
+		}
+		for i, k := range wantKeys {
+			if fmt.Sprint(keys[i]) != fmt.Sprint(k) {
+				t.Fatalf("%s: call %d's key %v, want %v", where, i, keys[i], k)
+			}
+		}
+	}
+
+	m := map[int]int{}
+	for i := range n {
+		if k := keyOf(i); k < 0 {
+			f.Go(i)
+		} else {
+			deco.Assign(m, k, f, i)
+		}
+	}
+	_, err := f.Wait()
+	check("batch", m, err)
+
+	named := map[id]int{}
+	for i := range n {
+		if k := keyOf(i); k < 0 {
+			f.Go(i)
+		} else {
+			deco.Assign(named, id(k), f, i)
+		}
+	}
+	_, err = f.Wait()
+	plain := map[int]int{}
+	for k, v := range named {
+		plain[int(k)] = v
+	}
+	check("named int keys", plain, err)
+
+	m = map[int]int{}
+	err = deco.Synchronized(t.Context(), func(ctx context.Context) error {
+		for i := range n {
+			if k := keyOf(i); k < 0 {
+				f.GoContext(ctx, i)
+			} else {
+				deco.AssignContext(ctx, m, k, f, i)
+			}
+		}
+		return nil
+	})
+	check("scope", m, err)
+
+	// Keys from the middle of a batch: indices from call 5 on (int64),
+	// and keys that never were (i-5).
+	wide := map[int64]int{}
+	shifted := map[int]int{}
+	for i := range 600 {
+		if i < 5 {
+			f.Go(i)
+		} else {
+			deco.Assign(wide, int64(i), f, i)
+		}
+	}
+	if _, err := f.Wait(); err == nil {
+		t.Fatal("no error from the failing calls")
+	}
+	for i := range 600 {
+		if i < 5 {
+			f.Go(i)
+		} else {
+			deco.Assign(shifted, i-5, f, i)
+		}
+	}
+	if _, err := f.Wait(); err == nil {
+		t.Fatal("no error from the failing calls")
+	}
+	if len(wide) != 595-3 || len(shifted) != 595-3 { // of calls 5-599, 299, 305 and 599 fail
+		t.Fatalf("len(wide) = %d, len(shifted) = %d, want %d", len(wide), len(shifted), 595-3)
+	}
+	for i := 5; i < 600; i++ {
+		if v, ok := wide[int64(i)]; ok != !failing[i] || (ok && v != 10*i) {
+			t.Fatalf("wide[%d] = %d, %v", i, v, ok)
+		}
+		if v, ok := shifted[i-5]; ok != !failing[i] || (ok && v != 10*i) {
+			t.Fatalf("shifted[%d] = %d, %v", i-5, v, ok)
+		}
+	}
+
+	// FailFast: call 0 fails at once, its key named by a worker while the
+	// caller's keys stop being indices at call 100.
+	ff := deco.ConcurrentResult(func(i int) (int, error) {
+		if i == 0 {
+			return 0, errOdd
+		}
+		return i, nil
+	}, deco.FailFast())
+	for range 20 {
+		m := map[int]int{}
+		for i := range 512 {
+			k := i
+			if i >= 100 {
+				k = -i
+			}
+			deco.Assign(m, k, ff, i)
+		}
+		_, err := ff.Wait()
+		var ce *deco.CallError
+		if !errors.As(err, &ce) || ce.Key != 0 || ce.Index != 0 {
+			t.Fatalf("FailFast: err = %v, want call #0's CallError with key 0", err)
+		}
 	}
 }
