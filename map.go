@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Map is a keyed collection that concurrent calls may write into directly,
@@ -29,23 +30,34 @@ import (
 //
 // A Map is split by key into shards, a power of two of them, four per
 // GOMAXPROCS (as read at the Map's first Set, up to 256); each shard is
-// a Go map with its own lock, so calls writing different keys rarely wait
-// for one another however many cores run them. [Map.Set] and [Map.Get]
-// hash the key once to find its shard, then lock that shard for one map
-// operation; they block only while another goroutine holds that shard's
-// lock. [Map.Len], [Map.Overwrites], [Map.Snapshot], the start of
+// a Go map and a log of the Sets not yet applied to it, under the shard's
+// own lock, so calls writing different keys rarely wait for one another
+// however many cores run them. [Map.Set] hashes the key once to find its
+// shard, locks it and appends the key and the value to its log: no map
+// operation. The next operation that reads a shard first applies its
+// log to its Go map, in the order of the Sets; so the map operation a Set
+// saves is paid by the first read after it, usually after the wait, in
+// one goroutine. [Map.Get] locks the key's shard for that and one map
+// lookup. [Map.Len], [Map.Overwrites], [Map.Snapshot], the start of
 // [Map.All], encoding a Map and applying a call's writes (see below) lock
-// every shard, in shard order, for as long as they run: O(shards) for Len
-// and Overwrites, O(size) for the others. No operation blocks on anything
-// but the Map's own locks. Set allocates only for the Map's shards (at its
-// first Set), as a shard's map grows, and, in a worker process, to record
-// the task's writes.
+// every shard, in shard order, for as long as they run: O(shards + Sets
+// logged) for Len and Overwrites, O(size) for the others. A shard's log
+// holds at most 256 KiB: the Set that finds it full applies it first.
+// Set, Get and the others block only while another goroutine holds a lock
+// they need, and on nothing but the Map's own locks. Set allocates for the
+// Map's shards (at its first Set), for its shard's log (in chunks that
+// grow to 4 KiB) and, in a worker process, to record the task's writes;
+// applying a log grows the shard's Go map, made for the log's keys when
+// the shard has none.
 //
 // Memory: each key is held by one shard's Go map, at the cost of an entry
 // of a map[K]V (the key, the value and a byte of control, in tables that
-// grow by doubling). A Map that has had a Set also holds its shards: 64
-// bytes each, and a Go map's fixed overhead in each shard a key has landed
-// in. The zero Map holds nothing until its first Set.
+// grow by doubling). A Set not yet applied is held in its shard's log, its
+// key and value, until the next read of the shard, at most 256 KiB per
+// shard. A Map that has had a Set also holds its shards: 64 bytes each, a
+// Go map's fixed overhead in each shard a key has landed in, and the first
+// chunk of its log (up to 8 entries). The zero Map holds nothing until its
+// first Set.
 //
 // Memory model: Map's operations on one key are ordered by its shard's
 // lock, and those on the whole Map hold every lock. In the terminology of
@@ -102,7 +114,14 @@ type Map[K comparable, V any] struct {
 // order of its shard's lock, exactly as under one lock, and a Get sees a
 // Set as soon as it returns; buffers would need the scheduler's worker
 // identity, a merge on every read, and an order between buffers to keep
-// "the last Set applied stays".
+// "the last Set applied stays". A shard's log keeps that order too (it is
+// appended under the shard's lock and applied before any read of the
+// shard): with GOMAXPROCS workers writing new keys, the Go map's insert —
+// its growth and its cache misses on tables both cores wrote — was 70% of
+// a Set (bench/ Gather/deco.Map profile); appended to a log instead, the
+// inserts happen at the first read, on one core, into a map made to size
+// (Gather/deco.Map 2.09x -> 1.44x handpool, medians of 16 alternated
+// rounds, 2 cores, load 5-8).
 
 // mapTable is a Map's shards and the seed that picks a key's shard.
 type mapTable[K comparable, V any] struct {
@@ -114,10 +133,29 @@ type mapTable[K comparable, V any] struct {
 // mapShard is the keys of a Map that hash to it, under its own lock.
 type mapShard[K comparable, V any] struct {
 	mu         sync.Mutex
-	m          map[K]V
+	m          map[K]V            // what every Set before the log's holds; read it through mapLocked
+	log        [][]mapEntry[K, V] // Sets not applied to m yet, in order, in chunks that are never copied
+	logged     int                // Sets in log
 	overwrites int
 	rec        map[K]int // Sets per key, recorded while a task in a worker runs; else nil
-	_          [32]byte  // pads the shard to 64 bytes: a power of two of them is allocated 64-aligned, one cache line each
+}
+
+// mapEntry is a Set waiting in its shard's log.
+type mapEntry[K comparable, V any] struct {
+	k K
+	v V
+}
+
+// mapLogBytes bounds a shard's log: a Set that finds it this full applies
+// it first. A chunk of the log holds mapChunkBytes.
+const (
+	mapLogBytes   = 256 << 10
+	mapChunkBytes = 4 << 10
+)
+
+// logged returns how many entries of K and V fill n bytes, at least 1.
+func logged[K comparable, V any](n int) int {
+	return max(1, n/max(1, int(unsafe.Sizeof(mapEntry[K, V]{}))))
 }
 
 // maxMapShards bounds the shards of one Map.
@@ -168,13 +206,14 @@ func (t *mapTable[K, V]) unlockAll() {
 func (t *mapTable[K, V]) lenLocked() int {
 	n := 0
 	for i := range t.shards {
-		n += len(t.shards[i].m)
+		n += len(t.shards[i].mapLocked())
 	}
 	return n
 }
 
 // putLocked stores v under k in s, counting an overwrite when k had a
-// value; s must be locked. One map operation: a new key grows the map.
+// value; s must be locked and its log applied. One map operation: a new
+// key grows the map.
 func (s *mapShard[K, V]) putLocked(k K, v V) {
 	if s.m == nil {
 		s.m = make(map[K]V)
@@ -186,11 +225,52 @@ func (s *mapShard[K, V]) putLocked(k K, v V) {
 	}
 }
 
-// Set stores v under k. It locks k's shard for one map operation.
+// mapLocked applies the shard's log, in order, and returns its map; s must
+// be locked. A shard without a map yet makes it for the log's keys.
+func (s *mapShard[K, V]) mapLocked() map[K]V {
+	if s.logged == 0 {
+		return s.m
+	}
+	if s.m == nil {
+		s.m = make(map[K]V, s.logged)
+	}
+	for _, ch := range s.log {
+		for _, e := range ch {
+			s.putLocked(e.k, e.v)
+		}
+	}
+	// Keep the first chunk for the next Sets.
+	first := s.log[0]
+	clear(first)
+	clear(s.log)
+	s.log, s.logged = append(s.log[:0], first[:0]), 0
+	return s.m
+}
+
+// logLocked appends a Set to the log; s must be locked.
+func (s *mapShard[K, V]) logLocked(k K, v V) {
+	if s.logged >= logged[K, V](mapLogBytes) {
+		s.mapLocked()
+	}
+	if n := len(s.log); n == 0 || len(s.log[n-1]) == cap(s.log[n-1]) {
+		// Chunks start small and grow with the log, as a slice would,
+		// up to mapChunkBytes, so that a shard of a few keys logs them in
+		// a few bytes.
+		size := min(logged[K, V](mapChunkBytes), max(8, s.logged))
+		s.log = append(s.log, make([]mapEntry[K, V], 0, size))
+	}
+	last := &s.log[len(s.log)-1]
+	*last = append(*last, mapEntry[K, V]{k, v})
+	s.logged++
+}
+
+// Set stores v under k. It locks k's shard to append k and v to the
+// shard's log, which the next operation that reads the shard applies to
+// its Go map (see Map).
 func (m *Map[K, V]) Set(k K, v V) {
 	s := m.table().shard(k)
 	s.mu.Lock()
-	s.putLocked(k, v)
+	s.logLocked(k, v)
 	if s.rec != nil {
 		s.rec[k]++
 	}
@@ -207,7 +287,7 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 	}
 	s := t.shard(k)
 	s.mu.Lock()
-	v, ok := s.m[k]
+	v, ok := s.mapLocked()[k]
 	s.mu.Unlock()
 	return v, ok
 }
@@ -234,6 +314,7 @@ func (m *Map[K, V]) Overwrites() int {
 	defer t.unlockAll()
 	n := 0
 	for i := range t.shards {
+		t.shards[i].mapLocked()
 		n += t.shards[i].overwrites
 	}
 	return n
@@ -256,7 +337,7 @@ func (m *Map[K, V]) Snapshot() map[K]V {
 func (t *mapTable[K, V]) mergedLocked() map[K]V {
 	out := make(map[K]V, t.lenLocked())
 	for i := range t.shards {
-		maps.Copy(out, t.shards[i].m)
+		maps.Copy(out, t.shards[i].mapLocked())
 	}
 	return out
 }
@@ -321,7 +402,7 @@ func (m *Map[K, V]) GobDecode(b []byte) error {
 	t.lockAll()
 	defer t.unlockAll()
 	for i := range t.shards {
-		t.shards[i].m, t.shards[i].overwrites = nil, 0
+		t.shards[i].m, t.shards[i].log, t.shards[i].logged, t.shards[i].overwrites = nil, nil, 0, 0
 	}
 	for k, v := range w.M {
 		t.shard(k).putLocked(k, v)
@@ -342,7 +423,7 @@ func (m *Map[K, V]) checkNesting() error {
 		t.lockAll()
 	search:
 		for i := range t.shards {
-			for _, v := range t.shards[i].m {
+			for _, v := range t.shards[i].mapLocked() {
 				if len(findMaps(&v)) > 0 {
 					nested = true
 					break search
@@ -406,8 +487,9 @@ func (m *Map[K, V]) recorded() (mapWrites, bool, error) {
 	w := setsWire[K, V]{M: make(map[K]V), Sets: make(map[K]int)}
 	for i := range t.shards {
 		s := &t.shards[i]
+		m := s.mapLocked()
 		for k, n := range s.rec {
-			w.M[k], w.Sets[k] = s.m[k], n
+			w.M[k], w.Sets[k] = m[k], n
 		}
 	}
 	if len(w.Sets) == 0 {
@@ -430,6 +512,7 @@ func (m *Map[K, V]) replay(data []byte) error {
 	defer t.unlockAll()
 	for k, v := range w.M {
 		s := t.shard(k)
+		s.mapLocked()
 		s.putLocked(k, v)
 		s.overwrites += max(w.Sets[k]-1, 0)
 	}
@@ -447,7 +530,7 @@ func (m *Map[K, V]) eachUnset(pristine replayable, visit func(key any, live, ori
 		t.lockAll()
 		for i := range t.shards {
 			s := &t.shards[i]
-			for k, v := range s.m {
+			for k, v := range s.mapLocked() {
 				if s.rec[k] == 0 {
 					live[k] = v
 				}

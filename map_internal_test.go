@@ -18,6 +18,9 @@ func TestMapShards(t *testing.T) {
 	for i := range n {
 		m.Set(i, i)
 	}
+	if m.Len() != n { // applies the shards' logs
+		t.Fatalf("Len %d, want %d", m.Len(), n)
+	}
 	tab := m.tab.Load()
 	shards := len(tab.shards)
 	if shards&(shards-1) != 0 || uint64(shards-1) != tab.mask || shards < min(4*runtime.GOMAXPROCS(0), maxMapShards) || shards > maxMapShards {
@@ -38,5 +41,28 @@ func TestMapShards(t *testing.T) {
 	}
 	if total != n {
 		t.Fatalf("the shards hold %d keys, want %d", total, n)
+	}
+}
+
+// TestMapLogIsBounded: Sets wait in their shard's log only up to
+// mapLogBytes: a key Set 200,000 times with no read between is logged
+// at most that much (the Set that finds the log full applies it), and a
+// read applies the log and lets its room go but for a small first chunk.
+func TestMapLogIsBounded(t *testing.T) {
+	const n = 200_000
+	var m Map[int, int]
+	most := logged[int, int](mapLogBytes)
+	s := m.table().shard(7)
+	for i := range n {
+		m.Set(7, i)
+		if s.logged > most {
+			t.Fatalf("after %d Sets the shard logs %d, want at most %d", i+1, s.logged, most)
+		}
+	}
+	if v, _ := m.Get(7); v != n-1 || m.Len() != 1 || m.Overwrites() != n-1 {
+		t.Fatalf("Get = %d, Len %d, Overwrites %d; want %d, 1, %d", v, m.Len(), m.Overwrites(), n-1, n-1)
+	}
+	if s.logged != 0 || len(s.log) != 1 || len(s.log[0]) != 0 || cap(s.log[0]) > 8 {
+		t.Fatalf("after a read the log holds %d Sets in %d chunks (first: %d of %d)", s.logged, len(s.log), len(s.log[0]), cap(s.log[0]))
 	}
 }

@@ -442,3 +442,46 @@ func TestMapHoldingItselfIsRefused(t *testing.T) {
 		t.Fatalf("a call given a Map that holds itself: %v", err)
 	}
 }
+
+// TestMapSetsBeforeAReadApplyInOrder: Sets with no read between them wait
+// in their shards' logs; the read that applies them applies them in the
+// order they were made, counting every write that replaced a value, and
+// a read between two Sets sees the first.
+func TestMapSetsBeforeAReadApplyInOrder(t *testing.T) {
+	const keys, rounds = 1000, 5
+	var m deco.Map[string, int]
+	key := func(i int) string { return fmt.Sprint("k", i) }
+	for r := range rounds {
+		for k := range keys {
+			m.Set(key(k), r*keys+k)
+		}
+	}
+	if m.Overwrites() != (rounds-1)*keys || m.Len() != keys {
+		t.Fatalf("Overwrites %d, Len %d; want %d, %d", m.Overwrites(), m.Len(), (rounds-1)*keys, keys)
+	}
+	snap := m.Snapshot()
+	for k := range keys {
+		if v, ok := m.Get(key(k)); !ok || v != (rounds-1)*keys+k || snap[key(k)] != v {
+			t.Fatalf("Get(%q) = %d, %v, Snapshot %d; want the last Set, %d", key(k), v, ok, snap[key(k)], (rounds-1)*keys+k)
+		}
+	}
+	m.Set("x", 1)
+	if v, _ := m.Get("x"); v != 1 {
+		t.Fatalf("Get(x) = %d after Set(x, 1)", v)
+	}
+	m.Set("x", 2)
+	m.Set("x", 3)
+	if v, _ := m.Get("x"); v != 3 || m.Len() != keys+1 || m.Overwrites() != (rounds-1)*keys+2 {
+		t.Fatalf("Get(x) = %d, Len %d, Overwrites %d after Set(x, 2), Set(x, 3)", v, m.Len(), m.Overwrites())
+	}
+	n := 0
+	for k, v := range m.All() {
+		if k != "x" && v != snap[k] {
+			t.Fatalf("All yielded %q: %d, want %d", k, v, snap[k])
+		}
+		n++
+	}
+	if n != keys+1 {
+		t.Fatalf("All yielded %d keys, want %d", n, keys+1)
+	}
+}
