@@ -2,6 +2,7 @@ package deco_test
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestRecorderDrawsOneLanePerSlot(t *testing.T) {
 // used, not one lane per slot of the limit.
 func TestRecorderLanesAreTheSlotsUsed(t *testing.T) {
 	var rec deco.Recorder
-	f := deco.Concurrent(func(int) {}, deco.Limit(1e12), deco.Record(&rec))
+	f := deco.Concurrent(func(int) {}, deco.Limit(math.MaxInt), deco.Record(&rec))
 	for i := range 5 {
 		f.Go(i).Wait()
 	}
