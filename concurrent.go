@@ -80,7 +80,9 @@ type Func[A, R any] struct {
 	// outside a scope, taken in the same critical section that queues
 	// them (one lock per call, not two), and one under slabMu for the
 	// calls started with a context, which register in a scope or fetch an
-	// extra part under locks of their own.
+	// extra part under locks of their own. A scope takes that slab whole
+	// for its calls that keep no context of their own, and gives back what
+	// it did not use (scopeCallLocked), so they take the scope's lock only.
 	batchSlab []call[A, R] // guarded by mu
 	slabMu    sync.Mutex
 	slab      []call[A, R] // calls not handed out yet; guarded by slabMu
@@ -110,6 +112,9 @@ type funcCore struct {
 	pool   *Pool // Shared's pool, or the function's own
 	stats  counters
 	task   func(*callCore) task // the call a callCore of this function is part of
+	// giveBack is Func.giveBack: a scope gives the calls left in its
+	// slab of this function back to it.
+	giveBack func(p unsafe.Pointer, n int)
 	// callSize is the size of a call of this function, which tells the
 	// queue two calls are neighbours in one slab.
 	callSize uintptr
@@ -213,7 +218,7 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
-	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }, callSize: unsafe.Sizeof(call[A, R]{})}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }, giveBack: f.giveBack, callSize: unsafe.Sizeof(call[A, R]{})}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
 		exec = executorFromEnv()
@@ -332,14 +337,20 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A, R], *scope, *call[A, R]) assigner) *call[A, R] {
 	var s *scope
 	var c *call[A, R]
+	var parent context.Context // the context the call keeps; nil: it sees its scope's
 	if ctx != nil {
 		s = scopeOf(ctx)
-		c = f.newCall(s.parentOf(ctx)) // nil: the call sees its scope's context
+		if parent = s.parentOf(ctx); parent != nil {
+			c = f.newCall(parent)
+		}
 	}
 	if s != nil {
-		c.fn, c.arg = &f.core, arg
 		f.core.stats.calls.Add(1)
 		s.mu.Lock()
+		if c == nil {
+			c = scopeCallLocked(f, s)
+		}
+		c.fn, c.arg = &f.core, arg
 		err := s.registerLocked(c, f.core.pool)
 		if keyed != nil {
 			// Here, not in register: keyed stays on this goroutine's
@@ -420,6 +431,61 @@ func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
 	x := &(*slab)[0]
 	*slab = (*slab)[1:]
 	return x
+}
+
+// scopeCallLocked returns a fresh call of f for scope s, which keeps
+// none of its own context: from the slab s keeps for f, so that a call
+// started in a scope takes the scope's lock only, not f's slab lock too,
+// which every goroutine starting calls of f in any scope takes (two
+// workers spawning calls of one function queued on it). s.mu must be
+// held; it is released while a slab is fetched. A scope takes f's slab
+// at its first call of f and gives back what is left when it is over
+// (scope.releaseCalls), so a scope of a few calls allocates no slab of its
+// own; a closed scope, which has given its slabs back, takes its call from
+// f's slab, as a call with a context of its own does.
+func scopeCallLocked[A, R any](f *Func[A, R], s *scope) *call[A, R] {
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			c := f.newCall(nil)
+			s.mu.Lock()
+			return c
+		}
+		e := s.slabOf(&f.core)
+		if e.left > 0 {
+			c := (*call[A, R])(e.next)
+			if e.left--; e.left == 0 {
+				e.next = nil // not past the slab's end
+			} else {
+				e.next = unsafe.Add(e.next, unsafe.Sizeof(*c))
+			}
+			return c
+		}
+		s.mu.Unlock()
+		f.slabMu.Lock()
+		slab := f.slab
+		f.slab = nil
+		f.slabMu.Unlock()
+		if len(slab) == 0 {
+			slab = make([]call[A, R], slabSize[call[A, R]]())
+		}
+		s.mu.Lock()
+		if e = s.slabOf(&f.core); e.left > 0 || s.closed {
+			f.giveBack(unsafe.Pointer(&slab[0]), len(slab)) // another call refilled it meanwhile
+			continue
+		}
+		e.next, e.left = unsafe.Pointer(&slab[0]), len(slab)
+	}
+}
+
+// giveBack makes the n calls from p on, the unused end of a slab a scope
+// took, f's slab again, unless f's slab has as many left.
+func (f *Func[A, R]) giveBack(p unsafe.Pointer, n int) {
+	f.slabMu.Lock()
+	if n > len(f.slab) {
+		f.slab = unsafe.Slice((*call[A, R])(p), n)
+	}
+	f.slabMu.Unlock()
 }
 
 // newCall returns a fresh call from f's slab, with its extra part from

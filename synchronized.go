@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Synchronized runs body with a context that opens a scope, then waits,
@@ -108,6 +109,34 @@ type scope struct {
 	batch
 	calls scopeCalls // in call order, guarded by batch.mu
 	keyed []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	// slabs are the calls the scope holds for its functions' next calls
+	// (scopeCallLocked), one entry per function, the first in room;
+	// guarded by batch.mu.
+	slabs []scopeSlab
+	room  [1]scopeSlab
+}
+
+// scopeSlab is the unused end of a slab of one function's calls that a
+// scope holds: left calls from next on.
+type scopeSlab struct {
+	fc   *funcCore
+	next unsafe.Pointer
+	left int
+}
+
+// slabOf returns the scope's entry for fc's calls, adding it if need be.
+// s.mu must be held.
+func (s *scope) slabOf(fc *funcCore) *scopeSlab {
+	for i := range s.slabs {
+		if s.slabs[i].fc == fc {
+			return &s.slabs[i]
+		}
+	}
+	if s.slabs == nil {
+		s.slabs = s.room[:0]
+	}
+	s.slabs = append(s.slabs, scopeSlab{fc: fc})
+	return &s.slabs[len(s.slabs)-1]
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -210,11 +239,18 @@ func (s *scope) registerLocked(t task, p *Pool) error {
 	return nil
 }
 
-// releaseCalls gives the scope's list of calls back once it is over: its
+// releaseCalls gives the scope's list of calls, and the calls it holds for
+// its functions, back once it is over: its
 // wait has returned and its stats are taken.
 func (s *scope) releaseCalls() {
 	s.mu.Lock()
 	s.calls.release()
+	for _, e := range s.slabs {
+		if e.left > 0 {
+			e.fc.giveBack(e.next, e.left) // takes the function's slab lock: never held while s.mu is taken
+		}
+	}
+	s.slabs, s.room = nil, [1]scopeSlab{}
 	s.mu.Unlock()
 }
 

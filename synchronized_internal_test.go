@@ -3,6 +3,7 @@ package deco
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 type internalKey struct{}
@@ -130,5 +131,40 @@ func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
 	})
 	if want := 1 + 1 + 2 + 1 + 2 + 2; checked != want { // Background, the scope, calls 0, its inner scope, 2 and 1
 		t.Errorf("%d checks ran, want %d", checked, want)
+	}
+}
+
+// A call started in a scope with the scope's context takes its call from
+// the slab the scope holds for its function, under the scope's lock only:
+// it starts while another goroutine holds the function's slab lock. And
+// the scope gives the calls it did not use back to the function when it
+// is over, so that a scope of a few calls allocates no slab of its own.
+func TestAScopeCallTakesNoLockOfItsFunctionsSlab(t *testing.T) {
+	f := Concurrent(func(int) {}, Limit(1))
+	err := Synchronized(context.Background(), func(ctx context.Context) error {
+		f.GoContext(ctx, 0) // the scope takes a slab of f's calls
+		f.slabMu.Lock()
+		started := make(chan struct{})
+		go func() {
+			f.GoContext(ctx, 1)
+			close(started)
+		}()
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Error("a scope's second call of f did not start in 10 s while f's slab lock was held")
+		}
+		f.slabMu.Unlock()
+		<-started
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.slabMu.Lock()
+	left := len(f.slab)
+	f.slabMu.Unlock()
+	if want := slabSize[call[int, struct{}]]() - 2; left != want {
+		t.Errorf("f's slab has %d calls left after a scope of 2 calls, want %d (the rest given back)", left, want)
 	}
 }
