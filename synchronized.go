@@ -258,35 +258,38 @@ func (s *scope) releaseCalls() {
 // taken from a sync.Pool and given back, cleared, when the scope is over
 // (release): a program running many small scopes — a fork-join task per
 // element — reuses the same few chunks instead of growing a list per scope
-// (a list of 100 calls grown from 8 took 5 allocations, 4 KiB).
+// (a list of 100 calls grown from 8 took 5 allocations, 4 KiB). An entry
+// is the call's core, one word, from which its function finds the call
+// (funcCore.task): a task interface, two words, cost every call started in
+// a scope a second pointer written with the collector's write barrier.
 type scopeCalls struct {
-	first *[scopeChunk]task
-	more  []*[scopeChunk]task // the chunks after first; in room at first
-	room  [3]*[scopeChunk]task
+	first *[scopeChunk]*callCore
+	more  []*[scopeChunk]*callCore // the chunks after first; in room at first
+	room  [3]*[scopeChunk]*callCore
 	n     int
 }
 
 // scopeChunk is how many calls a chunk of scopeCalls holds: 1 KiB.
-const scopeChunk = 64
+const scopeChunk = 128
 
-var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]task) }}
+var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]*callCore) }}
 
 func (l *scopeCalls) add(t task) {
 	i := l.n % scopeChunk
 	if i == 0 {
-		ch := scopeChunks.Get().(*[scopeChunk]task)
+		ch := scopeChunks.Get().(*[scopeChunk]*callCore)
 		if l.first == nil {
 			l.first, l.more = ch, l.room[:0]
 		} else {
 			l.more = append(l.more, ch)
 		}
 	}
-	l.chunk(l.n)[i] = t
+	l.chunk(l.n)[i] = t.core()
 	l.n++
 }
 
 // chunk returns the chunk that holds entry i.
-func (l *scopeCalls) chunk(i int) *[scopeChunk]task {
+func (l *scopeCalls) chunk(i int) *[scopeChunk]*callCore {
 	if i < scopeChunk {
 		return l.first
 	}
@@ -294,7 +297,10 @@ func (l *scopeCalls) chunk(i int) *[scopeChunk]task {
 }
 
 // at returns entry i.
-func (l *scopeCalls) at(i int) task { return l.chunk(i)[i%scopeChunk] }
+func (l *scopeCalls) at(i int) task {
+	c := l.chunk(i)[i%scopeChunk]
+	return c.fn.task(c)
+}
 
 // release clears the list and gives its chunks back.
 func (l *scopeCalls) release() {

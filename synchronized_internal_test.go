@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 type internalKey struct{}
@@ -53,13 +54,15 @@ func TestAScopeCallKeepsAContextOnlyIfItDiffersFromTheScopes(t *testing.T) {
 	}
 }
 
-// A scope's list of calls holds every call in order across chunks, and
-// release clears the chunks it gives back, so that a pooled chunk keeps no
-// call alive.
+// A scope's list of calls holds every call in order across chunks, one word
+// per call, and release clears the chunks it gives back, so that a pooled
+// chunk keeps no call alive.
 func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 	var l scopeCalls
+	f := Concurrent(func(int) {})
 	calls := make([]call[int, struct{}], 2*scopeChunk+3)
 	for i := range calls {
+		calls[i].fn = &f.core
 		l.add(&calls[i])
 	}
 	if l.n != len(calls) {
@@ -70,12 +73,15 @@ func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 			t.Fatalf("at(%d) is not call %d", i, i)
 		}
 	}
-	chunks := append([]*[scopeChunk]task{l.first}, l.more...)
+	if per := unsafe.Sizeof(*l.first) / scopeChunk; per != unsafe.Sizeof(uintptr(0)) {
+		t.Errorf("a scope's list takes %d bytes per call, want one word", per)
+	}
+	chunks := append([]*[scopeChunk]*callCore{l.first}, l.more...)
 	if len(chunks) != 3 {
 		t.Fatalf("%d chunks for %d calls, want 3", len(chunks), len(calls))
 	}
 	l.release()
-	if l.n != 0 || l.first != nil || l.more != nil || l.room != [3]*[scopeChunk]task{} {
+	if l.n != 0 || l.first != nil || l.more != nil || l.room != [3]*[scopeChunk]*callCore{} {
 		t.Errorf("after release: n %d, first %v, more %v; want an empty list", l.n, l.first, l.more)
 	}
 	for k, ch := range chunks {
