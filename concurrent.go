@@ -345,13 +345,16 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		}
 	}
 	if s != nil {
-		f.core.stats.calls.Add(1)
+		var weight int64 // of the call's queue wait in f's sample, by its number among f's calls
+		if n := f.core.stats.calls.Add(1); statsOn {
+			weight = queueSampled(n - 1)
+		}
 		s.mu.Lock()
 		if c == nil {
 			c = scopeCallLocked(f, s)
 		}
 		c.fn, c.arg = &f.core, arg
-		err := s.registerLocked(c, f.core.pool)
+		err := s.registerLocked(c, f.core.pool, weight)
 		if keyed != nil {
 			// Here, not in register: keyed stays on this goroutine's
 			// stack, and an Assign in a scope allocates nothing either.
@@ -390,8 +393,10 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 			}
 		}
 		c.owner = &b.batch
-		if statsOn && queueSampled(c.index) != 0 {
-			c.queued = nanotime()
+		if statsOn {
+			// Sampled by the function's call number: the calls waited
+			// before this batch, and its index.
+			c.queued = queueStamp(queueSampled(f.core.stats.calls.Load()+int64(c.index)), false)
 		}
 		if f.private && !b.stopped.Load() {
 			f.core.pool.pushAndUnlock(ctx, c) // f.mu is the pool's mutex

@@ -220,9 +220,10 @@ func scopeOf(ctx context.Context) *scope {
 // and used later, and the call then fails at once (the scope is nobody's
 // to wait for any more), rather than keep p open for good.
 //
-// The call is complete (owner, index, queue-wait sample) before it is in
-// s.calls: from then on a waiter of the scope that holds a slot may run it.
-func (s *scope) registerLocked(t task, p *Pool) error {
+// The call is complete (owner, index, queue-wait stamp: weight is its
+// queue wait's in its function's sample) before it is in s.calls: from
+// then on a waiter of the scope that holds a slot may run it.
+func (s *scope) registerLocked(t task, p *Pool, weight int64) error {
 	c := t.core()
 	if s.closed {
 		c.owner = new(batch)
@@ -230,9 +231,7 @@ func (s *scope) registerLocked(t task, p *Pool) error {
 	}
 	c.owner = &s.batch
 	c.index = s.calls.n
-	if (statsOn && queueSampled(c.index) != 0) || s.timing != nil {
-		c.queued = nanotime()
-	}
+	c.queued = queueStamp(weight, s.timing != nil)
 	s.calls.add(t)
 	s.use(p)
 	s.add()

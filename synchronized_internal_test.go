@@ -174,3 +174,48 @@ func TestAScopeCallTakesNoLockOfItsFunctionsSlab(t *testing.T) {
 		t.Errorf("f's slab has %d calls left after a scope of 2 calls, want %d (the rest given back)", left, want)
 	}
 }
+
+// A function's queue waits are sampled by its call number over all its
+// batches and scopes, not afresh in each: 2,000 calls in 20 scopes, or 20
+// waited batches, of 100 stamp the clock for one call in eight of the
+// function's first 512 and one in 64 after (64 + 24 calls, weights 64×1 +
+// 24×8 in the sample), where a dense sample per scope or batch stamped 13
+// calls in each (260), two clock readings apiece.
+func TestAFunctionsQueueWaitsAreSampledOverAllItsScopes(t *testing.T) {
+	for _, scoped := range []bool{true, false} {
+		f := Concurrent(func(int) {}, Limit(2))
+		var futures []*Future[struct{}]
+		for range 20 {
+			if !scoped {
+				for i := range 100 {
+					futures = append(futures, f.Go(i))
+				}
+				f.Wait()
+				continue
+			}
+			err := Synchronized(context.Background(), func(ctx context.Context) error {
+				for i := range 100 {
+					futures = append(futures, f.GoContext(ctx, i))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		stamped, weights := 0, int64(0)
+		for _, fu := range futures {
+			if fu.queued != 0 {
+				stamped++
+				weights += fu.queueWeight()
+			}
+		}
+		var sample int64
+		for i := range f.core.stats.queueWait.buckets {
+			sample += f.core.stats.queueWait.buckets[i].Load()
+		}
+		if stamped != 64+24 || weights != 64+24*8 || sample != weights {
+			t.Errorf("scopes %v: %d calls stamped, weights %d, sample %d; want 88, 256, 256", scoped, stamped, weights, sample)
+		}
+	}
+}
