@@ -83,10 +83,10 @@ type Func[A, R any] struct {
 	// extra part under locks of their own. A scope takes that slab whole
 	// for its calls that keep no context of their own, and gives back what
 	// it did not use (scopeCallLocked), so they take the scope's lock only.
-	batchSlab []call[A, R] // guarded by mu
+	batchSlab slab[call[A, R]] // guarded by mu
 	slabMu    sync.Mutex
-	slab      []call[A, R] // calls not handed out yet; guarded by slabMu
-	extras    []callExtra  // extras not handed out yet, for calls with a context; guarded by slabMu
+	slab      slab[call[A, R]] // calls not handed out yet; guarded by slabMu
+	extras    slab[callExtra]  // extras not handed out yet, for calls with a context; guarded by slabMu
 }
 
 // slabSize is how many calls one allocation holds: at least 64, and as
@@ -422,20 +422,36 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 // takeCallLocked returns a fresh call from the slab of the calls started
 // without a context. f.mu must be held; it is released while a new slab is
 // allocated, so the caller reads f's state only after the call.
-func (f *Func[A, R]) takeCallLocked() *call[A, R] { return fromSlab(&f.batchSlab, f.mu) }
+func (f *Func[A, R]) takeCallLocked() *call[A, R] { return f.batchSlab.take(f.mu) }
 
-// fromSlab takes the next element of *slab, which mu guards; mu is held on
-// entry and on return, and released while a new slab is allocated.
-func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
-	if len(*slab) == 0 {
+// slab is an allocation of calls or extras handed out one at a time: all
+// of s, from s[used] on. Handing one out moves an index, not the slice, so
+// that it writes no pointer: while the collector marks, every pointer
+// written goes through its write barrier, and a call writes enough of them.
+type slab[T any] struct {
+	s    []T
+	used int
+}
+
+// take hands out the next element, which mu guards; mu is held on entry
+// and on return, and released while a new slab is allocated.
+func (l *slab[T]) take(mu *sync.Mutex) *T {
+	if l.used == len(l.s) {
 		mu.Unlock()
 		s := make([]T, slabSize[T]())
 		mu.Lock()
-		*slab = s
+		*l = slab[T]{s: s}
 	}
-	x := &(*slab)[0]
-	*slab = (*slab)[1:]
+	x := &l.s[l.used]
+	l.used++
 	return x
+}
+
+// rest takes the elements not handed out yet, leaving l empty.
+func (l *slab[T]) rest() []T {
+	s := l.s[l.used:]
+	*l = slab[T]{}
+	return s
 }
 
 // scopeCallLocked returns a fresh call of f for scope s, which keeps
@@ -457,29 +473,25 @@ func scopeCallLocked[A, R any](f *Func[A, R], s *scope) *call[A, R] {
 			return c
 		}
 		e := s.slabOf(&f.core)
-		if e.left > 0 {
-			c := (*call[A, R])(e.next)
-			if e.left--; e.left == 0 {
-				e.next = nil // not past the slab's end
-			} else {
-				e.next = unsafe.Add(e.next, unsafe.Sizeof(*c))
-			}
+		if e.used < e.n {
+			// An index, not a pointer moved along: see slab.
+			c := (*call[A, R])(unsafe.Add(e.first, uintptr(e.used)*unsafe.Sizeof(call[A, R]{})))
+			e.used++
 			return c
 		}
 		s.mu.Unlock()
 		f.slabMu.Lock()
-		slab := f.slab
-		f.slab = nil
+		calls := f.slab.rest()
 		f.slabMu.Unlock()
-		if len(slab) == 0 {
-			slab = make([]call[A, R], slabSize[call[A, R]]())
+		if len(calls) == 0 {
+			calls = make([]call[A, R], slabSize[call[A, R]]())
 		}
 		s.mu.Lock()
-		if e = s.slabOf(&f.core); e.left > 0 || s.closed {
-			f.giveBack(unsafe.Pointer(&slab[0]), len(slab)) // another call refilled it meanwhile
+		if e = s.slabOf(&f.core); e.used < e.n || s.closed {
+			f.giveBack(unsafe.Pointer(&calls[0]), len(calls)) // another call refilled it meanwhile
 			continue
 		}
-		e.next, e.left = unsafe.Pointer(&slab[0]), len(slab)
+		e.first, e.n, e.used = unsafe.Pointer(&calls[0]), len(calls), 0
 	}
 }
 
@@ -487,8 +499,8 @@ func scopeCallLocked[A, R any](f *Func[A, R], s *scope) *call[A, R] {
 // took, f's slab again, unless f's slab has as many left.
 func (f *Func[A, R]) giveBack(p unsafe.Pointer, n int) {
 	f.slabMu.Lock()
-	if n > len(f.slab) {
-		f.slab = unsafe.Slice((*call[A, R])(p), n)
+	if n > len(f.slab.s)-f.slab.used {
+		f.slab = slab[call[A, R]]{s: unsafe.Slice((*call[A, R])(p), n)}
 	}
 	f.slabMu.Unlock()
 }
@@ -505,9 +517,9 @@ func (f *Func[A, R]) giveBack(p unsafe.Pointer, n int) {
 // slabs alive, so a finished call drops its argument (see finish).
 func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
 	f.slabMu.Lock()
-	c := fromSlab(&f.slab, &f.slabMu)
+	c := f.slab.take(&f.slabMu)
 	if ctx != nil {
-		e := fromSlab(&f.extras, &f.slabMu)
+		e := f.extras.take(&f.slabMu)
 		e.parent = ctx
 		c.extra.Store(e)
 	}

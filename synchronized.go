@@ -117,11 +117,11 @@ type scope struct {
 }
 
 // scopeSlab is the unused end of a slab of one function's calls that a
-// scope holds: left calls from next on.
+// scope holds: n calls from first on, of which used are handed out.
 type scopeSlab struct {
-	fc   *funcCore
-	next unsafe.Pointer
-	left int
+	fc      *funcCore
+	first   unsafe.Pointer
+	n, used int
 }
 
 // slabOf returns the scope's entry for fc's calls, adding it if need be.
@@ -245,8 +245,9 @@ func (s *scope) releaseCalls() {
 	s.mu.Lock()
 	s.calls.release()
 	for _, e := range s.slabs {
-		if e.left > 0 {
-			e.fc.giveBack(e.next, e.left) // takes the function's slab lock: never held while s.mu is taken
+		if e.used < e.n {
+			// Takes the function's slab lock, never held while s.mu is taken.
+			e.fc.giveBack(unsafe.Add(e.first, uintptr(e.used)*e.fc.callSize), e.n-e.used)
 		}
 	}
 	s.slabs, s.room = nil, [1]scopeSlab{}

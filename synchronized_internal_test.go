@@ -168,7 +168,7 @@ func TestAScopeCallTakesNoLockOfItsFunctionsSlab(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.slabMu.Lock()
-	left := len(f.slab)
+	left := len(f.slab.s) - f.slab.used
 	f.slabMu.Unlock()
 	if want := slabSize[call[int, struct{}]]() - 2; left != want {
 		t.Errorf("f's slab has %d calls left after a scope of 2 calls, want %d (the rest given back)", left, want)
