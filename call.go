@@ -242,9 +242,14 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	c.lane = int32(w.lane)
-	if err := c.owner.startErr(c.parent()); err != nil {
-		c.finish(err, nil, nil, 0, 0)
-		return
+	// startErr, unless the call is of a function's batch and has no
+	// context of its own (no extra part), where it has only stopped to
+	// read: the common case, without a call.
+	if b := c.owner; b.scoped || c.extra.Load() != nil || b.stopped.Load() {
+		if err := b.startErr(c.parent()); err != nil {
+			c.finish(err, nil, nil, 0, 0)
+			return
+		}
 	}
 	fc := c.fn
 	if statsOn {
@@ -344,7 +349,9 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 		c.owner.failed(&c.callCore)
 	}
 	fc := c.fn
-	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
+	if countDone := w == nil || fc.progress != nil; countDone || c.extra.Load() != nil {
+		fc.stats.record(&c.callCore, countDone) // else it has nothing to count
+	}
 	if fc.progress != nil {
 		// Before the call is done, so that a panic in the callback is the
 		// call's outcome, reported like a task's panic.
@@ -370,7 +377,11 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 		c.owner.done()
 		return
 	}
-	w.account(fc, c.owner, fc.progress == nil)
+	if fc.progress == nil {
+		w.account(c.owner)
+	} else {
+		w.accountSlow(c.owner, false) // counted in fc's stats already, for the callback
+	}
 }
 
 // reportProgress calls the OnProgress callback. A panic in it fails the

@@ -396,10 +396,12 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		if statsOn {
 			// Sampled by the function's call number: the calls waited
 			// before this batch, and its index.
-			c.queued = queueStamp(queueSampled(f.core.stats.calls.Load()+int64(c.index)), false)
+			if w := queueSampled(f.core.stats.calls.Load() + int64(c.index)); w != 0 {
+				c.queued = queueStamp(w, false)
+			}
 		}
 		if f.private && !b.stopped.Load() {
-			f.core.pool.pushAndUnlock(ctx, c) // f.mu is the pool's mutex
+			f.core.pool.pushAndUnlock(ctx, &c.callCore) // f.mu is the pool's mutex
 			return c
 		}
 		f.mu.Unlock()
@@ -437,14 +439,20 @@ type slab[T any] struct {
 // and on return, and released while a new slab is allocated.
 func (l *slab[T]) take(mu *sync.Mutex) *T {
 	if l.used == len(l.s) {
-		mu.Unlock()
-		s := make([]T, slabSize[T]())
-		mu.Lock()
-		*l = slab[T]{s: s}
+		l.refill(mu)
 	}
 	x := &l.s[l.used]
 	l.used++
 	return x
+}
+
+// refill replaces l with a new slab, allocated with mu released. Apart
+// from take, so that take is inlined.
+func (l *slab[T]) refill(mu *sync.Mutex) {
+	mu.Unlock()
+	s := make([]T, slabSize[T]())
+	mu.Lock()
+	*l = slab[T]{s: s}
 }
 
 // rest takes the elements not handed out yet, leaving l empty.

@@ -37,13 +37,12 @@ type queue struct {
 	stub   callCore  // head and tail of an empty queue; only its next is used
 }
 
-// pushLocked queues t. The pool's lock must be held.
-func (q *queue) pushLocked(t task) {
+// pushLocked queues c, the core of a task. The pool's lock must be held.
+func (q *queue) pushLocked(c *callCore) {
 	if q.tail == nil {
 		q.tail = &q.stub
 		q.head.Store(&q.stub)
 	}
-	c := t.core()
 	q.pushes++
 	q.tail.next.Store(c) // publishes c and what was written to it before
 	q.tail = c
