@@ -339,8 +339,7 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 	var c *call[A, R]
 	var parent context.Context // the context the call keeps; nil: it sees its scope's
 	if ctx != nil {
-		s = scopeOf(ctx)
-		if parent = s.parentOf(ctx); parent != nil {
+		if s, parent = scopeFor(ctx); parent != nil {
 			c = f.newCall(parent)
 		}
 	}
@@ -354,7 +353,7 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 			c = scopeCallLocked(f, s)
 		}
 		c.fn, c.arg = &f.core, arg
-		err := s.registerLocked(c, f.core.pool, weight)
+		err := s.registerLocked(&c.callCore, f.core.pool, weight)
 		if keyed != nil {
 			// Here, not in register: keyed stays on this goroutine's
 			// stack, and an Assign in a scope allocates nothing either.
@@ -406,7 +405,11 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		}
 		f.mu.Unlock()
 	}
-	if err := c.owner.startErr(ctx); err != nil {
+	own := ctx // the call's own context, for startErr
+	if s != nil {
+		own = parent // nil: the scope's, which startErr reads from the batch, without the task's context in between
+	}
+	if err := c.owner.startErr(own); err != nil {
 		// Claimed like any start: a scope's waiter may already run it.
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {
 			c.finish(err, nil, nil, 0, 0)

@@ -214,6 +214,26 @@ func scopeOf(ctx context.Context) *scope {
 	return s
 }
 
+// scopeFor returns scopeOf(ctx) and the context a call of that scope
+// started with ctx keeps (parentOf), answering both at once for the two
+// contexts a call is usually started with (see scopeOf), for which it
+// keeps none.
+func scopeFor(ctx context.Context) (*scope, context.Context) {
+	switch x := ctx.(type) {
+	case *scopeContext:
+		return x.s, nil
+	case callContext:
+		c := x.contextCall()
+		if e := c.extra.Load(); c.owner != nil && (e == nil || (e.parent == nil && e.running == nil)) {
+			if sc, ok := c.owner.ctx.(*scopeContext); ok {
+				return sc.s, nil
+			}
+		}
+	}
+	s := scopeOf(ctx)
+	return s, s.parentOf(ctx)
+}
+
 // registerLocked adds c to the scope, in call order, and keeps p open;
 // s.mu must be held (launch adds c's deferred assignment under it). A scope
 // that has returned takes no more calls: its context may have been kept
@@ -223,24 +243,25 @@ func scopeOf(ctx context.Context) *scope {
 // The call is complete (owner, index, queue-wait stamp: weight is its
 // queue wait's in its function's sample) before it is in s.calls: from
 // then on a waiter of the scope that holds a slot may run it.
-func (s *scope) registerLocked(t task, p *Pool, weight int64) error {
-	c := t.core()
+func (s *scope) registerLocked(c *callCore, p *Pool, weight int64) error {
 	if s.closed {
 		c.owner = new(batch)
 		return errScopeReturned
 	}
 	c.owner = &s.batch
 	c.index = s.calls.n
-	c.queued = queueStamp(weight, s.timing != nil)
-	s.calls.add(t)
+	if weight != 0 || s.timing != nil {
+		c.queued = queueStamp(weight, s.timing != nil)
+	}
+	s.calls.add(c)
 	s.use(p)
 	s.add()
 	return nil
 }
 
 // releaseCalls gives the scope's list of calls, and the calls it holds for
-// its functions, back once it is over: its
-// wait has returned and its stats are taken.
+// its functions, back once it is over: its wait has returned and its stats
+// are taken.
 func (s *scope) releaseCalls() {
 	s.mu.Lock()
 	s.calls.release()
@@ -274,7 +295,7 @@ const scopeChunk = 128
 
 var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]*callCore) }}
 
-func (l *scopeCalls) add(t task) {
+func (l *scopeCalls) add(c *callCore) {
 	i := l.n % scopeChunk
 	if i == 0 {
 		ch := scopeChunks.Get().(*[scopeChunk]*callCore)
@@ -284,7 +305,7 @@ func (l *scopeCalls) add(t task) {
 			l.more = append(l.more, ch)
 		}
 	}
-	l.chunk(l.n)[i] = t.core()
+	l.chunk(l.n)[i] = c
 	l.n++
 }
 

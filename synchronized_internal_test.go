@@ -63,7 +63,7 @@ func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 	calls := make([]call[int, struct{}], 2*scopeChunk+3)
 	for i := range calls {
 		calls[i].fn = &f.core
-		l.add(&calls[i])
+		l.add(&calls[i].callCore)
 	}
 	if l.n != len(calls) {
 		t.Fatalf("n = %d, want %d", l.n, len(calls))
@@ -96,7 +96,8 @@ func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 // scopeOf's fast paths answer what the context's Value chain answers: for
 // a scope's context, a task's context with no context of its own (at two
 // depths of scopes), a task's context that keeps one, contexts derived
-// from each, and a context outside every scope.
+// from each, and a context outside every scope; and scopeFor answers what
+// scopeOf and parentOf do.
 func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
 	viaChain := func(ctx context.Context) *scope {
 		s, _ := ctx.Value(scopeKey{}).(*scope)
@@ -108,6 +109,9 @@ func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
 		checked++
 		if got := scopeOf(ctx); got != want || viaChain(ctx) != want {
 			t.Errorf("%s: scopeOf %p, chain %p, want %p", what, got, viaChain(ctx), want)
+		}
+		if s, parent := scopeFor(ctx); s != want || parent != want.parentOf(ctx) {
+			t.Errorf("%s: scopeFor %p, %v; want %p, %v (scopeOf, parentOf)", what, s, parent, want, want.parentOf(ctx))
 		}
 	}
 	check(context.Background(), "Background", nil)
