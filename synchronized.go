@@ -61,6 +61,13 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	// keeps no context of its own and sees this one.
 	s.ctx, s.cancel = self, cancel
 	s.scoped = true
+	// A parent that is never cancelled (Background, a WithoutCancel) leaves
+	// the scope's context to the scope: it cancels it after setting
+	// stopped (FailFast's first failure, batch.failed) or once its wait has
+	// closed it to new calls. So a call that keeps no context of its own
+	// learns whether it may start from stopped alone, without reading the
+	// context (three calls through interfaces, twice per call).
+	s.ownCancel = ctx.Done() == nil
 	s.first = nanotime()
 
 	// A body that ends its goroutine (runtime.Goexit) still leaves no call
