@@ -27,7 +27,7 @@ type batch struct {
 	failFast     bool
 	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
 	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
-	ownCancel    bool            // a scope's ctx is cancelled only by the scope (its parent never is): after stopped is set, or once no call can start
+	ownCancel    bool            // a scope's ctx is cancelled by the scope alone (see Synchronized)
 	cells        bool            // a Func's batch, a funcBatch: its calls leave their results in its cells
 	closed       bool            // a scope that has returned: no call may join it
 	ctx          context.Context // the context calls without one of their own see

@@ -407,7 +407,9 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 	}
 	own := ctx // the call's own context, for startErr
 	if s != nil {
-		own = parent // nil: the scope's, which startErr reads from the batch, without the task's context in between
+		// nil: the scope's, which startErr reads from the batch rather
+		// than through the task's context.
+		own = parent
 	}
 	if err := c.owner.startErr(own); err != nil {
 		// Claimed like any start: a scope's waiter may already run it.

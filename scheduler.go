@@ -91,10 +91,10 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 	return nil
 }
 
-// pushAndUnlock queues c, the core of a task, makes sure a worker will run it and unlocks
-// p.mu, which must be held; ctx is the caller's context, or nil. Then, if
-// the queue is crowded, it yields the processor (runtime.Gosched) when
-// that lets a worker run.
+// pushAndUnlock queues c, the core of a task, makes sure a worker will run
+// it and unlocks p.mu, which must be held; ctx is the caller's context, or
+// nil. Then, if the queue is crowded, it yields the processor
+// (runtime.Gosched) when that lets a worker run.
 //
 // Design: a caller starting no-op calls in a loop queues them faster than
 // the workers can start them when it shares the processors with them.
