@@ -111,7 +111,8 @@ type funcCore struct {
 	config       // as decorated; With starts from it
 	pool   *Pool // Shared's pool, or the function's own
 	stats  counters
-	task   func(*callCore) task // the call a callCore of this function is part of
+	task   func(*callCore) task     // the call a callCore of this function is part of
+	run    func(*callCore, *worker) // task(c).run(w), without the interface: the worker's loop
 	// giveBack is Func.giveBack: a scope gives the calls left in its
 	// slab of this function back to it.
 	giveBack func(p unsafe.Pointer, n int)
@@ -218,7 +219,8 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
-	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }, giveBack: f.giveBack, callSize: unsafe.Sizeof(call[A, R]{})}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) },
+		run: func(c *callCore, w *worker) { callOf[A, R](c).run(w) }, giveBack: f.giveBack, callSize: unsafe.Sizeof(call[A, R]{})}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
 		exec = executorFromEnv()

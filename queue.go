@@ -54,14 +54,23 @@ func (q *queue) pushLocked(c *callCore) {
 // another worker moved head on meanwhile; the pool looks again under its
 // lock before parking.
 func (q *queue) tryPop() (task, bool) {
+	if c := q.pop(); c != nil {
+		return c.fn.task(c), true
+	}
+	return nil, false
+}
+
+// pop is tryPop returning the call's core, or nil: the worker's loop runs
+// it through its function (funcCore.run), without making it a task.
+func (q *queue) pop() *callCore {
 	for {
 		h := q.head.Load()
 		if h == nil {
-			return nil, false // nothing was ever pushed
+			return nil // nothing was ever pushed
 		}
 		c := h.next.Load()
 		if c == nil {
-			return nil, false
+			return nil
 		}
 		if q.head.CompareAndSwap(h, c) {
 			q.taken.Add(1)
@@ -77,7 +86,7 @@ func (q *queue) tryPop() (task, bool) {
 			if uintptr(unsafe.Pointer(c))-uintptr(unsafe.Pointer(h)) != c.fn.callSize {
 				h.next.Store(nil)
 			}
-			return c.fn.task(c), true
+			return c
 		}
 	}
 }

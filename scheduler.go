@@ -213,12 +213,13 @@ func (p *Pool) work(w *worker) {
 		p.startWorker(&worker{pool: p, lane: w.lane})
 	})
 	for {
-		if t, ok := p.take(); ok {
+		if c := p.queue.pop(); c != nil { // take, by core
+			p.room()
 			if !streak {
 				streak = true
 				storeMax(&p.maxBusy, p.busy.Add(1))
 			}
-			t.run(w)
+			c.fn.run(c, w)
 			continue
 		}
 		if streak {
