@@ -27,6 +27,7 @@ type batch struct {
 	failFast     bool
 	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
 	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
+	ownCancel    bool            // a scope's ctx is cancelled by the scope alone (see Synchronized)
 	cells        bool            // a Func's batch, a funcBatch: its calls leave their results in its cells
 	closed       bool            // a scope that has returned: no call may join it
 	ctx          context.Context // the context calls without one of their own see
@@ -169,6 +170,9 @@ func (b *batch) startErr(ctx context.Context) error {
 		return ErrCancelled
 	}
 	if ctx == nil && b.scoped {
+		if b.ownCancel {
+			return nil // stopped tells it all: see Synchronized
+		}
 		ctx = b.ctx
 	}
 	if ctx != nil && ctx.Err() != nil {

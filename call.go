@@ -31,7 +31,7 @@ type callCore struct {
 	index  int
 	fn     *funcCore
 	owner  *batch
-	queued int64 // nanotime when submitted, for sampled calls; else 0
+	queued int64 // when queued, for sampled and timed calls, else 0: see queueStamp
 	extra  atomic.Pointer[callExtra]
 	next   atomic.Pointer[callCore] // the call queued after this one in its pool (queue.go)
 }
@@ -157,6 +157,42 @@ func runningCall(ctx context.Context) *callCore {
 	return c
 }
 
+// queueStamp returns what a call's queued field holds: 0 for a call whose
+// queue wait is neither in its function's sample (weight 0, see
+// queueSampled) nor timed for its scope's stats, else the clock's reading
+// when it is queued with its two lowest bits replaced by its weight's
+// class (1: weight 1, 2: weight 8, 3: timed only), 4 ns that no wait
+// needs. The weight is chosen by the function's call number, which a call
+// does not keep; a call so keeps no field for it.
+func queueStamp(weight int64, timed bool) int64 {
+	if weight == 0 && !timed {
+		return 0
+	}
+	class := int64(3)
+	switch weight {
+	case 1:
+		class = 1
+	case 8:
+		class = 2
+	}
+	return nanotime()&^3 | class
+}
+
+// queuedAt returns when the call was queued, if it was stamped.
+func (c *callCore) queuedAt() int64 { return c.queued &^ 3 }
+
+// queueWeight returns the weight of the call's queue wait in its
+// function's sample, or 0.
+func (c *callCore) queueWeight() int64 {
+	switch c.queued & 3 {
+	case 1:
+		return 1
+	case 2:
+		return 8
+	}
+	return 0
+}
+
 // nanotime reads the clock in nanoseconds. It is the wall clock rather than
 // time.Since(a package-level origin) so that readings taken inside a
 // testing/synctest bubble, whose clock is fake, can be subtracted from each
@@ -206,9 +242,14 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	c.lane = int32(w.lane)
-	if err := c.owner.startErr(c.parent()); err != nil {
-		c.finish(err, nil, nil, 0, 0)
-		return
+	// startErr, unless the call is of a function's batch and has no
+	// context of its own (no extra part), where it has only stopped to
+	// read: the common case, without a call.
+	if b := c.owner; b.scoped || c.extra.Load() != nil || b.stopped.Load() {
+		if err := b.startErr(c.parent()); err != nil {
+			c.finish(err, nil, nil, 0, 0)
+			return
+		}
 	}
 	fc := c.fn
 	if statsOn {
@@ -221,12 +262,12 @@ func (c *call[A, R]) run(w *worker) {
 	var start, end int64
 	if c.queued != 0 || fc.recorder != nil || timing != nil {
 		start = nanotime()
-		if n := queueSampled(c.index); c.queued != 0 && n != 0 {
-			fc.stats.queueWait.addN(start-c.queued, n)
+		if n := c.queueWeight(); n != 0 {
+			fc.stats.queueWait.addN(start-c.queuedAt(), n)
 		}
 	}
 	if timing != nil {
-		timing.enter(start - c.queued)
+		timing.enter(start - c.queuedAt())
 	}
 	var stopCancel func() bool
 	if c.owner.failFast && !c.owner.scoped {
@@ -308,7 +349,9 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 		c.owner.failed(&c.callCore)
 	}
 	fc := c.fn
-	fc.stats.record(&c.callCore, w == nil || fc.progress != nil)
+	if countDone := w == nil || fc.progress != nil; countDone || c.extra.Load() != nil {
+		fc.stats.record(&c.callCore, countDone) // else it has nothing to count
+	}
 	if fc.progress != nil {
 		// Before the call is done, so that a panic in the callback is the
 		// call's outcome, reported like a task's panic.
@@ -334,7 +377,11 @@ func (c *call[A, R]) finish(err error, pe *PanicError, w *worker, start, end int
 		c.owner.done()
 		return
 	}
-	w.account(fc, c.owner, fc.progress == nil)
+	if fc.progress == nil {
+		w.account(c.owner)
+	} else {
+		w.accountSlow(c.owner, false) // counted in fc's stats already, for the callback
+	}
 }
 
 // reportProgress calls the OnProgress callback. A panic in it fails the

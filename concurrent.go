@@ -80,11 +80,13 @@ type Func[A, R any] struct {
 	// outside a scope, taken in the same critical section that queues
 	// them (one lock per call, not two), and one under slabMu for the
 	// calls started with a context, which register in a scope or fetch an
-	// extra part under locks of their own.
-	batchSlab []call[A, R] // guarded by mu
+	// extra part under locks of their own. A scope takes that slab whole
+	// for its calls that keep no context of their own, and gives back what
+	// it did not use (scopeCallLocked), so they take the scope's lock only.
+	batchSlab slab[call[A, R]] // guarded by mu
 	slabMu    sync.Mutex
-	slab      []call[A, R] // calls not handed out yet; guarded by slabMu
-	extras    []callExtra  // extras not handed out yet, for calls with a context; guarded by slabMu
+	slab      slab[call[A, R]] // calls not handed out yet; guarded by slabMu
+	extras    slab[callExtra]  // extras not handed out yet, for calls with a context; guarded by slabMu
 }
 
 // slabSize is how many calls one allocation holds: at least 64, and as
@@ -109,7 +111,11 @@ type funcCore struct {
 	config       // as decorated; With starts from it
 	pool   *Pool // Shared's pool, or the function's own
 	stats  counters
-	task   func(*callCore) task // the call a callCore of this function is part of
+	task   func(*callCore) task     // the call a callCore of this function is part of
+	run    func(*callCore, *worker) // task(c).run(w), without the interface: the worker's loop
+	// giveBack is Func.giveBack: a scope gives the calls left in its
+	// slab of this function back to it.
+	giveBack func(p unsafe.Pointer, n int)
 	// callSize is the size of a call of this function, which tells the
 	// queue two calls are neighbours in one slab.
 	callSize uintptr
@@ -213,7 +219,8 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 // build makes a Func of fn under cfg, without registering its name.
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
-	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) }, callSize: unsafe.Sizeof(call[A, R]{})}
+	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) },
+		run: func(c *callCore, w *worker) { callOf[A, R](c).run(w) }, giveBack: f.giveBack, callSize: unsafe.Sizeof(call[A, R]{})}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
 		exec = executorFromEnv()
@@ -332,15 +339,23 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A, R], *scope, *call[A, R]) assigner) *call[A, R] {
 	var s *scope
 	var c *call[A, R]
+	var parent context.Context // the context the call keeps; nil: it sees its scope's
 	if ctx != nil {
-		s = scopeOf(ctx)
-		c = f.newCall(s.parentOf(ctx)) // nil: the call sees its scope's context
+		if s, parent = scopeFor(ctx); parent != nil {
+			c = f.newCall(parent)
+		}
 	}
 	if s != nil {
-		c.fn, c.arg = &f.core, arg
-		f.core.stats.calls.Add(1)
+		var weight int64 // of the call's queue wait in f's sample, by its number among f's calls
+		if n := f.core.stats.calls.Add(1); statsOn {
+			weight = queueSampled(n - 1)
+		}
 		s.mu.Lock()
-		err := s.registerLocked(c, f.core.pool)
+		if c == nil {
+			c = scopeCallLocked(f, s)
+		}
+		c.fn, c.arg = &f.core, arg
+		err := s.registerLocked(&c.callCore, f.core.pool, weight)
 		if keyed != nil {
 			// Here, not in register: keyed stays on this goroutine's
 			// stack, and an Assign in a scope allocates nothing either.
@@ -379,16 +394,26 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 			}
 		}
 		c.owner = &b.batch
-		if statsOn && queueSampled(c.index) != 0 {
-			c.queued = nanotime()
+		if statsOn {
+			// Sampled by the function's call number: the calls waited
+			// before this batch, and its index.
+			if w := queueSampled(f.core.stats.calls.Load() + int64(c.index)); w != 0 {
+				c.queued = queueStamp(w, false)
+			}
 		}
 		if f.private && !b.stopped.Load() {
-			f.core.pool.pushAndUnlock(ctx, c) // f.mu is the pool's mutex
+			f.core.pool.pushAndUnlock(ctx, &c.callCore) // f.mu is the pool's mutex
 			return c
 		}
 		f.mu.Unlock()
 	}
-	if err := c.owner.startErr(ctx); err != nil {
+	own := ctx // the call's own context, for startErr
+	if s != nil {
+		// nil: the scope's, which startErr reads from the batch rather
+		// than through the task's context.
+		own = parent
+	}
+	if err := c.owner.startErr(own); err != nil {
 		// Claimed like any start: a scope's waiter may already run it.
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {
 			c.finish(err, nil, nil, 0, 0)
@@ -406,20 +431,93 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 // takeCallLocked returns a fresh call from the slab of the calls started
 // without a context. f.mu must be held; it is released while a new slab is
 // allocated, so the caller reads f's state only after the call.
-func (f *Func[A, R]) takeCallLocked() *call[A, R] { return fromSlab(&f.batchSlab, f.mu) }
+func (f *Func[A, R]) takeCallLocked() *call[A, R] { return f.batchSlab.take(f.mu) }
 
-// fromSlab takes the next element of *slab, which mu guards; mu is held on
-// entry and on return, and released while a new slab is allocated.
-func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
-	if len(*slab) == 0 {
-		mu.Unlock()
-		s := make([]T, slabSize[T]())
-		mu.Lock()
-		*slab = s
+// slab is an allocation of calls or extras handed out one at a time: all
+// of s, from s[used] on. Handing one out moves an index, not the slice, so
+// that it writes no pointer: while the collector marks, every pointer
+// written goes through its write barrier, and a call writes enough of them.
+type slab[T any] struct {
+	s    []T
+	used int
+}
+
+// take hands out the next element, which mu guards; mu is held on entry
+// and on return, and released while a new slab is allocated.
+func (l *slab[T]) take(mu *sync.Mutex) *T {
+	if l.used == len(l.s) {
+		l.refill(mu)
 	}
-	x := &(*slab)[0]
-	*slab = (*slab)[1:]
+	x := &l.s[l.used]
+	l.used++
 	return x
+}
+
+// refill replaces l with a new slab, allocated with mu released. Apart
+// from take, so that take is inlined.
+func (l *slab[T]) refill(mu *sync.Mutex) {
+	mu.Unlock()
+	s := make([]T, slabSize[T]())
+	mu.Lock()
+	*l = slab[T]{s: s}
+}
+
+// rest takes the elements not handed out yet, leaving l empty.
+func (l *slab[T]) rest() []T {
+	s := l.s[l.used:]
+	*l = slab[T]{}
+	return s
+}
+
+// scopeCallLocked returns a fresh call of f for scope s, which keeps
+// none of its own context: from the slab s keeps for f, so that a call
+// started in a scope takes the scope's lock only, not f's slab lock too,
+// which every goroutine starting calls of f in any scope takes (two
+// workers spawning calls of one function queued on it). s.mu must be
+// held; it is released while a slab is fetched. A scope takes f's slab
+// at its first call of f and gives back what is left when it is over
+// (scope.releaseCalls), so a scope of a few calls allocates no slab of its
+// own; a closed scope, which has given its slabs back, takes its call from
+// f's slab, as a call with a context of its own does.
+func scopeCallLocked[A, R any](f *Func[A, R], s *scope) *call[A, R] {
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			c := f.newCall(nil)
+			s.mu.Lock()
+			return c
+		}
+		e := s.slabOf(&f.core)
+		if e.used < e.n {
+			// An index, not a pointer moved along: see slab.
+			c := (*call[A, R])(unsafe.Add(e.first, uintptr(e.used)*unsafe.Sizeof(call[A, R]{})))
+			e.used++
+			return c
+		}
+		s.mu.Unlock()
+		f.slabMu.Lock()
+		calls := f.slab.rest()
+		f.slabMu.Unlock()
+		if len(calls) == 0 {
+			calls = make([]call[A, R], slabSize[call[A, R]]())
+		}
+		s.mu.Lock()
+		if e = s.slabOf(&f.core); e.used < e.n || s.closed {
+			f.giveBack(unsafe.Pointer(&calls[0]), len(calls)) // another call refilled it meanwhile
+			continue
+		}
+		e.first, e.n, e.used = unsafe.Pointer(&calls[0]), len(calls), 0
+	}
+}
+
+// giveBack makes the n calls from p on, the unused end of a slab a scope
+// took, f's slab again, unless f's slab has as many left.
+func (f *Func[A, R]) giveBack(p unsafe.Pointer, n int) {
+	f.slabMu.Lock()
+	if n > len(f.slab.s)-f.slab.used {
+		f.slab = slab[call[A, R]]{s: unsafe.Slice((*call[A, R])(p), n)}
+	}
+	f.slabMu.Unlock()
 }
 
 // newCall returns a fresh call from f's slab, with its extra part from
@@ -434,9 +532,9 @@ func fromSlab[T any](slab *[]T, mu *sync.Mutex) *T {
 // slabs alive, so a finished call drops its argument (see finish).
 func (f *Func[A, R]) newCall(ctx context.Context) *call[A, R] {
 	f.slabMu.Lock()
-	c := fromSlab(&f.slab, &f.slabMu)
+	c := f.slab.take(&f.slabMu)
 	if ctx != nil {
-		e := fromSlab(&f.extras, &f.slabMu)
+		e := f.extras.take(&f.slabMu)
 		e.parent = ctx
 		c.extra.Store(e)
 	}

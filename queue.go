@@ -37,13 +37,12 @@ type queue struct {
 	stub   callCore  // head and tail of an empty queue; only its next is used
 }
 
-// pushLocked queues t. The pool's lock must be held.
-func (q *queue) pushLocked(t task) {
+// pushLocked queues c, the core of a task. The pool's lock must be held.
+func (q *queue) pushLocked(c *callCore) {
 	if q.tail == nil {
 		q.tail = &q.stub
 		q.head.Store(&q.stub)
 	}
-	c := t.core()
 	q.pushes++
 	q.tail.next.Store(c) // publishes c and what was written to it before
 	q.tail = c
@@ -55,14 +54,23 @@ func (q *queue) pushLocked(t task) {
 // another worker moved head on meanwhile; the pool looks again under its
 // lock before parking.
 func (q *queue) tryPop() (task, bool) {
+	if c := q.pop(); c != nil {
+		return c.fn.task(c), true
+	}
+	return nil, false
+}
+
+// pop is tryPop returning the call's core, or nil: the worker's loop runs
+// it through its function (funcCore.run), without making it a task.
+func (q *queue) pop() *callCore {
 	for {
 		h := q.head.Load()
 		if h == nil {
-			return nil, false // nothing was ever pushed
+			return nil // nothing was ever pushed
 		}
 		c := h.next.Load()
 		if c == nil {
-			return nil, false
+			return nil
 		}
 		if q.head.CompareAndSwap(h, c) {
 			q.taken.Add(1)
@@ -78,7 +86,7 @@ func (q *queue) tryPop() (task, bool) {
 			if uintptr(unsafe.Pointer(c))-uintptr(unsafe.Pointer(h)) != c.fn.callSize {
 				h.next.Store(nil)
 			}
-			return c.fn.task(c), true
+			return c
 		}
 	}
 }

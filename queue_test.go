@@ -63,7 +63,7 @@ func TestQueueTakesEveryCallOnceInPushOrder(t *testing.T) {
 	}
 	for i := range n {
 		mu.Lock()
-		q.pushLocked(newSeqTask(i))
+		q.pushLocked(newSeqTask(i).core())
 		mu.Unlock()
 	}
 	pushed.Store(true)
@@ -89,7 +89,7 @@ func TestQueueHoldsNoTakenCall(t *testing.T) {
 	calls := make([]*seqTask, 10)
 	for i := range calls {
 		calls[i] = newSeqTask(i)
-		q.pushLocked(calls[i])
+		q.pushLocked(calls[i].core())
 	}
 	for i := range 5 {
 		if tk, ok := q.tryPop(); !ok || tk.(*seqTask).seq != i {
@@ -116,7 +116,7 @@ func TestQueueHoldsNoTakenCall(t *testing.T) {
 	if h := q.head.Load(); h != &q.stub || q.tail != &q.stub || q.stub.next.Load() != nil {
 		t.Fatal("reset left a call in the queue's head or tail")
 	}
-	q.pushLocked(newSeqTask(10))
+	q.pushLocked(newSeqTask(10).core())
 	if tk, ok := q.tryPop(); !ok || tk.(*seqTask).seq != 10 {
 		t.Fatalf("take after reset: got %v, %v", tk, ok)
 	}
@@ -238,9 +238,9 @@ func TestATakerLeavesTheLinkBetweenNeighboursInASlab(t *testing.T) {
 	var q queue
 	for i := range slab {
 		slab[i].seq, slab[i].fn = i, slabFunc
-		q.pushLocked(&slab[i])
+		q.pushLocked(slab[i].core())
 	}
-	q.pushLocked(other)
+	q.pushLocked(other.core())
 	for i := range 5 {
 		if tk, ok := q.tryPop(); !ok || tk.(*seqTask).seq != i {
 			t.Fatalf("take %d: got %v, %v", i, tk, ok)

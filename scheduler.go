@@ -32,12 +32,17 @@ func (p *Pool) roomLocked() {
 
 // room is roomLocked for a worker that took a call or started to look for
 // one without the lock: it takes the lock only if a caller waits for room.
+// Inlined: a worker calls it at every take.
 func (p *Pool) room() {
 	if p.roomWanted.Load() {
-		p.mu.Lock()
-		p.roomLocked()
-		p.mu.Unlock()
+		p.makeRoom()
 	}
+}
+
+func (p *Pool) makeRoom() {
+	p.mu.Lock()
+	p.roomLocked()
+	p.mu.Unlock()
 }
 
 // submit queues t. maxQueue < 0 means no bound; otherwise submit blocks
@@ -82,14 +87,14 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 		}
 		p.mu.Lock()
 	}
-	p.pushAndUnlock(ctx, t)
+	p.pushAndUnlock(ctx, t.core())
 	return nil
 }
 
-// pushAndUnlock queues t, makes sure a worker will run it and unlocks
-// p.mu, which must be held; ctx is the caller's context, or nil. Then, if
-// the queue is crowded, it yields the processor (runtime.Gosched) when
-// that lets a worker run.
+// pushAndUnlock queues c, the core of a task, makes sure a worker will run
+// it and unlocks p.mu, which must be held; ctx is the caller's context, or
+// nil. Then, if the queue is crowded, it yields the processor
+// (runtime.Gosched) when that lets a worker run.
 //
 // Design: a caller starting no-op calls in a loop queues them faster than
 // the workers can start them when it shares the processors with them.
@@ -101,9 +106,11 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 // the awake workers have one each besides the caller, and not when the
 // caller is itself a call of p (a task starting calls with its context),
 // which would only hand its processor back to itself.
-func (p *Pool) pushAndUnlock(ctx context.Context, t task) {
-	p.queue.pushLocked(t)
-	p.dispatchLocked()
+func (p *Pool) pushAndUnlock(ctx context.Context, c *callCore) {
+	p.queue.pushLocked(c)
+	if p.awake < p.limit { // else nothing to do: dispatchLocked's first test, inlined
+		p.dispatchLocked()
+	}
 	// Written as a quotient so that a huge limit cannot overflow.
 	// Looked at every 16th push only: it reads the count of calls taken,
 	// which the workers write at every take.
@@ -206,12 +213,13 @@ func (p *Pool) work(w *worker) {
 		p.startWorker(&worker{pool: p, lane: w.lane})
 	})
 	for {
-		if t, ok := p.take(); ok {
+		if c := p.queue.pop(); c != nil { // take, by core
+			p.room()
 			if !streak {
 				streak = true
 				storeMax(&p.maxBusy, p.busy.Add(1))
 			}
-			t.run(w)
+			c.fn.run(c, w)
 			continue
 		}
 		if streak {

@@ -15,7 +15,7 @@ import (
 // It is always collected: each worker counts the calls of a streak locally
 // and adds them up when the streak ends (one clock reading per streak),
 // and the caller reads the clock for every eighth call (every 64th after
-// a batch's first 512). BenchmarkOverhead measures the cost (deco
+// the function's first 512). BenchmarkOverhead measures the cost (deco
 // against deco-nostats): 113–232 ns (median 148) and 109–177 ns (median
 // 135) per no-op call on 2 cores, 12 alternated rounds of -count 1 on a
 // nearly idle machine (load average 0.4–2.6) — a difference within the
@@ -37,7 +37,7 @@ type Stats struct {
 	WouldHaveTaken time.Duration
 	// QueueWaitMedian and QueueWaitP99 are the time calls waited for a
 	// slot, from a sample of one call in eight (one in 64, weighted, after
-	// a batch's first 512 calls); accurate within 1/8.
+	// the function's first 512 calls); accurate within 1/8.
 	QueueWaitMedian time.Duration
 	QueueWaitP99    time.Duration
 
@@ -127,13 +127,14 @@ type Progress struct {
 var statsOn = true
 
 // queueSampled reports the weight in the sample of the queue wait of a
-// call of index i in its batch or scope, or 0 if it is not measured: one
-// call in eight of the first queueDense, each standing for eight calls,
-// then one in 64, each standing for 64. A sampled call reads the clock
-// twice (when it is queued and when it starts), so the sparser tail keeps
-// a large batch's cost per call down, and the weights keep the
-// percentiles those of all the calls.
-func queueSampled(i int) int64 {
+// function's call number i (from 0, over all its batches and scopes), or 0
+// if it is not measured: one call in eight of the first queueDense, each
+// standing for eight calls, then one in 64, each standing for 64. A
+// sampled call reads the clock twice (when it is queued and when it
+// starts), so the sparser tail keeps a busy function's cost per call down,
+// also when it runs in many small batches or scopes, and the weights keep
+// the percentiles those of all the calls.
+func queueSampled(i int64) int64 {
 	if i < queueDense {
 		if i&7 == 0 {
 			return 1

@@ -64,7 +64,7 @@ func TestStatsQueueWaitPercentiles(t *testing.T) {
 	})
 }
 
-// TestStatsQueueWaitWeighsTheSparseSample: past a batch's first 512 calls
+// TestStatsQueueWaitWeighsTheSparseSample: past a function's first 512 calls
 // one call in 64 is sampled, standing for 64 calls, so the percentiles are
 // those of all the calls: call i of 2,000 at limit 1 waits i seconds, so
 // the median is near 1,000 s (unweighted, the 64 dense samples would pull

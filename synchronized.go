@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Synchronized runs body with a context that opens a scope, then waits,
@@ -60,6 +61,13 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	// keeps no context of its own and sees this one.
 	s.ctx, s.cancel = self, cancel
 	s.scoped = true
+	// A parent that is never cancelled (Background, a WithoutCancel) leaves
+	// the scope's context to the scope: it cancels it after setting
+	// stopped (FailFast's first failure, batch.failed) or once its wait has
+	// closed it to new calls. So a call that keeps no context of its own
+	// learns whether it may start from stopped alone, without reading the
+	// context (three calls through interfaces, twice per call).
+	s.ownCancel = ctx.Done() == nil
 	s.first = nanotime()
 
 	// A body that ends its goroutine (runtime.Goexit) still leaves no call
@@ -108,6 +116,34 @@ type scope struct {
 	batch
 	calls scopeCalls // in call order, guarded by batch.mu
 	keyed []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	// slabs are the calls the scope holds for its functions' next calls
+	// (scopeCallLocked), one entry per function, the first in room;
+	// guarded by batch.mu.
+	slabs []scopeSlab
+	room  [1]scopeSlab
+}
+
+// scopeSlab is the unused end of a slab of one function's calls that a
+// scope holds: n calls from first on, of which used are handed out.
+type scopeSlab struct {
+	fc      *funcCore
+	first   unsafe.Pointer
+	n, used int
+}
+
+// slabOf returns the scope's entry for fc's calls, adding it if need be.
+// s.mu must be held.
+func (s *scope) slabOf(fc *funcCore) *scopeSlab {
+	for i := range s.slabs {
+		if s.slabs[i].fc == fc {
+			return &s.slabs[i]
+		}
+	}
+	if s.slabs == nil {
+		s.slabs = s.room[:0]
+	}
+	s.slabs = append(s.slabs, scopeSlab{fc: fc})
+	return &s.slabs[len(s.slabs)-1]
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -185,36 +221,64 @@ func scopeOf(ctx context.Context) *scope {
 	return s
 }
 
+// scopeFor returns scopeOf(ctx) and the context a call of that scope
+// started with ctx keeps (parentOf), answering both at once for the two
+// contexts a call is usually started with (see scopeOf), for which it
+// keeps none.
+func scopeFor(ctx context.Context) (*scope, context.Context) {
+	switch x := ctx.(type) {
+	case *scopeContext:
+		return x.s, nil
+	case callContext:
+		c := x.contextCall()
+		if e := c.extra.Load(); c.owner != nil && (e == nil || (e.parent == nil && e.running == nil)) {
+			if sc, ok := c.owner.ctx.(*scopeContext); ok {
+				return sc.s, nil
+			}
+		}
+	}
+	s := scopeOf(ctx)
+	return s, s.parentOf(ctx)
+}
+
 // registerLocked adds c to the scope, in call order, and keeps p open;
 // s.mu must be held (launch adds c's deferred assignment under it). A scope
 // that has returned takes no more calls: its context may have been kept
 // and used later, and the call then fails at once (the scope is nobody's
 // to wait for any more), rather than keep p open for good.
 //
-// The call is complete (owner, index, queue-wait sample) before it is in
-// s.calls: from then on a waiter of the scope that holds a slot may run it.
-func (s *scope) registerLocked(t task, p *Pool) error {
-	c := t.core()
+// The call is complete (owner, index, queue-wait stamp: weight is its
+// queue wait's in its function's sample) before it is in s.calls: from
+// then on a waiter of the scope that holds a slot may run it.
+func (s *scope) registerLocked(c *callCore, p *Pool, weight int64) error {
 	if s.closed {
 		c.owner = new(batch)
 		return errScopeReturned
 	}
 	c.owner = &s.batch
 	c.index = s.calls.n
-	if (statsOn && queueSampled(c.index) != 0) || s.timing != nil {
-		c.queued = nanotime()
+	if weight != 0 || s.timing != nil {
+		c.queued = queueStamp(weight, s.timing != nil)
 	}
-	s.calls.add(t)
+	s.calls.add(c)
 	s.use(p)
 	s.add()
 	return nil
 }
 
-// releaseCalls gives the scope's list of calls back once it is over: its
-// wait has returned and its stats are taken.
+// releaseCalls gives the scope's list of calls, and the calls it holds for
+// its functions, back once it is over: its wait has returned and its stats
+// are taken.
 func (s *scope) releaseCalls() {
 	s.mu.Lock()
 	s.calls.release()
+	for _, e := range s.slabs {
+		if e.used < e.n {
+			// Takes the function's slab lock, never held while s.mu is taken.
+			e.fc.giveBack(unsafe.Add(e.first, uintptr(e.used)*e.fc.callSize), e.n-e.used)
+		}
+	}
+	s.slabs, s.room = nil, [1]scopeSlab{}
 	s.mu.Unlock()
 }
 
@@ -222,35 +286,38 @@ func (s *scope) releaseCalls() {
 // taken from a sync.Pool and given back, cleared, when the scope is over
 // (release): a program running many small scopes — a fork-join task per
 // element — reuses the same few chunks instead of growing a list per scope
-// (a list of 100 calls grown from 8 took 5 allocations, 4 KiB).
+// (a list of 100 calls grown from 8 took 5 allocations, 4 KiB). An entry
+// is the call's core, one word, from which its function finds the call
+// (funcCore.task): a task interface, two words, cost every call started in
+// a scope a second pointer written with the collector's write barrier.
 type scopeCalls struct {
-	first *[scopeChunk]task
-	more  []*[scopeChunk]task // the chunks after first; in room at first
-	room  [3]*[scopeChunk]task
+	first *[scopeChunk]*callCore
+	more  []*[scopeChunk]*callCore // the chunks after first; in room at first
+	room  [3]*[scopeChunk]*callCore
 	n     int
 }
 
 // scopeChunk is how many calls a chunk of scopeCalls holds: 1 KiB.
-const scopeChunk = 64
+const scopeChunk = 128
 
-var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]task) }}
+var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]*callCore) }}
 
-func (l *scopeCalls) add(t task) {
+func (l *scopeCalls) add(c *callCore) {
 	i := l.n % scopeChunk
 	if i == 0 {
-		ch := scopeChunks.Get().(*[scopeChunk]task)
+		ch := scopeChunks.Get().(*[scopeChunk]*callCore)
 		if l.first == nil {
 			l.first, l.more = ch, l.room[:0]
 		} else {
 			l.more = append(l.more, ch)
 		}
 	}
-	l.chunk(l.n)[i] = t
+	l.chunk(l.n)[i] = c
 	l.n++
 }
 
 // chunk returns the chunk that holds entry i.
-func (l *scopeCalls) chunk(i int) *[scopeChunk]task {
+func (l *scopeCalls) chunk(i int) *[scopeChunk]*callCore {
 	if i < scopeChunk {
 		return l.first
 	}
@@ -258,7 +325,10 @@ func (l *scopeCalls) chunk(i int) *[scopeChunk]task {
 }
 
 // at returns entry i.
-func (l *scopeCalls) at(i int) task { return l.chunk(i)[i%scopeChunk] }
+func (l *scopeCalls) at(i int) task {
+	c := l.chunk(i)[i%scopeChunk]
+	return c.fn.task(c)
+}
 
 // release clears the list and gives its chunks back.
 func (l *scopeCalls) release() {

@@ -3,6 +3,8 @@ package deco
 import (
 	"context"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 type internalKey struct{}
@@ -52,14 +54,16 @@ func TestAScopeCallKeepsAContextOnlyIfItDiffersFromTheScopes(t *testing.T) {
 	}
 }
 
-// A scope's list of calls holds every call in order across chunks, and
-// release clears the chunks it gives back, so that a pooled chunk keeps no
-// call alive.
+// A scope's list of calls holds every call in order across chunks, one word
+// per call, and release clears the chunks it gives back, so that a pooled
+// chunk keeps no call alive.
 func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 	var l scopeCalls
+	f := Concurrent(func(int) {})
 	calls := make([]call[int, struct{}], 2*scopeChunk+3)
 	for i := range calls {
-		l.add(&calls[i])
+		calls[i].fn = &f.core
+		l.add(&calls[i].callCore)
 	}
 	if l.n != len(calls) {
 		t.Fatalf("n = %d, want %d", l.n, len(calls))
@@ -69,12 +73,15 @@ func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 			t.Fatalf("at(%d) is not call %d", i, i)
 		}
 	}
-	chunks := append([]*[scopeChunk]task{l.first}, l.more...)
+	if per := unsafe.Sizeof(*l.first) / scopeChunk; per != unsafe.Sizeof(uintptr(0)) {
+		t.Errorf("a scope's list takes %d bytes per call, want one word", per)
+	}
+	chunks := append([]*[scopeChunk]*callCore{l.first}, l.more...)
 	if len(chunks) != 3 {
 		t.Fatalf("%d chunks for %d calls, want 3", len(chunks), len(calls))
 	}
 	l.release()
-	if l.n != 0 || l.first != nil || l.more != nil || l.room != [3]*[scopeChunk]task{} {
+	if l.n != 0 || l.first != nil || l.more != nil || l.room != [3]*[scopeChunk]*callCore{} {
 		t.Errorf("after release: n %d, first %v, more %v; want an empty list", l.n, l.first, l.more)
 	}
 	for k, ch := range chunks {
@@ -89,7 +96,8 @@ func TestScopeCallsKeepCallOrderAndReleaseClearsTheirChunks(t *testing.T) {
 // scopeOf's fast paths answer what the context's Value chain answers: for
 // a scope's context, a task's context with no context of its own (at two
 // depths of scopes), a task's context that keeps one, contexts derived
-// from each, and a context outside every scope.
+// from each, and a context outside every scope; and scopeFor answers what
+// scopeOf and parentOf do.
 func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
 	viaChain := func(ctx context.Context) *scope {
 		s, _ := ctx.Value(scopeKey{}).(*scope)
@@ -101,6 +109,9 @@ func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
 		checked++
 		if got := scopeOf(ctx); got != want || viaChain(ctx) != want {
 			t.Errorf("%s: scopeOf %p, chain %p, want %p", what, got, viaChain(ctx), want)
+		}
+		if s, parent := scopeFor(ctx); s != want || parent != want.parentOf(ctx) {
+			t.Errorf("%s: scopeFor %p, %v; want %p, %v (scopeOf, parentOf)", what, s, parent, want, want.parentOf(ctx))
 		}
 	}
 	check(context.Background(), "Background", nil)
@@ -130,5 +141,85 @@ func TestScopeOfAnswersAsTheContextChainDoes(t *testing.T) {
 	})
 	if want := 1 + 1 + 2 + 1 + 2 + 2; checked != want { // Background, the scope, calls 0, its inner scope, 2 and 1
 		t.Errorf("%d checks ran, want %d", checked, want)
+	}
+}
+
+// A call started in a scope with the scope's context takes its call from
+// the slab the scope holds for its function, under the scope's lock only:
+// it starts while another goroutine holds the function's slab lock. And
+// the scope gives the calls it did not use back to the function when it
+// is over, so that a scope of a few calls allocates no slab of its own.
+func TestAScopeCallTakesNoLockOfItsFunctionsSlab(t *testing.T) {
+	f := Concurrent(func(int) {}, Limit(1))
+	err := Synchronized(context.Background(), func(ctx context.Context) error {
+		f.GoContext(ctx, 0) // the scope takes a slab of f's calls
+		f.slabMu.Lock()
+		started := make(chan struct{})
+		go func() {
+			f.GoContext(ctx, 1)
+			close(started)
+		}()
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Error("a scope's second call of f did not start in 10 s while f's slab lock was held")
+		}
+		f.slabMu.Unlock()
+		<-started
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.slabMu.Lock()
+	left := len(f.slab.s) - f.slab.used
+	f.slabMu.Unlock()
+	if want := slabSize[call[int, struct{}]]() - 2; left != want {
+		t.Errorf("f's slab has %d calls left after a scope of 2 calls, want %d (the rest given back)", left, want)
+	}
+}
+
+// A function's queue waits are sampled by its call number over all its
+// batches and scopes, not afresh in each: 2,000 calls in 20 scopes, or 20
+// waited batches, of 100 stamp the clock for one call in eight of the
+// function's first 512 and one in 64 after (64 + 24 calls, weights 64×1 +
+// 24×8 in the sample), where a dense sample per scope or batch stamped 13
+// calls in each (260), two clock readings apiece.
+func TestAFunctionsQueueWaitsAreSampledOverAllItsScopes(t *testing.T) {
+	for _, scoped := range []bool{true, false} {
+		f := Concurrent(func(int) {}, Limit(2))
+		var futures []*Future[struct{}]
+		for range 20 {
+			if !scoped {
+				for i := range 100 {
+					futures = append(futures, f.Go(i))
+				}
+				f.Wait()
+				continue
+			}
+			err := Synchronized(context.Background(), func(ctx context.Context) error {
+				for i := range 100 {
+					futures = append(futures, f.GoContext(ctx, i))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		stamped, weights := 0, int64(0)
+		for _, fu := range futures {
+			if fu.queued != 0 {
+				stamped++
+				weights += fu.queueWeight()
+			}
+		}
+		var sample int64
+		for i := range f.core.stats.queueWait.buckets {
+			sample += f.core.stats.queueWait.buckets[i].Load()
+		}
+		if stamped != 64+24 || weights != 64+24*8 || sample != weights {
+			t.Errorf("scopes %v: %d calls stamped, weights %d, sample %d; want 88, 256, 256", scoped, stamped, weights, sample)
+		}
 	}
 }

@@ -147,30 +147,40 @@ func TestSynchronizedJoinsBodyAndCallErrors(t *testing.T) {
 	}
 }
 
+// Also under a parent that is never cancelled, where the scope's calls
+// learn that they must not start from the scope's stopped flag alone.
 func TestSynchronizedFailFastStopsQueuedCalls(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var started atomic.Int64
-		f := deco.ConcurrentCtxErr(func(ctx context.Context, i int) error {
-			started.Add(1)
-			if i == 0 {
-				return errOdd
-			}
-			<-ctx.Done() // running calls see the cancellation
-			return ctx.Err()
-		}, deco.Limit(2))
-		err := deco.Synchronized(t.Context(), func(ctx context.Context) error {
-			for i := range 10 {
-				f.GoContext(ctx, i)
-			}
-			return nil
-		}, deco.FailFast())
-		if !errors.Is(err, errOdd) || !errors.Is(err, deco.ErrCancelled) {
-			t.Fatalf("err = %v, want the first failure and cancelled calls", err)
+	for _, never := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) { testFailFastStopsQueuedCalls(t, never) })
+	}
+}
+
+func testFailFastStopsQueuedCalls(t *testing.T, neverCancelled bool) {
+	parent := t.Context()
+	if neverCancelled {
+		parent = context.Background()
+	}
+	var started atomic.Int64
+	f := deco.ConcurrentCtxErr(func(ctx context.Context, i int) error {
+		started.Add(1)
+		if i == 0 {
+			return errOdd
 		}
-		if n := started.Load(); n > 2 {
-			t.Fatalf("%d calls started after the first failure at limit 2; queued calls must not start", n)
+		<-ctx.Done() // running calls see the cancellation
+		return ctx.Err()
+	}, deco.Limit(2))
+	err := deco.Synchronized(parent, func(ctx context.Context) error {
+		for i := range 10 {
+			f.GoContext(ctx, i)
 		}
-	})
+		return nil
+	}, deco.FailFast())
+	if !errors.Is(err, errOdd) || !errors.Is(err, deco.ErrCancelled) {
+		t.Fatalf("never-cancelled parent %v: err = %v, want the first failure and cancelled calls", neverCancelled, err)
+	}
+	if n := started.Load(); n > 2 {
+		t.Fatalf("never-cancelled parent %v: %d calls started after the first failure at limit 2; queued calls must not start", neverCancelled, n)
+	}
 }
 
 func TestSynchronizedRefusesFunctionOptions(t *testing.T) {

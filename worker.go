@@ -47,9 +47,21 @@ func (w *worker) push(fr frame) {
 // running returns the calls running on w's goroutine, innermost last.
 func (w *worker) running() []frame { return w.stack[:w.depth] }
 
-// account counts a finished call of fc and owner; countDone is false when
-// the call was counted in fc's stats already.
-func (w *worker) account(fc *funcCore, owner *batch, countDone bool) {
+// account counts a finished call of owner and of the streak's function
+// (begin made it w.fc). Its common case, inlined: one more call of the
+// streak's batch, with no settle due.
+func (w *worker) account(owner *batch) {
+	if w.owner == owner && w.done < settleEvery-1 {
+		w.owed++
+		w.done++
+	} else {
+		w.accountSlow(owner, true)
+	}
+}
+
+// accountSlow is account; countDone is false when the call was counted in
+// its function's stats already.
+func (w *worker) accountSlow(owner *batch, countDone bool) {
 	if w.owner != owner {
 		w.settleOwner()
 		w.owner = owner
@@ -63,8 +75,15 @@ func (w *worker) account(fc *funcCore, owner *batch, countDone bool) {
 	}
 }
 
-// begin is called before a call of fc runs.
+// begin is called before a call of fc runs. Inlined: its common case, a
+// call of the streak's function and batch, does nothing.
 func (w *worker) begin(fc *funcCore, owner *batch) {
+	if w.fc != fc || w.since == 0 || w.owner != owner {
+		w.beginSlow(fc, owner)
+	}
+}
+
+func (w *worker) beginSlow(fc *funcCore, owner *batch) {
 	if w.owner != nil && w.owner != owner {
 		w.settleOwner()
 	}
