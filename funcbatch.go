@@ -9,8 +9,9 @@ import (
 )
 
 // funcBatch is the calls of a Func between two waits. It keeps what Wait
-// needs, not the calls: a cell per call for the result, and the keyed calls
-// for their assignments. A call object is garbage as soon as it is done
+// needs, not the calls: a cell per call for the result, and the runs of
+// call indices of its Assign and AssignTo calls with their keys and
+// destinations (see assign.go). A call object is garbage as soon as it is done
 // (unless its Future is kept), which keeps the heap small and the garbage
 // collector idle during large batches.
 type funcBatch[A, R any] struct {
