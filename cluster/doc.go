@@ -79,8 +79,8 @@
 // (up to 16 calls): large packs while many calls wait, small ones at the
 // end of a batch, so that the workers finish together. A worker runs a
 // pack's calls in as many slots as free up, and writes the outcomes of
-// its calls in a few entries (an outcome waits up to 10 ms for those of
-// the pack's next calls, which run meanwhile): so a busy caller pays a
+// its calls in a few entries (an outcome waits up to 50 ms for those of
+// the pack's other calls, which run meanwhile): so a busy caller pays a
 // publish, a delivery and an ack per pack, not per call. Below that
 // (deco.Limit of at most the slots, or [InFlight]), every call
 // goes alone, at once. Each call of a pack still runs in a slot, keeps

@@ -445,10 +445,15 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 			free()
 		}
 		stored := false
-		if pm, ok := msg.(*packMsg); ok && !timedOut && (quick || pm.out.more()) {
-			// Written with the pack's other outcomes, while its next call
-			// runs here (a long call's outcome waits for those of the next
-			// calls, up to packOutcomeHold; the last call's goes at once).
+		pm, ok := msg.(*packMsg)
+		if ok {
+			pm.wrote = true
+		}
+		if ok && !timedOut && (quick || pm.out.others()) {
+			// Written with the pack's other outcomes, while its other
+			// calls run here (a long call's outcome waits for those of the
+			// calls running or to start, up to packOutcomeHold; the last
+			// call's goes at once, with the outcomes held).
 			beating = false
 			pm.out.writeThen(pm.call.key, env, false, func(stored bool) {
 				if stored {
