@@ -633,7 +633,18 @@ func (p *packWriter) closeOne() {
 		return
 	}
 	p.mu.Lock()
-	if p.busy || len(p.waiting) == 0 || p.holdLocked() {
+	if len(p.waiting) == 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.flushLocked()
+}
+
+// flushLocked starts a write of the outcomes pending, unless a write is
+// in flight (which writes them next) or they may wait (see holdLocked).
+// p.mu is held on entry, and released.
+func (p *packWriter) flushLocked() {
+	if p.busy || p.holdLocked() {
 		p.mu.Unlock()
 		return
 	}
@@ -668,21 +679,7 @@ func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bo
 	p.pending = append(p.pending, v...)
 	p.waiting = append(p.waiting, then)
 	p.urgent = p.urgent || now
-	if p.busy {
-		p.mu.Unlock()
-		return // the write in flight writes it next
-	}
-	if p.holdLocked() {
-		p.mu.Unlock()
-		return
-	}
-	p.busy = true
-	p.mu.Unlock()
-	p.w.wg.Add(1)
-	p.w.gos.Go(func() {
-		defer p.w.wg.Done()
-		p.writeAll()
-	})
+	p.flushLocked()
 }
 
 // holdLocked reports whether the outcomes pending may wait for more (no
