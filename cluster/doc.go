@@ -155,12 +155,10 @@
 // rounds, with the same messages. Calls that queue go in packs: 2 local
 // workers of 2 slots ran pipelined no-op calls at 6.0-6.8 times the raw
 // pattern's rate (28.2k-29.0k calls/s), and 100 calls of about 2.2 ms of
-// CPU on 2 local workers ran 1.64-1.67 times faster than serially (1.97-1.98
-// times on two goroutines), the caller, with the embedded server,
-// spending 0.2-0.23 ms of CPU per call on the same cores as the
-// workers; since then, writing the outcomes of a pack's calls that run
-// side by side together cut that by about a fifth (at load 4-6; see
-// bench_test.go and README.md for the figures, their load and the
-// commands). It pays for tasks much longer than a round trip, or
+// CPU on 2 local workers ran 1.68-1.72 times faster than serially
+// (1.98-2.01 times on two goroutines in the same ops, load 1.3-2.5), the
+// caller, with the embedded server, spending 0.16-0.2 ms of CPU per call
+// on the same cores as the workers (see bench_test.go and README.md for
+// the figures, their load and the commands). It pays for tasks much longer than a round trip, or
 // for work spread over machines; batch small tasks into fewer calls.
 package cluster
