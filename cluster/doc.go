@@ -79,8 +79,8 @@
 // (up to 16 calls): large packs while many calls wait, small ones at the
 // end of a batch, so that the workers finish together. A worker runs a
 // pack's calls in as many slots as free up, and writes the outcomes of
-// its calls in a few entries (an outcome waits up to 10 ms for those of
-// the pack's next calls, which run meanwhile): so a busy caller pays a
+// its calls in a few entries (an outcome waits up to 50 ms for those of
+// the pack's other calls, which run meanwhile): so a busy caller pays a
 // publish, a delivery and an ack per pack, not per call. Below that
 // (deco.Limit of at most the slots, or [InFlight]), every call
 // goes alone, at once. Each call of a pack still runs in a slot, keeps
@@ -155,10 +155,10 @@
 // rounds, with the same messages. Calls that queue go in packs: 2 local
 // workers of 2 slots ran pipelined no-op calls at 6.0-6.8 times the raw
 // pattern's rate (28.2k-29.0k calls/s), and 100 calls of about 2.2 ms of
-// CPU on 2 local workers ran 1.64-1.67 times faster than serially (1.97-1.98
-// times on two goroutines), the caller, with the embedded server,
-// spending 0.2-0.23 ms of CPU per call on the same cores as the
-// workers (see bench_test.go and README.md for the figures, their load
-// and the commands). It pays for tasks much longer than a round trip, or
+// CPU on 2 local workers ran 1.68-1.72 times faster than serially
+// (1.98-2.01 times on two goroutines in the same ops, load 1.3-2.5), the
+// caller, with the embedded server, spending 0.16-0.2 ms of CPU per call
+// on the same cores as the workers (see bench_test.go and README.md for
+// the figures, their load and the commands). It pays for tasks much longer than a round trip, or
 // for work spread over machines; batch small tasks into fewer calls.
 package cluster

@@ -389,7 +389,8 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	answer := func() { answered.Add(1) }
 	id := h.Get(hdrKey)
 	var next atomic.Int32 // the index of the next call to start
-	out := &packWriter{w: w, id: id, ttl: resultTTL(h), more: func() bool { return int(next.Load()) < len(calls) }}
+	out := &packWriter{w: w, id: id, ttl: resultTTL(h)}
+	out.open.Store(int32(len(calls)))
 	// claim takes the next call, or reports false when none is left.
 	claim := func() (int, bool) {
 		for {
@@ -412,6 +413,9 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 			}
 			c := &packMsg{Msg: msg, call: &calls[i], h: calls[i].header(h), end: answer, out: out}
 			w.call(c, ended, func() {})
+			if !c.wrote {
+				out.closeOne() // ended with no outcome for the writer (cancelled, say)
+			}
 		}
 	}
 	w.slots <- struct{}{} // its first runner runs here: no ping-pong
@@ -454,6 +458,7 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 			for range rest {
 				answer()
 				ended()
+				out.closeOne()
 			}
 			return
 		}
@@ -545,11 +550,12 @@ func (w *worker) republish(subject string, h nats.Header, calls []packedCall) er
 // and argument; its ack or term answers its part of the pack.
 type packMsg struct {
 	jetstream.Msg
-	call *packedCall
-	h    nats.Header
-	once sync.Once
-	end  func()
-	out  *packWriter
+	call  *packedCall
+	h     nats.Header
+	once  sync.Once
+	end   func()
+	out   *packWriter
+	wrote bool // its outcome went to out
 }
 
 func (m *packMsg) Headers() nats.Header { return m.h }
@@ -592,10 +598,14 @@ func splitDead(ctx context.Context, js jetstream.JetStream, subject string, h na
 // next one, a part keyed <pack>.<n> (first writer wins, as for a call;
 // the rest of a pack published again has keys <pack>.r<i>.<n>).
 type packWriter struct {
-	w    *worker
-	id   string
-	ttl  time.Duration
-	more func() bool // whether calls of the pack are still to start here
+	w   *worker
+	id  string
+	ttl time.Duration
+	// open counts the pack's calls that may still give an outcome here:
+	// those to start, and those running. An outcome waits while another
+	// is open, so that the calls of a pack that run side by side, in
+	// several slots, end in one part rather than one each.
+	open atomic.Int32
 
 	mu      sync.Mutex
 	pending []byte       // keyed outcomes: uvarint len, key, uvarint len, outcome
@@ -607,36 +617,34 @@ type packWriter struct {
 }
 
 // packOutcomeHold is how long an outcome of a pack may wait for those of
-// the pack's next calls, which run here meanwhile, to go in one part:
+// the pack's other calls, which run here meanwhile, to go in one part:
 // each part is a write, a store and a delivery to the caller.
-const packOutcomeHold = 10 * time.Millisecond
+const packOutcomeHold = 50 * time.Millisecond
 
-// write stores key's outcome env in a part of the pack's outcomes, now,
-// and reports false if the worker stopped first.
-func (p *packWriter) write(key string, env *envelope) bool {
-	ch := make(chan bool, 1)
-	p.writeThen(key, env, true, func(ok bool) { ch <- ok })
-	return <-ch
+// others reports whether a call of the pack other than the one asking
+// may still give an outcome here.
+func (p *packWriter) others() bool { return p.open.Load() > 1 }
+
+// closeOne records that a call of the pack ended here without an outcome
+// for p (or never ran here), and writes the outcomes held if it was the
+// last call open.
+func (p *packWriter) closeOne() {
+	if p.open.Add(-1) > 0 {
+		return
+	}
+	p.mu.Lock()
+	if len(p.waiting) == 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.flushLocked()
 }
 
-// writeThen is write without the wait: then is called with its result,
-// once the part holding the outcome is written. Unless now, while the
-// pack's next calls start here, the outcome waits for theirs (up to
-// packOutcomeHold).
-func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bool)) {
-	v := env.encode()
-	p.mu.Lock()
-	p.pending = binary.AppendUvarint(p.pending, uint64(len(key)))
-	p.pending = append(p.pending, key...)
-	p.pending = binary.AppendUvarint(p.pending, uint64(len(v)))
-	p.pending = append(p.pending, v...)
-	p.waiting = append(p.waiting, then)
-	p.urgent = p.urgent || now
-	if p.busy {
-		p.mu.Unlock()
-		return // the write in flight writes it next
-	}
-	if p.holdLocked() {
+// flushLocked starts a write of the outcomes pending, unless a write is
+// in flight (which writes them next) or they may wait (see holdLocked).
+// p.mu is held on entry, and released.
+func (p *packWriter) flushLocked() {
+	if p.busy || p.holdLocked() {
 		p.mu.Unlock()
 		return
 	}
@@ -649,12 +657,37 @@ func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bo
 	})
 }
 
+// write stores key's outcome env in a part of the pack's outcomes, now,
+// and reports false if the worker stopped first.
+func (p *packWriter) write(key string, env *envelope) bool {
+	ch := make(chan bool, 1)
+	p.writeThen(key, env, true, func(ok bool) { ch <- ok })
+	return <-ch
+}
+
+// writeThen is write without the wait: then is called with its result,
+// once the part holding the outcome is written. Unless now, while other
+// calls of the pack run or are to start here, the outcome waits for
+// theirs (up to packOutcomeHold). The caller's call is no longer open.
+func (p *packWriter) writeThen(key string, env *envelope, now bool, then func(bool)) {
+	v := env.encode()
+	p.open.Add(-1)
+	p.mu.Lock()
+	p.pending = binary.AppendUvarint(p.pending, uint64(len(key)))
+	p.pending = append(p.pending, key...)
+	p.pending = binary.AppendUvarint(p.pending, uint64(len(v)))
+	p.pending = append(p.pending, v...)
+	p.waiting = append(p.waiting, then)
+	p.urgent = p.urgent || now
+	p.flushLocked()
+}
+
 // holdLocked reports whether the outcomes pending may wait for more (no
-// write of them is urgent and calls of the pack are still to start
-// here), and if so makes sure a timer writes them after packOutcomeHold;
-// else it stops that timer. p.mu is held.
+// write of them is urgent and calls of the pack are still open here),
+// and if so makes sure a timer writes them after packOutcomeHold; else
+// it stops that timer. p.mu is held.
 func (p *packWriter) holdLocked() bool {
-	if !p.urgent && p.more != nil && p.more() {
+	if !p.urgent && p.open.Load() > 0 {
 		if p.held == nil {
 			p.w.wg.Add(1) // until the timer's write, or its stop
 			p.held = time.AfterFunc(packOutcomeHold, func() {

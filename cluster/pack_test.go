@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,9 +292,69 @@ var nap1ms = deco.ConcurrentValue(func(x int) int {
 	return x
 }, deco.Name("test.nap1ms"))
 
+// meetInPairs returns x once two of its calls run at once in this
+// process (or after 10 s); call 1 then sleeps 2 ms more, so that it
+// ends after call 0.
+var meetInPairs = deco.ConcurrentValue(func(x int) int {
+	pairs.Lock()
+	if pairs.met == nil {
+		pairs.met = make(chan struct{})
+	}
+	if pairs.n++; pairs.n == 2 {
+		close(pairs.met)
+	}
+	met := pairs.met
+	pairs.Unlock()
+	select {
+	case <-met:
+	case <-time.After(10 * time.Second):
+	}
+	if x == 1 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return x
+}, deco.Name("test.meetInPairs"))
+
+var pairs struct {
+	sync.Mutex
+	n   int
+	met chan struct{}
+}
+
+func TestAPacksCallsThatRunSideBySideEndInOnePart(t *testing.T) {
+	// A pack of 2 calls on a worker of 2 slots: both run at once, and the
+	// first to end waits for the other's outcome (2 ms later) rather
+	// than going in a part of its own.
+	e := newLocal(t, 1, cluster.Slots(2))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.PackNext(2)()
+	f := meetInPairs.With(deco.On(e), deco.Limit(2))
+	f.Go(0)
+	f.Go(1)
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 0 || got[1] != 1 {
+		t.Fatalf("got %v", got)
+	}
+	if st := e.Stats(); st.Packs != 1 {
+		t.Fatalf("Stats %+v: want the 2 calls in one pack", st)
+	}
+	parts, err := cluster.OutcomeParts(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts != 1 {
+		t.Errorf("the pack's 2 outcomes went in %d parts, want 1", parts)
+	}
+}
+
 func TestAPackOfLongerCallsWritesItsOutcomesInFewParts(t *testing.T) {
 	// 64 calls of 1 ms in a pack (a 65th behind it) on a worker of 2
-	// slots: their outcomes wait for each other's (up to 10 ms) rather
+	// slots: their outcomes wait for each other's (up to 50 ms) rather
 	// than each going in a part of its own, or of two.
 	e := newLocal(t, 1, cluster.Slots(2), cluster.Pack(64))
 	if err := e.Start(); err != nil {

@@ -285,10 +285,14 @@ func (w *worker) stop() {
 // most one call waiting for a slot (heartbeating it), and the iterator
 // at most PullMaxMessages more, so that free workers get the rest. When
 // the server ends the iterator (a consumer deleted or changed), it opens
-// another, until the worker stops.
+// another, until the worker stops. The goroutine that runs pull runs
+// the first call it takes alone, having handed the pulling on to
+// another goroutine (see take).
 func (w *worker) pull(name string, def *config, slots int, cons jetstream.Consumer, it jetstream.MessagesContext) {
 	for {
-		w.take(cons, it)
+		if !w.take(name, def, slots, cons, it) {
+			return // another goroutine pulls now
+		}
 		w.mu.Lock()
 		delete(w.iters, it)
 		stopping := w.stopping
@@ -312,13 +316,15 @@ func (w *worker) pull(name string, def *config, slots int, cons jetstream.Consum
 	}
 }
 
-// take runs the calls it yields until the iterator ends.
-func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
+// take runs the calls the iterator yields, and reports true when it
+// ends; or, given a call alone (not a pack), it hands the pulling on to
+// another goroutine, runs the call in this one, and reports false.
+func (w *worker) take(name string, def *config, slots int, cons jetstream.Consumer, it jetstream.MessagesContext) bool {
 	for {
 		msg, err := it.Next()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return
+				return true
 			}
 			continue // a missed heartbeat or a reconnection: the iterator goes on
 		}
@@ -339,7 +345,15 @@ func (w *worker) take(cons jetstream.Consumer, it jetstream.MessagesContext) {
 		}
 		w.slots <- struct{}{}
 		w.wg.Add(1)
-		w.gos.Go(func() { w.run(msg, stop) })
+		// The call runs here and another goroutine pulls the next ones,
+		// rather than the call being handed to another goroutine: it
+		// starts without waiting for a goroutine switch (measured: 26 µs
+		// from the iterator to the call's start, of a no-op round trip of
+		// 570 µs). A task that ends its goroutine with runtime.Goexit
+		// ends this one, not the pulling.
+		w.gos.Go(func() { w.pull(name, def, slots, cons, it) })
+		w.run(msg, stop)
+		return false
 	}
 }
 
@@ -445,10 +459,15 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 			free()
 		}
 		stored := false
-		if pm, ok := msg.(*packMsg); ok && !timedOut && (quick || pm.out.more()) {
-			// Written with the pack's other outcomes, while its next call
-			// runs here (a long call's outcome waits for those of the next
-			// calls, up to packOutcomeHold; the last call's goes at once).
+		pm, ok := msg.(*packMsg)
+		if ok {
+			pm.wrote = true
+		}
+		if ok && !timedOut && (quick || pm.out.others()) {
+			// Written with the pack's other outcomes, while its other
+			// calls run here (a long call's outcome waits for those of the
+			// calls running or to start, up to packOutcomeHold; the last
+			// call's goes at once, with the outcomes held).
 			beating = false
 			pm.out.writeThen(pm.call.key, env, false, func(stored bool) {
 				if stored {
