@@ -20,9 +20,13 @@ func TestCallsThatQueueGoInPacksAndKeepTheirOwnResults(t *testing.T) {
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cluster.PackNext(8)()
-	f := failOdd.With(deco.On(e), deco.Limit(64))
+	// The first pack waits for all n calls (they all start at once under
+	// Limit(n)), so that every pack is one of Pack's 16: had it waited for
+	// fewer, the calls queued after it could go in packs of a few, more
+	// of them than n/8 (1 run in ~40 before).
 	const n = 64
+	defer cluster.PackNext(n)()
+	f := failOdd.With(deco.On(e), deco.Limit(n))
 	for i := range n {
 		f.Go(i)
 	}
