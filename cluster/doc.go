@@ -151,13 +151,13 @@
 //
 // A call alone costs a publish, a pull, a key-value write and its watch,
 // and an ack: on this project's 2-core machine, otherwise idle, a no-op
-// round trip took 1.24-1.79 times the raw JetStream pattern's in the same
+// round trip took 1.60-1.62 times the raw JetStream pattern's in the same
 // rounds, with the same messages. Calls that queue go in packs: 2 local
-// workers of 2 slots ran pipelined no-op calls at 6.0-6.8 times the raw
-// pattern's rate (28.2k-29.0k calls/s), and 100 calls of about 2.2 ms of
-// CPU on 2 local workers ran 1.68-1.72 times faster than serially
-// (1.98-2.01 times on two goroutines in the same ops, load 1.3-2.5), the
-// caller, with the embedded server, spending 0.16-0.2 ms of CPU per call
+// workers of 2 slots ran pipelined no-op calls at 4.7-6.7 times the raw
+// pattern's rate (25.3k-28.3k calls/s), and 100 calls of about 2.2 ms of
+// CPU on 2 local workers ran 1.68-1.70 times faster than serially
+// (1.98-2.00 times on two goroutines in the same ops, load 1.1-2.0), the
+// caller, with the embedded server, spending 0.21 ms of CPU per call
 // on the same cores as the workers (see bench_test.go and README.md for
 // the figures, their load and the commands). It pays for tasks much longer than a round trip, or
 // for work spread over machines; batch small tasks into fewer calls.
