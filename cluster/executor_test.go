@@ -83,6 +83,20 @@ func waitFile(t *testing.T, dir, tag string) {
 	t.Fatalf("%s did not appear within 30 s", tag)
 }
 
+// wantResults fails t unless err is nil and every call i's result, got[i],
+// is want(i): the check after a batch's Wait.
+func wantResults(t *testing.T, got []int, err error, want func(i int) int) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if w := want(i); v != w {
+			t.Fatalf("call %d = %d, want %d", i, v, w)
+		}
+	}
+}
+
 // executors are the three executors the same tests run on.
 func executors(t *testing.T) map[string]func(t *testing.T) deco.Option {
 	return map[string]func(t *testing.T) deco.Option{
@@ -106,14 +120,7 @@ func TestSameFunctionsOnEveryExecutor(t *testing.T) {
 					f.Go(i)
 				}
 				got, err := f.Wait()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, v := range got {
-					if v != i*i {
-						t.Fatalf("call %d = %d, want %d", i, v, i*i)
-					}
-				}
+				wantResults(t, got, err, func(i int) int { return i * i })
 			})
 			t.Run("errors", func(t *testing.T) {
 				f := failOdd.With(opt)
@@ -364,14 +371,7 @@ func TestABurstOfFirstCallsSetsUpTheConsumerOnce(t *testing.T) {
 		f.Go(i)
 	}
 	got, err := waitWithin(t, e, time.Minute, f.Wait)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range got {
-		if v != i*i {
-			t.Fatalf("call %d = %d", i, v)
-		}
-	}
+	wantResults(t, got, err, func(i int) int { return i * i })
 	if n := api() - before; n > 16 {
 		t.Fatalf("%d JetStream API requests for 256 first calls: the consumer was set up per call", n)
 	}

@@ -41,14 +41,7 @@ func TestCallsLongerThanAckWaitAreHeartbeatNotRedelivered(t *testing.T) {
 				f.Go(i)
 			}
 			got, err := waitWithin(t, e, time.Minute, f.Wait)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range got {
-				if v != i {
-					t.Fatalf("call %d = %d", i, v)
-				}
-			}
+			wantResults(t, got, err, func(i int) int { return i })
 			if st := e.Stats(); (st.Packs == 1) != c.pack {
 				t.Fatalf("Stats %+v: want packs %v", st, c.pack)
 			}

@@ -228,14 +228,7 @@ func TestPacksAreTheDefaultOnlyForCallsBeyondTheWorkersRoom(t *testing.T) {
 				f.Go(i)
 			}
 			got, err := waitWithin(t, e, time.Minute, f.Wait)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range got {
-				if v != i*i {
-					t.Fatalf("call %d = %d", i, v)
-				}
-			}
+			wantResults(t, got, err, func(i int) int { return i * i })
 			st := e.Stats()
 			if st.Published != n || (st.Packs > 0) != c.packs {
 				t.Fatalf("Stats %+v: want %d calls published, packs %v", st, n, c.packs)
@@ -370,14 +363,7 @@ func TestAPackOfLongerCallsWritesItsOutcomesInFewParts(t *testing.T) {
 		f.Go(i)
 	}
 	got, err := waitWithin(t, e, time.Minute, f.Wait)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range got {
-		if v != i {
-			t.Fatalf("call %d = %d", i, v)
-		}
-	}
+	wantResults(t, got, err, func(i int) int { return i })
 	if st := e.Stats(); st.Packs != 1 || st.Published != 65 {
 		t.Fatalf("Stats %+v: want 64 calls in one pack, one alone", st)
 	}

@@ -209,16 +209,9 @@ func everyCallHasOneResultWhileWorkersAreKilled(t *testing.T, limit int) {
 	got, err := f.Wait()
 	close(stop)
 	wg.Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
+	wantResults(t, got, err, func(i int) int { return i*i + 1 })
 	if len(got) != n {
 		t.Fatalf("%d results for %d calls", len(got), n)
-	}
-	for i, v := range got {
-		if v != i*i+1 {
-			t.Fatalf("call %d = %d, want %d", i, v, i*i+1)
-		}
 	}
 	counts, _ := executions(t, dir)
 	total, twice := 0, 0
@@ -264,14 +257,7 @@ func TestServerRestartMidBatchLosesNothing(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	startServer(t, store, portN, "")
 	got, err := f.Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range got {
-		if v != i*i+1 {
-			t.Fatalf("call %d = %d, want %d", i, v, i*i+1)
-		}
-	}
+	wantResults(t, got, err, func(i int) int { return i*i + 1 })
 	counts, _ := executions(t, dir)
 	total := 0
 	for i := range n {
