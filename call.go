@@ -242,11 +242,14 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	c.lane = int32(w.lane)
-	// startErr, unless the call is of a function's batch and has no
-	// context of its own (no extra part), where it has only stopped to
-	// read: the common case, without a call.
-	if b := c.owner; b.scoped || c.extra.Load() != nil || b.stopped.Load() {
-		if err := b.startErr(c.parent()); err != nil {
+	// startErr, unless quickStart answers without a call: the common
+	// case, a call without a context of its own (no extra part).
+	var own context.Context
+	if e := c.extra.Load(); e != nil {
+		own = e.parent
+	}
+	if b := c.owner; !b.quickStart(own) {
+		if err := b.startErr(own); err != nil {
 			c.finish(err, nil, nil, 0, 0)
 			return
 		}

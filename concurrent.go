@@ -413,12 +413,14 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		// than through the task's context.
 		own = parent
 	}
-	if err := c.owner.startErr(own); err != nil {
-		// Claimed like any start: a scope's waiter may already run it.
-		if c.state.CompareAndSwap(stateQueued, stateRunning) {
-			c.finish(err, nil, nil, 0, 0)
+	if b := c.owner; !b.quickStart(own) {
+		if err := b.startErr(own); err != nil {
+			// Claimed like any start: a scope's waiter may already run it.
+			if c.state.CompareAndSwap(stateQueued, stateRunning) {
+				c.finish(err, nil, nil, 0, 0)
+			}
+			return c
 		}
-		return c
 	}
 	if err := f.core.pool.submit(ctx, c, f.core.queue); err != nil {
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {

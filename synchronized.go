@@ -67,7 +67,7 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	// closed it to new calls. So a call that keeps no context of its own
 	// learns whether it may start from stopped alone, without reading the
 	// context (three calls through interfaces, twice per call).
-	s.ownCancel = ctx.Done() == nil
+	s.readsCtx = ctx.Done() != nil
 	s.first = nanotime()
 
 	// A body that ends its goroutine (runtime.Goexit) still leaves no call
