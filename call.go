@@ -242,14 +242,15 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	c.lane = int32(w.lane)
-	// startErr, unless quickStart answers without a call: the common
-	// case, a call without a context of its own (no extra part).
-	var own context.Context
-	if e := c.extra.Load(); e != nil {
-		own = e.parent
-	}
-	if b := c.owner; !b.quickStart(own) {
-		if err := b.startErr(own); err != nil {
+	// startErr, unless the call has no context of its own (no extra part)
+	// and its batch's context is cancelled by the batch alone (a
+	// function's batch, or a scope whose parent is never cancelled), where
+	// it has only stopped to read: the common case, without a call. (The
+	// test is written with no more inlined calls than this: every
+	// runtime.Callers of a waiter below this frame, see help.go, scans
+	// this function's inlining table up to the call.)
+	if b := c.owner; b.readsCtx || c.extra.Load() != nil || b.stopped.Load() {
+		if err := b.startErr(c.parent()); err != nil {
 			c.finish(err, nil, nil, 0, 0)
 			return
 		}

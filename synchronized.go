@@ -119,8 +119,9 @@ type scope struct {
 	// slabs are the calls the scope holds for its functions' next calls
 	// (scopeCallLocked), one entry per function, the first in room;
 	// guarded by batch.mu.
-	slabs []scopeSlab
-	room  [1]scopeSlab
+	slabs    []scopeSlab
+	lastSlab int // the entry slabOf returned last, which scopeCallLocked looks at first
+	room     [1]scopeSlab
 }
 
 // scopeSlab is the unused end of a slab of one function's calls that a
@@ -136,6 +137,7 @@ type scopeSlab struct {
 func (s *scope) slabOf(fc *funcCore) *scopeSlab {
 	for i := range s.slabs {
 		if s.slabs[i].fc == fc {
+			s.lastSlab = i
 			return &s.slabs[i]
 		}
 	}
@@ -143,7 +145,8 @@ func (s *scope) slabOf(fc *funcCore) *scopeSlab {
 		s.slabs = s.room[:0]
 	}
 	s.slabs = append(s.slabs, scopeSlab{fc: fc})
-	return &s.slabs[len(s.slabs)-1]
+	s.lastSlab = len(s.slabs) - 1
+	return &s.slabs[s.lastSlab]
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -278,7 +281,7 @@ func (s *scope) releaseCalls() {
 			e.fc.giveBack(unsafe.Add(e.first, uintptr(e.used)*e.fc.callSize), e.n-e.used)
 		}
 	}
-	s.slabs, s.room = nil, [1]scopeSlab{}
+	s.slabs, s.lastSlab, s.room = nil, 0, [1]scopeSlab{}
 	s.mu.Unlock()
 }
 
@@ -294,6 +297,7 @@ type scopeCalls struct {
 	first *[scopeChunk]*callCore
 	more  []*[scopeChunk]*callCore // the chunks after first; in room at first
 	room  [3]*[scopeChunk]*callCore
+	last  *[scopeChunk]*callCore // the chunk add writes to
 	n     int
 }
 
@@ -303,17 +307,24 @@ const scopeChunk = 128
 var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]*callCore) }}
 
 func (l *scopeCalls) add(c *callCore) {
-	i := l.n % scopeChunk
+	i := uint(l.n) % scopeChunk
 	if i == 0 {
-		ch := scopeChunks.Get().(*[scopeChunk]*callCore)
-		if l.first == nil {
-			l.first, l.more = ch, l.room[:0]
-		} else {
-			l.more = append(l.more, ch)
-		}
+		l.grow()
 	}
-	l.chunk(l.n)[i] = c
+	l.last[i] = c
 	l.n++
+}
+
+// grow adds a chunk for the next entries. Apart from add, so that add is
+// inlined.
+func (l *scopeCalls) grow() {
+	ch := scopeChunks.Get().(*[scopeChunk]*callCore)
+	if l.first == nil {
+		l.first, l.more = ch, l.room[:0]
+	} else {
+		l.more = append(l.more, ch)
+	}
+	l.last = ch
 }
 
 // chunk returns the chunk that holds entry i.

@@ -303,3 +303,52 @@ func TestGoexitInASynchronizedBodyStillWaitsForItsCalls(t *testing.T) {
 	}
 	checkNoWorkers(t, "after a Goexit in a scope's body")
 }
+
+// A scope hands out each function's calls from a slab of that function's
+// own calls, also when the calls of two functions of different sizes
+// alternate, and when a function's calls come in runs: every call runs
+// once, with its own argument. (A scope that took one function's call
+// from the other's slab would overwrite queued calls of the other.)
+func TestAScopeKeepsEachFunctionsCallsApart(t *testing.T) {
+	type wide [5]int // a call of wide is larger than one of int
+	const n = 600    // several slabs of each
+	small := make([]atomic.Int32, n)
+	large := make([]atomic.Int32, n)
+	pool := deco.NewPool(2)
+	f := deco.Concurrent(func(i int) { small[i].Add(1) }, deco.Shared(pool))
+	g := deco.Concurrent(func(w wide) {
+		if w[1] != w[0]*3 || w[4] != -w[0] {
+			t.Errorf("call of g with %v: not the argument it was started with", w)
+			return
+		}
+		large[w[0]].Add(1)
+	}, deco.Shared(pool))
+	err := deco.Synchronized(context.Background(), func(ctx context.Context) error {
+		startF := func(i int) { f.GoContext(ctx, i) }
+		startG := func(i int) { g.GoContext(ctx, wide{i, i * 3, 0, 0, -i}) }
+		for block := 0; block < n; block += 50 {
+			if block%100 == 0 { // alternating
+				for i := block; i < block+50; i++ {
+					startF(i)
+					startG(i)
+				}
+				continue
+			}
+			for i := block; i < block+50; i++ { // in runs
+				startF(i)
+			}
+			for i := block; i < block+50; i++ {
+				startG(i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if a, b := small[i].Load(), large[i].Load(); a != 1 || b != 1 {
+			t.Fatalf("argument %d: f ran %d times, g %d; want 1 and 1", i, a, b)
+		}
+	}
+}
