@@ -164,8 +164,9 @@ func (b *batch) waitAs(w *worker) {
 
 // startErr tells why a call of this batch must not start, or nil; ctx is
 // the call's own context, or nil. A call of a scope without a context of
-// its own has the scope's (see scope.parentOf). Its callers test
-// quickStart first, without a call.
+// its own has the scope's (see scope.parentOf). A call that is started
+// asks quickStart first, and one that runs makes the same test in
+// call.run, without a call.
 func (b *batch) startErr(ctx context.Context) error {
 	if b.stopped.Load() {
 		return ErrCancelled
@@ -185,8 +186,8 @@ func (b *batch) startErr(ctx context.Context) error {
 // quickStart reports startErr's common case, in which it returns nil: a
 // call without a context of its own (ctx nil) in a batch that has not
 // stopped and whose context only the batch cancels (a function's batch,
-// or a scope under a parent never cancelled). Inlined: every call asks it
-// twice, when it is started and when it runs.
+// or a scope under a parent never cancelled). Inlined: launch asks it for
+// every call it starts.
 func (b *batch) quickStart(ctx context.Context) bool {
 	return ctx == nil && !b.readsCtx && !b.stopped.Load()
 }
