@@ -69,12 +69,21 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	// context (three calls through interfaces, twice per call).
 	s.readsCtx = ctx.Done() != nil
 	s.first = nanotime()
+	// The waiter is this goroutine. Only a waiter that is a worker runs the
+	// scope's queued calls itself (wait), and only StatsTo counts them
+	// (stats): otherwise the scope keeps no list of its calls, so that a
+	// call is garbage once it is done, as in a function's batch, rather
+	// than kept, and marked by every collection, until the scope returns
+	// (a spawning scope of 10,000 calls kept 640 KiB of them). Reading the
+	// stack here costs what the wait's read cost before: one per scope.
+	w := currentWorker()
+	s.keepCalls = w != nil || cfg.statsTo != nil
 
 	// A body that ends its goroutine (runtime.Goexit) still leaves no call
 	// unwaited and no pool open.
 	returned := false
 	defer onAbort(&returned, func() {
-		s.wait(currentWorker())
+		s.wait(w)
 		s.settle(nil)
 		s.cancel(errScopeDone)
 		s.releaseCalls()
@@ -89,10 +98,6 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 		return body(self)
 	}()
 	returned = true
-	var w *worker
-	if s.pending.Load() > 0 {
-		w = currentWorker() // only a wait that blocks reads the stack
-	}
 	s.wait(w)
 	errs, firstPanic := s.settle(nil)
 	s.cancel(errScopeDone)
@@ -114,8 +119,9 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	calls scopeCalls // in call order, guarded by batch.mu
-	keyed []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	calls     scopeCalls // in call order if keepCalls, else only counted; guarded by batch.mu
+	keepCalls bool       // calls keeps the calls: the waiter is a worker, or StatsTo counts them
+	keyed     []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 	// slabs are the calls the scope holds for its functions' next calls
 	// (scopeCallLocked), one entry per function, the first in room;
 	// guarded by batch.mu.
@@ -263,7 +269,11 @@ func (s *scope) registerLocked(c *callCore, p *Pool, weight int64) error {
 	if weight != 0 || s.timing != nil {
 		c.queued = queueStamp(weight, s.timing != nil)
 	}
-	s.calls.add(c)
+	if s.keepCalls {
+		s.calls.add(c)
+	} else {
+		s.calls.n++
+	}
 	s.use(p)
 	s.add()
 	return nil
@@ -343,7 +353,7 @@ func (l *scopeCalls) at(i int) task {
 
 // release clears the list and gives its chunks back.
 func (l *scopeCalls) release() {
-	for i := 0; i < l.n; i += scopeChunk {
+	for i := 0; i < l.n && l.first != nil; i += scopeChunk { // no chunks if the calls were only counted
 		ch := l.chunk(i)
 		clear(ch[:min(scopeChunk, l.n-i)])
 		scopeChunks.Put(ch)
@@ -360,7 +370,7 @@ var errScopeReturned = errors.New("deco: call started with the context of a Sync
 // waiting for its children never starves them of its slot.
 func (s *scope) wait(w *worker) {
 	for {
-		if w != nil {
+		if w != nil && s.keepCalls { // kept whenever the waiter is a worker: see Synchronized
 			for i := 0; ; i++ {
 				s.mu.Lock()
 				if i >= s.calls.n {
