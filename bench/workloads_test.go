@@ -263,12 +263,14 @@ func BenchmarkCPU(b *testing.B) {
 	for _, fm := range forms {
 		b.Run(fm.name, func(b *testing.B) {
 			w := cpuWork(fm.form)
-			b.Run("serial", func(b *testing.B) {
-				for range b.N {
-					serialWork(cpuTasks, w)
-				}
-				b.ReportMetric(1, "speedup")
-			})
+			if rowsWanted(b, false) {
+				b.Run("serial", func(b *testing.B) {
+					for range b.N {
+						serialWork(cpuTasks, w)
+					}
+					b.ReportMetric(1, "speedup")
+				})
+			}
 			eachLibrary(b, "CPU", fm.form, func(b *testing.B, lib library) {
 				ex := lib.open(cores())
 				serial := serialWork(cpuTasks, w)
@@ -307,26 +309,28 @@ func BenchmarkIO(b *testing.B) {
 	for _, fm := range forms {
 		b.Run(fm.name, func(b *testing.B) {
 			w := fm.form.work(func() { time.Sleep(ioSleep) }, func(int) { time.Sleep(ioSleep) })
-			b.Run("timerfloor", func(b *testing.B) {
-				floor := timerFloor()
-				b.ResetTimer()
-				for range b.N {
-					for range ioRounds {
-						time.Sleep(ioSleep)
+			if rowsWanted(b, false) { // the rows of no library
+				b.Run("timerfloor", func(b *testing.B) {
+					floor := timerFloor()
+					b.ResetTimer()
+					for range b.N {
+						for range ioRounds {
+							time.Sleep(ioSleep)
+						}
 					}
-				}
-				b.StopTimer()
-				report(b, floor)
-			})
-			b.Run("static", func(b *testing.B) {
-				floor := timerFloor()
-				b.ResetTimer()
-				for range b.N {
-					staticIO(w)
-				}
-				b.StopTimer()
-				report(b, floor)
-			})
+					b.StopTimer()
+					report(b, floor)
+				})
+				b.Run("static", func(b *testing.B) {
+					floor := timerFloor()
+					b.ResetTimer()
+					for range b.N {
+						staticIO(w)
+					}
+					b.StopTimer()
+					report(b, floor)
+				})
+			}
 			eachLibrary(b, "IO", fm.form, func(b *testing.B, lib library) {
 				ex := lib.open(ioLimit)
 				floor := timerFloor()
@@ -382,17 +386,19 @@ func BenchmarkIOLatency(b *testing.B) {
 		b.StartTimer()
 		return sum
 	}
-	b.Run("static", func(b *testing.B) {
-		floor := timerFloor()
-		var sum time.Duration
-		b.ResetTimer()
-		for range b.N {
-			staticIO(w)
-			sum += sleeps(b)
-		}
-		b.StopTimer()
-		report(b, floor, sum)
-	})
+	if rowsWanted(b, false) {
+		b.Run("static", func(b *testing.B) {
+			floor := timerFloor()
+			var sum time.Duration
+			b.ResetTimer()
+			for range b.N {
+				staticIO(w)
+				sum += sleeps(b)
+			}
+			b.StopTimer()
+			report(b, floor, sum)
+		})
+	}
 	eachLibrary(b, "IOLatency", formClosure, func(b *testing.B, lib library) {
 		ex := lib.open(ioLimit)
 		floor := timerFloor()
@@ -424,6 +430,9 @@ func BenchmarkIOLatency(b *testing.B) {
 // that the chains' wake-ups do not coincide (no herd); its x-floor
 // includes that delay, mean-x and max-x do not. ns/op is per batch.
 func BenchmarkIOChains(b *testing.B) {
+	if !rowsWanted(b, false) {
+		b.Skip("DECO_BENCH_ROWS=unbounded: no library rows here")
+	}
 	for _, row := range []struct {
 		chains  int
 		stagger bool
