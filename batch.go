@@ -27,7 +27,7 @@ type batch struct {
 	failFast     bool
 	panicAsError bool            // a scope's PanicAsError: every call's panic is an error
 	scoped       bool            // a Synchronized scope's: its calls' contexts derive from ctx
-	ownCancel    bool            // a scope's ctx is cancelled by the scope alone (see Synchronized)
+	readsCtx     bool            // a scope whose ctx its parent may cancel: a call without a context of its own reads ctx to start (see Synchronized)
 	cells        bool            // a Func's batch, a funcBatch: its calls leave their results in its cells
 	closed       bool            // a scope that has returned: no call may join it
 	ctx          context.Context // the context calls without one of their own see
@@ -164,13 +164,15 @@ func (b *batch) waitAs(w *worker) {
 
 // startErr tells why a call of this batch must not start, or nil; ctx is
 // the call's own context, or nil. A call of a scope without a context of
-// its own has the scope's (see scope.parentOf).
+// its own has the scope's (see scope.parentOf). A call that is started
+// asks quickStart first, and one that runs makes the same test in
+// call.run, without a call.
 func (b *batch) startErr(ctx context.Context) error {
 	if b.stopped.Load() {
 		return ErrCancelled
 	}
 	if ctx == nil && b.scoped {
-		if b.ownCancel {
+		if !b.readsCtx {
 			return nil // stopped tells it all: see Synchronized
 		}
 		ctx = b.ctx
@@ -179,6 +181,15 @@ func (b *batch) startErr(ctx context.Context) error {
 		return context.Cause(ctx)
 	}
 	return nil
+}
+
+// quickStart reports startErr's common case, in which it returns nil: a
+// call without a context of its own (ctx nil) in a batch that has not
+// stopped and whose context only the batch cancels (a function's batch,
+// or a scope under a parent never cancelled). Inlined: launch asks it for
+// every call it starts.
+func (b *batch) quickStart(ctx context.Context) bool {
+	return ctx == nil && !b.readsCtx && !b.stopped.Load()
 }
 
 // recordFailure keeps a failed call for the collector.

@@ -242,10 +242,14 @@ func (c *call[A, R]) run(w *worker) {
 		return
 	}
 	c.lane = int32(w.lane)
-	// startErr, unless the call is of a function's batch and has no
-	// context of its own (no extra part), where it has only stopped to
-	// read: the common case, without a call.
-	if b := c.owner; b.scoped || c.extra.Load() != nil || b.stopped.Load() {
+	// startErr, unless the call has no context of its own (no extra part)
+	// and its batch's context is cancelled by the batch alone (a
+	// function's batch, or a scope whose parent is never cancelled), where
+	// it has only stopped to read: the common case, without a call. (The
+	// test is written with no more inlined calls than this: every
+	// runtime.Callers of a waiter below this frame, see help.go, scans
+	// this function's inlining table up to the call.)
+	if b := c.owner; b.readsCtx || c.extra.Load() != nil || b.stopped.Load() {
 		if err := b.startErr(c.parent()); err != nil {
 			c.finish(err, nil, nil, 0, 0)
 			return

@@ -1,6 +1,9 @@
 package deco
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // chunked is an append-only list in chunks of chunkSize entries that are
 // never copied as the list grows: a scope of 10,000 calls kept doubling
@@ -59,7 +62,31 @@ type chunkTable[R any] struct{ chunks []*[chunkSize]cell[R] }
 // both write; spreading neighbours 64 places apart measured no gain
 // (bench/ Overhead and Gather ratios to the hand pool, 40 rounds, p>0.18;
 // Gather/deco +7.5%).
-func (l *cellList[R]) at(i int) *cell[R] { return &l.p.Load().chunks[i/chunkSize][i%chunkSize] }
+func (l *cellList[R]) at(i int) *cell[R] {
+	u := uint(i) // unsigned: a shift and a mask, not a signed division's fix-ups
+	return &l.p.Load().chunks[u/chunkSize][u%chunkSize]
+}
+
+// values copies the values of the first n cells into out, a chunk at a
+// time: Wait reads every cell of its batch, and finding each by index cost
+// more than the copy.
+func (l *cellList[R]) values(out []R) {
+	if len(out) == 0 {
+		return
+	}
+	var zero R
+	if unsafe.Sizeof(zero) == 0 {
+		return // struct{}: nothing to copy
+	}
+	t := l.p.Load()
+	for k := 0; len(out) > 0; k++ {
+		ch := t.chunks[k][:min(len(out), chunkSize)]
+		for j := range ch {
+			out[j] = ch[j].value
+		}
+		out = out[len(ch):]
+	}
+}
 
 // grow adds a chunk of cells. Its caller holds the Func's lock.
 func (l *cellList[R]) grow() {

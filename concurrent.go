@@ -413,14 +413,20 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		// than through the task's context.
 		own = parent
 	}
-	if err := c.owner.startErr(own); err != nil {
-		// Claimed like any start: a scope's waiter may already run it.
-		if c.state.CompareAndSwap(stateQueued, stateRunning) {
-			c.finish(err, nil, nil, 0, 0)
+	if b := c.owner; !b.quickStart(own) {
+		if err := b.startErr(own); err != nil {
+			// Claimed like any start: a scope's waiter may already run it.
+			if c.state.CompareAndSwap(stateQueued, stateRunning) {
+				c.finish(err, nil, nil, 0, 0)
+			}
+			return c
 		}
-		return c
 	}
-	if err := f.core.pool.submit(ctx, c, f.core.queue); err != nil {
+	if p := f.core.pool; f.core.queue < 0 {
+		// An unbounded queue: submit's loop would not wait; push at once.
+		p.mu.Lock()
+		p.pushAndUnlock(ctx, &c.callCore)
+	} else if err := p.submit(ctx, c, f.core.queue); err != nil {
 		if c.state.CompareAndSwap(stateQueued, stateRunning) {
 			c.finish(err, nil, nil, 0, 0)
 		}
@@ -487,7 +493,12 @@ func scopeCallLocked[A, R any](f *Func[A, R], s *scope) *call[A, R] {
 			s.mu.Lock()
 			return c
 		}
-		e := s.slabOf(&f.core)
+		var e *scopeSlab
+		if i := s.lastSlab; i < len(s.slabs) && s.slabs[i].fc == &f.core {
+			e = &s.slabs[i] // the function of the scope's latest call, as in a loop
+		} else {
+			e = s.slabOf(&f.core)
+		}
 		if e.used < e.n {
 			// An index, not a pointer moved along: see slab.
 			c := (*call[A, R])(unsafe.Add(e.first, uintptr(e.used)*unsafe.Sizeof(call[A, R]{})))

@@ -169,9 +169,7 @@ func (f *Func[A, R]) startedCalls() int64 {
 func (f *Func[A, R]) collect(b *funcBatch[A, R]) ([]R, error) {
 	errs, firstPanic := b.settle(&f.core)
 	results := make([]R, b.n)
-	for i := range results {
-		results[i] = b.cell(i).value
-	}
+	b.chunks.values(results)
 	f.release(b)
 	if firstPanic != nil {
 		panic(firstPanic)

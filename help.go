@@ -23,8 +23,10 @@ import (
 // it starts, as a chain of calls through sixteen digit functions (one frame
 // per hex digit); a waiter reads its stack with runtime.Callers to find the
 // worker it is, if any. The stack is read only on the slow path, just
-// before the waiter would block, and only while some worker is alive: the
-// fast path pays nothing, and a worker pays a few calls when it starts.
+// before the waiter would block (Synchronized: once as it starts, to know
+// whether its scope must list its calls for its waiter to run), and only
+// while some worker is alive: the fast path pays nothing, and a worker
+// pays a few calls when it starts.
 
 // workerIDs maps the ids written into worker stacks to their workers.
 var workerIDs struct {

@@ -45,8 +45,10 @@ import (
 // [Func.Wait] on its own batch) panics with a message saying so. Cost: a
 // wait that is about to block reads its goroutine's stack once
 // (runtime.Callers; microseconds on a deep stack) to learn whether it is a
-// worker; a wait that finds its calls done, and every call that does not
-// wait, pay nothing for it.
+// worker, and [Synchronized] reads it once as it starts instead, so that a
+// scope whose waiter is not a worker keeps no list of its calls; while no
+// worker of any pool is alive, nothing is read. Any other wait that finds
+// its calls done, and every call that does not wait, pay nothing for it.
 type Pool struct {
 	mu      sync.Mutex
 	limit   int

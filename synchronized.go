@@ -67,14 +67,23 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 	// closed it to new calls. So a call that keeps no context of its own
 	// learns whether it may start from stopped alone, without reading the
 	// context (three calls through interfaces, twice per call).
-	s.ownCancel = ctx.Done() == nil
+	s.readsCtx = ctx.Done() != nil
 	s.first = nanotime()
+	// The waiter is this goroutine. Only a waiter that is a worker runs the
+	// scope's queued calls itself (wait), and only StatsTo counts them
+	// (stats): otherwise the scope keeps no list of its calls, so that a
+	// call is garbage once it is done, as in a function's batch, rather
+	// than kept, and marked by every collection, until the scope returns
+	// (a spawning scope of 10,000 calls kept 640 KiB of them). Reading the
+	// stack here costs what the wait's read cost before: one per scope.
+	w := currentWorker()
+	s.keepCalls = w != nil || cfg.statsTo != nil
 
 	// A body that ends its goroutine (runtime.Goexit) still leaves no call
 	// unwaited and no pool open.
 	returned := false
 	defer onAbort(&returned, func() {
-		s.wait(currentWorker())
+		s.wait(w)
 		s.settle(nil)
 		s.cancel(errScopeDone)
 		s.releaseCalls()
@@ -89,10 +98,6 @@ func Synchronized(ctx context.Context, body func(ctx context.Context) error, opt
 		return body(self)
 	}()
 	returned = true
-	var w *worker
-	if s.pending.Load() > 0 {
-		w = currentWorker() // only a wait that blocks reads the stack
-	}
 	s.wait(w)
 	errs, firstPanic := s.settle(nil)
 	s.cancel(errScopeDone)
@@ -114,13 +119,15 @@ var errScopeDone = errors.New("deco: Synchronized has returned")
 // scope is the batch of a Synchronized call.
 type scope struct {
 	batch
-	calls scopeCalls // in call order, guarded by batch.mu
-	keyed []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	calls     scopeCalls // in call order if keepCalls, else only counted; guarded by batch.mu
+	keepCalls bool       // calls keeps the calls: the waiter is a worker, or StatsTo counts them
+	keyed     []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 	// slabs are the calls the scope holds for its functions' next calls
 	// (scopeCallLocked), one entry per function, the first in room;
 	// guarded by batch.mu.
-	slabs []scopeSlab
-	room  [1]scopeSlab
+	slabs    []scopeSlab
+	lastSlab int // the entry slabOf returned last, which scopeCallLocked looks at first
+	room     [1]scopeSlab
 }
 
 // scopeSlab is the unused end of a slab of one function's calls that a
@@ -136,6 +143,7 @@ type scopeSlab struct {
 func (s *scope) slabOf(fc *funcCore) *scopeSlab {
 	for i := range s.slabs {
 		if s.slabs[i].fc == fc {
+			s.lastSlab = i
 			return &s.slabs[i]
 		}
 	}
@@ -143,7 +151,8 @@ func (s *scope) slabOf(fc *funcCore) *scopeSlab {
 		s.slabs = s.room[:0]
 	}
 	s.slabs = append(s.slabs, scopeSlab{fc: fc})
-	return &s.slabs[len(s.slabs)-1]
+	s.lastSlab = len(s.slabs) - 1
+	return &s.slabs[s.lastSlab]
 }
 
 // scopeContext is the context body receives: it carries the scope.
@@ -260,7 +269,11 @@ func (s *scope) registerLocked(c *callCore, p *Pool, weight int64) error {
 	if weight != 0 || s.timing != nil {
 		c.queued = queueStamp(weight, s.timing != nil)
 	}
-	s.calls.add(c)
+	if s.keepCalls {
+		s.calls.add(c)
+	} else {
+		s.calls.n++
+	}
 	s.use(p)
 	s.add()
 	return nil
@@ -278,7 +291,7 @@ func (s *scope) releaseCalls() {
 			e.fc.giveBack(unsafe.Add(e.first, uintptr(e.used)*e.fc.callSize), e.n-e.used)
 		}
 	}
-	s.slabs, s.room = nil, [1]scopeSlab{}
+	s.slabs, s.lastSlab, s.room = nil, 0, [1]scopeSlab{}
 	s.mu.Unlock()
 }
 
@@ -294,6 +307,7 @@ type scopeCalls struct {
 	first *[scopeChunk]*callCore
 	more  []*[scopeChunk]*callCore // the chunks after first; in room at first
 	room  [3]*[scopeChunk]*callCore
+	last  *[scopeChunk]*callCore // the chunk add writes to
 	n     int
 }
 
@@ -303,17 +317,24 @@ const scopeChunk = 128
 var scopeChunks = sync.Pool{New: func() any { return new([scopeChunk]*callCore) }}
 
 func (l *scopeCalls) add(c *callCore) {
-	i := l.n % scopeChunk
+	i := uint(l.n) % scopeChunk
 	if i == 0 {
-		ch := scopeChunks.Get().(*[scopeChunk]*callCore)
-		if l.first == nil {
-			l.first, l.more = ch, l.room[:0]
-		} else {
-			l.more = append(l.more, ch)
-		}
+		l.grow()
 	}
-	l.chunk(l.n)[i] = c
+	l.last[i] = c
 	l.n++
+}
+
+// grow adds a chunk for the next entries. Apart from add, so that add is
+// inlined.
+func (l *scopeCalls) grow() {
+	ch := scopeChunks.Get().(*[scopeChunk]*callCore)
+	if l.first == nil {
+		l.first, l.more = ch, l.room[:0]
+	} else {
+		l.more = append(l.more, ch)
+	}
+	l.last = ch
 }
 
 // chunk returns the chunk that holds entry i.
@@ -332,7 +353,7 @@ func (l *scopeCalls) at(i int) task {
 
 // release clears the list and gives its chunks back.
 func (l *scopeCalls) release() {
-	for i := 0; i < l.n; i += scopeChunk {
+	for i := 0; i < l.n && l.first != nil; i += scopeChunk { // no chunks if the calls were only counted
 		ch := l.chunk(i)
 		clear(ch[:min(scopeChunk, l.n-i)])
 		scopeChunks.Put(ch)
@@ -349,7 +370,7 @@ var errScopeReturned = errors.New("deco: call started with the context of a Sync
 // waiting for its children never starves them of its slot.
 func (s *scope) wait(w *worker) {
 	for {
-		if w != nil {
+		if w != nil && s.keepCalls { // kept whenever the waiter is a worker: see Synchronized
 			for i := 0; ; i++ {
 				s.mu.Lock()
 				if i >= s.calls.n {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -302,4 +303,94 @@ func TestGoexitInASynchronizedBodyStillWaitsForItsCalls(t *testing.T) {
 		t.Fatalf("the goroutine ended with %d of 4 calls done", ran.Load())
 	}
 	checkNoWorkers(t, "after a Goexit in a scope's body")
+}
+
+// A scope hands out each function's calls from a slab of that function's
+// own calls, also when the calls of two functions of different sizes
+// alternate, and when a function's calls come in runs: every call runs
+// once, with its own argument. (A scope that took one function's call
+// from the other's slab would overwrite queued calls of the other.)
+func TestAScopeKeepsEachFunctionsCallsApart(t *testing.T) {
+	type wide [5]int // a call of wide is larger than one of int
+	const n = 600    // several slabs of each
+	small := make([]atomic.Int32, n)
+	large := make([]atomic.Int32, n)
+	pool := deco.NewPool(2)
+	f := deco.Concurrent(func(i int) { small[i].Add(1) }, deco.Shared(pool))
+	g := deco.Concurrent(func(w wide) {
+		if w[1] != w[0]*3 || w[4] != -w[0] {
+			t.Errorf("call of g with %v: not the argument it was started with", w)
+			return
+		}
+		large[w[0]].Add(1)
+	}, deco.Shared(pool))
+	err := deco.Synchronized(context.Background(), func(ctx context.Context) error {
+		startF := func(i int) { f.GoContext(ctx, i) }
+		startG := func(i int) { g.GoContext(ctx, wide{i, i * 3, 0, 0, -i}) }
+		for block := 0; block < n; block += 50 {
+			if block%100 == 0 { // alternating
+				for i := block; i < block+50; i++ {
+					startF(i)
+					startG(i)
+				}
+				continue
+			}
+			for i := block; i < block+50; i++ { // in runs
+				startF(i)
+			}
+			for i := block; i < block+50; i++ {
+				startG(i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if a, b := small[i].Load(), large[i].Load(); a != 1 || b != 1 {
+			t.Fatalf("argument %d: f ran %d times, g %d; want 1 and 1", i, a, b)
+		}
+	}
+}
+
+// A scope whose waiter is not a worker (here the test's goroutine) keeps
+// no list of its calls, so a call is garbage once it is done, as in a
+// function's batch: 100,000 finished calls of a scope still open keep
+// ~0 bytes each, where listing them kept every call (64 bytes) and its
+// place in the list (8) until the scope returned. With StatsTo the scope
+// lists its calls to count them, and says how many it ran.
+func TestAScopeWhoseWaiterIsNoWorkerKeepsNoFinishedCall(t *testing.T) {
+	const n = 100_000
+	var ran sync.WaitGroup
+	f := deco.Concurrent(func(int) { ran.Done() })
+	for _, stats := range []bool{false, true} {
+		var st deco.Stats
+		var opts []deco.Option
+		if stats {
+			opts = append(opts, deco.StatsTo(&st))
+		}
+		var kept float64
+		err := deco.Synchronized(context.Background(), func(ctx context.Context) error {
+			ran.Add(n)
+			before := liveHeap()
+			for i := range n {
+				f.GoContext(ctx, i)
+			}
+			ran.Wait() // every task has returned; a call or two may still be finishing
+			kept = float64(liveHeap()-before) / n
+			return nil
+		}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !stats && kept > 16:
+			t.Errorf("the scope keeps %.0f bytes per finished call until it returns, want at most 16", kept)
+		case stats && st.Calls != n:
+			t.Errorf("with StatsTo: Stats.Calls = %d, want %d", st.Calls, n)
+		case stats && st.Done != n:
+			t.Errorf("with StatsTo: Stats.Done = %d, want %d", st.Done, n)
+		}
+	}
 }

@@ -27,6 +27,7 @@ package bench
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -156,12 +157,40 @@ func libraries() []library {
 }
 
 // eachLibrary runs fn as the sub-benchmark b.Run(lib.name) for every library
-// with a row in workload and form f (0 for a one-form workload).
+// with a row in workload and form f (0 for a one-form workload), of those
+// $DECO_BENCH_ROWS selects (see rowsWanted).
 func eachLibrary(b *testing.B, workload string, f form, fn func(b *testing.B, lib library)) {
 	for _, lib := range libraries() {
-		if lib.in(workload, f) {
+		if lib.in(workload, f) && rowsWanted(b, lib.unbounded) {
 			b.Run(lib.name, func(b *testing.B) { fn(b, lib) })
 		}
+	}
+}
+
+// rowsWanted reports whether a row runs in this process, as
+// $DECO_BENCH_ROWS selects: "unbounded" runs the unbounded baselines' rows
+// only (goroutines, wg.Go), "bounded" every other row, including the rows
+// of no library (serial, timerfloor, static: unbounded false), and "" or
+// unset every row. bench/run.sh runs each workload as the two, in two
+// processes, so that every other row starts from the same runtime state:
+// a Go process never frees the goroutines it has made, and the tens of
+// thousands the unbounded rows start stay on its heap, which raised the
+// collector's goal for every later row (Overhead: 18-51 MB at deco's
+// shared row, 4 MB in a process without those rows), so that the rows
+// that allocate (deco, pond, ...) were collected 3-6 times less often than
+// the same row run alone (deco's Overhead/shared: 3-6 collections per
+// million calls, not 19).
+func rowsWanted(b *testing.B, unbounded bool) bool {
+	switch v := os.Getenv("DECO_BENCH_ROWS"); v {
+	case "":
+		return true
+	case "unbounded":
+		return unbounded
+	case "bounded":
+		return !unbounded
+	default:
+		b.Fatalf("DECO_BENCH_ROWS=%q: want bounded, unbounded, or unset for every row", v)
+		return false
 	}
 }
 

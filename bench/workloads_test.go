@@ -5,8 +5,10 @@ package bench
 // two forms of a task, are in executor_test.go.
 
 import (
+	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -261,12 +263,14 @@ func BenchmarkCPU(b *testing.B) {
 	for _, fm := range forms {
 		b.Run(fm.name, func(b *testing.B) {
 			w := cpuWork(fm.form)
-			b.Run("serial", func(b *testing.B) {
-				for range b.N {
-					serialWork(cpuTasks, w)
-				}
-				b.ReportMetric(1, "speedup")
-			})
+			if rowsWanted(b, false) {
+				b.Run("serial", func(b *testing.B) {
+					for range b.N {
+						serialWork(cpuTasks, w)
+					}
+					b.ReportMetric(1, "speedup")
+				})
+			}
 			eachLibrary(b, "CPU", fm.form, func(b *testing.B, lib library) {
 				ex := lib.open(cores())
 				serial := serialWork(cpuTasks, w)
@@ -305,26 +309,28 @@ func BenchmarkIO(b *testing.B) {
 	for _, fm := range forms {
 		b.Run(fm.name, func(b *testing.B) {
 			w := fm.form.work(func() { time.Sleep(ioSleep) }, func(int) { time.Sleep(ioSleep) })
-			b.Run("timerfloor", func(b *testing.B) {
-				floor := timerFloor()
-				b.ResetTimer()
-				for range b.N {
-					for range ioRounds {
-						time.Sleep(ioSleep)
+			if rowsWanted(b, false) { // the rows of no library
+				b.Run("timerfloor", func(b *testing.B) {
+					floor := timerFloor()
+					b.ResetTimer()
+					for range b.N {
+						for range ioRounds {
+							time.Sleep(ioSleep)
+						}
 					}
-				}
-				b.StopTimer()
-				report(b, floor)
-			})
-			b.Run("static", func(b *testing.B) {
-				floor := timerFloor()
-				b.ResetTimer()
-				for range b.N {
-					staticIO(w)
-				}
-				b.StopTimer()
-				report(b, floor)
-			})
+					b.StopTimer()
+					report(b, floor)
+				})
+				b.Run("static", func(b *testing.B) {
+					floor := timerFloor()
+					b.ResetTimer()
+					for range b.N {
+						staticIO(w)
+					}
+					b.StopTimer()
+					report(b, floor)
+				})
+			}
 			eachLibrary(b, "IO", fm.form, func(b *testing.B, lib library) {
 				ex := lib.open(ioLimit)
 				floor := timerFloor()
@@ -380,17 +386,19 @@ func BenchmarkIOLatency(b *testing.B) {
 		b.StartTimer()
 		return sum
 	}
-	b.Run("static", func(b *testing.B) {
-		floor := timerFloor()
-		var sum time.Duration
-		b.ResetTimer()
-		for range b.N {
-			staticIO(w)
-			sum += sleeps(b)
-		}
-		b.StopTimer()
-		report(b, floor, sum)
-	})
+	if rowsWanted(b, false) {
+		b.Run("static", func(b *testing.B) {
+			floor := timerFloor()
+			var sum time.Duration
+			b.ResetTimer()
+			for range b.N {
+				staticIO(w)
+				sum += sleeps(b)
+			}
+			b.StopTimer()
+			report(b, floor, sum)
+		})
+	}
 	eachLibrary(b, "IOLatency", formClosure, func(b *testing.B, lib library) {
 		ex := lib.open(ioLimit)
 		floor := timerFloor()
@@ -404,6 +412,70 @@ func BenchmarkIOLatency(b *testing.B) {
 		ex.close()
 		report(b, floor, sum)
 	})
+}
+
+// BenchmarkIOChains is the static IO batch (BenchmarkIO's static row, no
+// executor at all) with 1 to 200 chains of ioRounds sleeps side by side,
+// each chain a goroutine of its own: how the timer floor of one chain
+// grows into a batch of many, which bounds every row of BenchmarkIO from
+// below. Each row reports, against its own timerFloor:
+//
+//   - x-floor: the batch's wall time / floor, as BenchmarkIO;
+//   - mean-x: the mean chain's time / floor: what a chain's ten sleeps cost
+//     with that many goroutines waking beside it;
+//   - max-x: the slowest chain's time / floor, which ends the batch.
+//
+// chains=1 is the floor's own workload timed as a row: its spread is the
+// floor's noise. The stagger row starts chain g g/200 of a sleep late, so
+// that the chains' wake-ups do not coincide (no herd); its x-floor
+// includes that delay, mean-x and max-x do not. ns/op is per batch.
+func BenchmarkIOChains(b *testing.B) {
+	if !rowsWanted(b, false) {
+		b.Skip("DECO_BENCH_ROWS=unbounded: no library rows here")
+	}
+	for _, row := range []struct {
+		chains  int
+		stagger bool
+	}{{1, false}, {10, false}, {100, false}, {ioLimit, false}, {ioLimit, true}} {
+		name := fmt.Sprintf("chains=%d", row.chains)
+		if row.stagger {
+			name += "/stagger"
+		}
+		b.Run(name, func(b *testing.B) {
+			floor := timerFloor()
+			took := make([]time.Duration, row.chains)
+			var mean, slowest float64
+			b.ResetTimer()
+			for range b.N {
+				var wg sync.WaitGroup
+				wg.Add(row.chains)
+				for g := range row.chains {
+					go func() {
+						defer wg.Done()
+						if row.stagger {
+							time.Sleep(time.Duration(g) * ioSleep / time.Duration(row.chains))
+						}
+						t0 := time.Now()
+						for range ioRounds {
+							time.Sleep(ioSleep)
+						}
+						took[g] = time.Since(t0)
+					}()
+				}
+				wg.Wait()
+				var sum time.Duration
+				for _, d := range took {
+					sum += d
+				}
+				mean += float64(sum) / float64(row.chains) / float64(floor)
+				slowest += float64(slices.Max(took)) / float64(floor)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(floor), "x-floor")
+			b.ReportMetric(mean/float64(b.N), "mean-x")
+			b.ReportMetric(slowest/float64(b.N), "max-x")
+		})
+	}
 }
 
 // BenchmarkGather: one iteration is a batch of gatherTasks tasks, task i
