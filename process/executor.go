@@ -36,10 +36,11 @@ import (
 // struct→struct, no result), against 0.1–0.6 µs in this process, with
 // 8–10 allocations (~330 B) per no-op call in this process (16 rounds of
 // go test -run '^$' -bench RoundTrip -benchtime 3000x ./process, load
-// average 10.5–11.7). Before a read sleeps, the reader polls its pipe for
-// up to 50 µs — a worker for its next call, the parent for the result of
-// a call after a short one — so that an idle core need not wake for each
-// message; on busy cores the poll gives way (see spin.go). In the same
+// average 10.5–11.7). Before a read sleeps, the reader polls its pipe — a
+// worker for up to 200 µs for its next call, the parent for up to 50 µs
+// for the result of a call after a short one — so that an idle core need
+// not wake for each message; on busy cores the poll gives way (see
+// spin.go). In the same
 // alternated rounds the build before it took 17–89 µs (median 24.7) one
 // at a time on one worker; on an idle machine this has not been measured.
 // The parent spends 28–43 µs of CPU per call of ~1 ms on 2 workers (6

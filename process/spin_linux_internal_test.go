@@ -74,3 +74,51 @@ func TestASpinnerSkipsTwiceAsManySpinsAfterEachSpinInVain(t *testing.T) {
 		t.Fatalf("after a spin that found data: skip %d, backoff %d; want 0, 0", s.skip.Load(), s.backoff.Load())
 	}
 }
+
+// A spinner with a budget of its own spins that long, not spinMax: data
+// that comes after spinMax and within the budget is found by the spin, and
+// the spinner does not back off.
+func TestASpinnerSpinsForItsOwnBudget(t *testing.T) {
+	defer func(m, y time.Duration) { spinMax, spinYield = m, y }(spinMax, spinYield)
+	spinMax = time.Millisecond
+	spinYield = time.Hour // no yield ends these spins, however busy the cores
+	spinAfter := func(s *spinner) {
+		t.Helper()
+		_, w, fd := pipeFd(t)
+		written := make(chan error, 1)
+		go func() {
+			time.Sleep(20 * spinMax)
+			_, err := w.Write([]byte{1})
+			written <- err
+		}()
+		s.before(fd)
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plain spinner
+	spinAfter(&plain)
+	if plain.backoff.Load() != 1 {
+		t.Fatalf("a spinner without a budget of its own: backoff %d after data that came 20 spinMax late, want 1 (its spin in vain)", plain.backoff.Load())
+	}
+	long := spinner{budget: time.Minute}
+	spinAfter(&long)
+	if long.backoff.Load() != 0 || long.skip.Load() != 0 {
+		t.Fatalf("a spinner with a budget of a minute: backoff %d, skip %d after data that came 20 spinMax late, want 0, 0 (found by its spin)", long.backoff.Load(), long.skip.Load())
+	}
+}
+
+// A worker polls for its next call longer than the parent polls for a
+// result, by more than a thread's wake-up on an idle core (see
+// workerSpinMax): else a parent that slept made the worker's spin end in
+// vain, and the two backed off in turn.
+func TestAWorkerSpinsLongerThanTheParent(t *testing.T) {
+	var parent spinner
+	if parent.budget != 0 {
+		t.Fatalf("the parent's spinner has a budget of %v, want spinMax's", parent.budget)
+	}
+	c := newConn(nil, nil, nil, nil) // serve's
+	if c.spin.budget < spinMax+100*time.Microsecond {
+		t.Fatalf("a worker spins for %v, the parent %v: want the worker's spin longer by 100 µs or more", c.spin.budget, spinMax)
+	}
+}
