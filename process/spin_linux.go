@@ -1,7 +1,6 @@
 package process
 
 import (
-	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -9,11 +8,11 @@ import (
 
 // spinWait polls fd until it has data to read (or its writer has gone, or
 // it fails: the read that follows tells), for at most budget, yielding the
-// processor to the program's other goroutines and the thread to other
-// processes (sched_yield) between polls. It reports whether fd has data;
-// it gives up early, at a yield that gave the core away (took longer than
-// spinYield), which tells that other threads want the cores. It never
-// blocks, and takes no lock.
+// thread to other threads (sched_yield) between polls, but not its
+// processor to the program's other goroutines (see below). It reports
+// whether fd has data; it gives up early, at a yield that gave the core
+// away (took longer than spinYield), which tells that other threads want
+// the cores. It never blocks, and takes no lock.
 func spinWait(fd int, budget time.Duration) bool {
 	if budget <= 0 || fd < 0 {
 		return false
@@ -36,7 +35,14 @@ func spinWait(fd int, budget time.Duration) bool {
 		if t.Sub(start) >= budget {
 			return false
 		}
-		runtime.Gosched()
+		// Only the thread yields, to other threads that want this core:
+		// not runtime.Gosched, which, with a processor idle (the
+		// spinner's usual case: one goroutine waiting for its message),
+		// wakes another thread to look for goroutines to run — a wake-up
+		// per poll, on the other core, where the process the spinner
+		// waits for runs — and whose run then made this yield give the
+		// core away, ending the spin. Goroutines readied meanwhile run
+		// on another processor: readying them wakes a thread for it.
 		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		if time.Since(t) > spinYield {
 			return false

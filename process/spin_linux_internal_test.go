@@ -4,6 +4,8 @@ package process
 
 import (
 	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -121,4 +123,29 @@ func TestAWorkerSpinsLongerThanTheParent(t *testing.T) {
 	if c.spin.budget < spinMax+100*time.Microsecond {
 		t.Fatalf("a worker spins for %v, the parent %v: want the worker's spin longer by 100 µs or more", c.spin.budget, spinMax)
 	}
+}
+
+// spinWait yields its thread, not its processor: were it to call
+// runtime.Gosched, each poll would wake another thread to look for
+// goroutines to run (see spinWait). With one processor, a goroutine
+// readied before the spin runs only after it.
+func TestSpinWaitKeepsItsProcessor(t *testing.T) {
+	defer func(y time.Duration) { spinYield = y }(spinYield)
+	spinYield = time.Hour
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	_, _, fd := pipeFd(t)
+	var ran atomic.Bool
+	done := make(chan struct{})
+	// A fresh time slice, so that the runtime does not preempt the
+	// spinner (after 10 ms of one) during its spin.
+	runtime.Gosched()
+	go func() {
+		ran.Store(true)
+		close(done)
+	}()
+	spinWait(fd, time.Millisecond) // nothing comes: it spins it all
+	if ran.Load() {
+		t.Fatal("a goroutine ran on the spinner's only processor during its spin")
+	}
+	<-done
 }
