@@ -5,6 +5,7 @@ package process
 import (
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,11 +126,41 @@ func TestAWorkerSpinsLongerThanTheParent(t *testing.T) {
 	}
 }
 
-// spinWait yields its thread, not its processor: were it to call
-// runtime.Gosched, each poll would wake another thread to look for
-// goroutines to run (see spinWait). With one processor, a goroutine
-// readied before the spin runs only after it.
+// scheduled counts the times goroutines went through the scheduler from
+// runnable to running, as the runtime samples them.
+func scheduled() uint64 {
+	m := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	metrics.Read(m)
+	var n uint64
+	for _, c := range m[0].Value.Float64Histogram().Counts {
+		n += c
+	}
+	return n
+}
+
+// With more than one processor, spinWait yields its thread, not its
+// processor: runtime.Gosched, with a processor idle, would wake its
+// thread at each poll (see spinWait). Each Gosched goes through the
+// scheduler, which samples it.
 func TestSpinWaitKeepsItsProcessor(t *testing.T) {
+	defer func(y time.Duration) { spinYield = y }(spinYield)
+	spinYield = time.Hour
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	_, _, fd := pipeFd(t)
+	before := scheduled()
+	spinWait(fd, 10*time.Millisecond) // nothing comes: it spins it all
+	// Other goroutines (the test runner's) may be scheduled meanwhile: a
+	// few times, not once per poll.
+	if n := scheduled() - before; n > 50 {
+		t.Fatalf("goroutines went through the scheduler %d times (sampled) during a spin of 10 ms: does the spinner yield its processor at each poll?", n)
+	}
+}
+
+// With one processor, spinWait yields it to the goroutines that wait for
+// it: a goroutine readied before the spin runs during it.
+func TestSpinWaitYieldsItsOnlyProcessor(t *testing.T) {
 	defer func(y time.Duration) { spinYield = y }(spinYield)
 	spinYield = time.Hour
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -137,15 +168,16 @@ func TestSpinWaitKeepsItsProcessor(t *testing.T) {
 	var ran atomic.Bool
 	done := make(chan struct{})
 	// A fresh time slice, so that the runtime does not preempt the
-	// spinner (after 10 ms of one) during its spin.
+	// spinner (after 10 ms of one) during its spin: only the spinner
+	// lets the goroutine run.
 	runtime.Gosched()
 	go func() {
 		ran.Store(true)
 		close(done)
 	}()
-	spinWait(fd, time.Millisecond) // nothing comes: it spins it all
-	if ran.Load() {
-		t.Fatal("a goroutine ran on the spinner's only processor during its spin")
+	spinWait(fd, 2*time.Millisecond) // nothing comes
+	if !ran.Load() {
+		t.Fatal("a goroutine waiting for the only processor did not run during a spin of 2 ms")
 	}
 	<-done
 }
