@@ -36,13 +36,15 @@ var (
 // wake-up on a halted idle core (tens of µs on this project's virtual
 // machines, where an idle core halts at once), so that a worker whose
 // parent slept through the last result still finds the next call by
-// polling. With equal budgets, a parent that slept made the worker's spin
-// time out, and a worker that slept made the parent's, so that each
-// backed off and slept in turn: a stable state of two wake-ups per round
-// trip. The cost is at most workerSpinMax of CPU on the worker's core when
-// no call comes soon — at the end of a batch — and a worker whose spins
-// time out skips the next ones as the parent does (see spinner); on busy
-// cores the first yield that gives the core away still ends the spin.
+// polling, and the parent's next spin finds the worker awake. With equal
+// budgets a parent that slept made the worker's spin time out (with the
+// two pinned to separate busy cores, 2320 times in 100k calls, against
+// 126 with this budget), and each side's back-off could then keep both
+// asleep, at two wake-ups per round trip. The cost is at most
+// workerSpinMax of CPU on the worker's core when no call comes soon — at
+// the end of a batch — and a worker whose spins time out skips the next
+// ones as the parent does (see spinner); on busy cores the first yield
+// that gives the core away still ends the spin.
 const workerSpinMax = 200 * time.Microsecond
 
 // spinSkipMax bounds how many waits a reader skips spinning before it
