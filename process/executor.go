@@ -39,14 +39,17 @@ import (
 // ./process and 6 of -bench RoundTrip -benchtime 3000x, each under
 // chrt -r 10 so that the machine's other jobs, load average 4.4–10, did
 // not take its cores; in 16 of those rounds, alternated, the build before
-// this one took 18.8–51 µs one at a time, median 26.1). Without chrt,
-// among the other jobs, it varies with them: 15–44 µs one at a time (28
+// this one took 18.8–51 µs one at a time, median 26.1). Without chrt it
+// varies with the machine: among other jobs 15–44 µs one at a time (28
 // rounds), no different from the build before (20 alternated rounds:
-// median 21.4 µs against 20.2, p=0.13). Before a read sleeps, the reader
-// polls its pipe — a worker for up to 200 µs for its next call, the parent
-// for up to 50 µs for the result of a call after a short one — so that an
-// idle core need not wake for each message; on busy cores the poll gives
-// way (see spin.go).
+// median 21.4 µs against 20.2, p=0.13); with the machine otherwise idle,
+// 22–106 µs, as the build before (20–82 µs, 8 alternated rounds, p=0.96):
+// there a side that sleeps takes tens to hundreds of µs to wake, and the
+// spins of both sides back off (see spin.go). Before a read sleeps, the
+// reader polls its pipe — a worker for up to 200 µs for its next call, the
+// parent for up to 50 µs for the result of a call after a short one — so
+// that an idle core need not wake for each message; on busy cores the poll
+// gives way (see spin.go).
 // The parent spends 28–43 µs of CPU per call of ~1 ms on 2 workers (6
 // rounds of -bench CPU/process-2 -benchtime 10x, parent-ns/call, load
 // average 10.6–12.2). For the speed-up of CPU-bound calls over this
