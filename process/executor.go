@@ -29,19 +29,27 @@ import (
 // ran it ([backend.Ran]), so that stats, progress and timelines show the
 // workers, named host:pid.
 //
-// A call's cost is a round trip through two pipes plus the encoding of
-// its argument and result: on this project's 2-core machines, shared with
-// other jobs, 15–27 µs per no-op call one at a time on one worker (median
-// 19.0 µs), 9–80 µs per call on two, for every shape (int→int,
-// struct→struct, no result), against 0.1–0.6 µs in this process, with
-// 8–10 allocations (~330 B) per no-op call in this process (16 rounds of
-// go test -run '^$' -bench RoundTrip -benchtime 3000x ./process, load
-// average 10.5–11.7). Before a read sleeps, the reader polls its pipe for
-// up to 50 µs — a worker for its next call, the parent for the result of
-// a call after a short one — so that an idle core need not wake for each
-// message; on busy cores the poll gives way (see spin.go). In the same
-// alternated rounds the build before it took 17–89 µs (median 24.7) one
-// at a time on one worker; on an idle machine this has not been measured.
+// A call's cost is a round trip through two pipes plus the encoding of its
+// argument and result: on this project's 2-core machines, 9.1–44 µs per
+// no-op call one at a time on one worker (median 11.4 µs, 23 of 24 rounds
+// under 22 µs), 10–24 µs per call on two, for every shape (int→int,
+// struct→struct, no result), against 0.1–0.6 µs in this process, with 8–10
+// allocations (~330 B) per no-op call in this process (24 rounds of
+// go test -run '^$' -bench 'RoundTrip/int-1worker$' -benchtime 5000x
+// ./process and 6 of -bench RoundTrip -benchtime 3000x, each under
+// chrt -r 10 so that the machine's other jobs, load average 4.4–10, did
+// not take its cores; in 16 of those rounds, alternated, the build before
+// this one took 18.8–51 µs one at a time, median 26.1). Without chrt it
+// varies with the machine: among other jobs 15–44 µs one at a time (28
+// rounds), no different from the build before (20 alternated rounds:
+// median 21.4 µs against 20.2, p=0.13); with the machine otherwise idle,
+// 22–106 µs, as the build before (20–82 µs, 8 alternated rounds, p=0.96):
+// there a side that sleeps takes tens to hundreds of µs to wake, and the
+// spins of both sides back off (see spin.go). Before a read sleeps, the
+// reader polls its pipe — a worker for up to 200 µs for its next call, the
+// parent for up to 50 µs for the result of a call after a short one — so
+// that an idle core need not wake for each message; on busy cores the poll
+// gives way (see spin.go).
 // The parent spends 28–43 µs of CPU per call of ~1 ms on 2 workers (6
 // rounds of -bench CPU/process-2 -benchtime 10x, parent-ns/call, load
 // average 10.6–12.2). For the speed-up of CPU-bound calls over this

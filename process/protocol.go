@@ -59,7 +59,7 @@ import (
 // parent reads a result with a plain blocking read after a short call,
 // the fastest wake-up, and through the runtime's poller after a long one,
 // which holds no thread while the call runs (see resultPipe). The
-// blocking reads first poll the pipe for a few µs (see spinner). A cancel
+// blocking reads first poll the pipe a little (see spinner). A cancel
 // for a call the worker has not started is kept until it reaches the
 // call, which is then not run: its result says NotRun. A call sent ahead
 // can be revoked, when another worker is idle and nothing else would keep

@@ -73,6 +73,16 @@ func envNumber(name string, def, most int) (int, error) {
 	return n, nil
 }
 
+// newConn returns a worker's end of the protocol: calls read from in (fd
+// 3), results sent on outs, cancels and Static values read from cancels,
+// and the started word.
+func newConn(in *receiver, outs []*sender, cancels *receiver, started []byte) *conn {
+	return &conn{
+		in: in, inFd: fdCalls, spin: spinner{budget: workerSpinMax}, outs: outs, cancels: cancels,
+		started: started, statics: make(chan *frame, 1),
+	}
+}
+
 // serve runs the worker until its parent goes away.
 func serve() int {
 	var files [3]*os.File
@@ -116,10 +126,7 @@ func serve() int {
 		}
 		outs = append(outs, newSender(newQuietWriter(f), max))
 	}
-	c := &conn{
-		in: newReceiver(files[0], max), inFd: fdCalls, outs: outs, cancels: newReceiver(files[2], max),
-		started: started, statics: make(chan *frame, 1),
-	}
+	c := newConn(newReceiver(files[0], max), outs, newReceiver(files[2], max), started)
 	worker.Store(c)
 	backend.ServeStatics(&workerStatics{c: c}) // deco.Static values, from the parent (static.go)
 	// The fingerprint of the functions this process has, which the
