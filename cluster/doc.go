@@ -75,7 +75,7 @@
 // (64 with [URL] and no local workers), as at a function's default
 // limit of 256 calls in flight ([InFlight]), the calls that queue up
 // while a publish of it is in flight go together in the next messages,
-// packs. With local workers a pack takes a share of the queue per slot
+// packs. With local workers a pack takes a share of the queue per worker
 // (up to 16 calls): large packs while many calls wait, small ones at the
 // end of a batch, so that the workers finish together. A worker runs a
 // pack's calls in as many slots as free up, and writes the outcomes of

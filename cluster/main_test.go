@@ -31,14 +31,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// profileWorker, in a worker started with DECO_CLUSTER_TEST_WORKER_PROFILE
+// profileWorker, in a worker (or a worker of the raw pattern in
+// bench_test.go) started with DECO_CLUSTER_TEST_WORKER_PROFILE
 // set to a path prefix, writes a CPU profile of the worker's first
 // DECO_CLUSTER_TEST_WORKER_PROFILE_SECS seconds (10 by default) to
 // <prefix>.<pid>: workers are killed, so a profile cannot wait for
 // their exit.
 func profileWorker() {
 	prefix := os.Getenv("DECO_CLUSTER_TEST_WORKER_PROFILE")
-	if prefix == "" || os.Getenv("DECO_WORKER") == "" {
+	if prefix == "" || os.Getenv("DECO_WORKER") == "" && os.Getenv(envHelper) != "rawWorker" {
 		return
 	}
 	secs, err := strconv.Atoi(os.Getenv("DECO_CLUSTER_TEST_WORKER_PROFILE_SECS"))

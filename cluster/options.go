@@ -344,9 +344,9 @@ func MaxStatic(n int64) Option {
 // workers' slots (64 with [URL] and no local workers), those that queue
 // up while a publish of it is in flight go in the next messages, after a
 // wait of up to 2 ms while more calls join the queue. With local workers
-// each message takes the queue's length divided by their slots, rounded
-// up, at most n: small packs at the end of a batch keep the workers
-// busy until it ends. A pack's calls all go to one worker, which runs
+// each message takes the queue's length divided by the number of
+// workers, rounded up, at most n: small packs at the end of a batch keep
+// the workers busy until it ends. A pack's calls all go to one worker, which runs
 // them in as many slots as free up and writes their outcomes in a few
 // entries; the last pack of a burst, when the worker's slots stay busy
 // with longer calls, sends its rest back to the stream, for the others.

@@ -46,7 +46,7 @@ type binding struct {
 	refs  string
 	names map[string]string // Static name → hash ("" for no value)
 	n     int               // calls running under refs
-	free  chan struct{}     // closed when n drops to 0
+	free  chan struct{}     // closed when n drops to 0, made by the first call that waits for it
 }
 
 // bound is this worker process's binding.
@@ -61,11 +61,13 @@ func (b *binding) bind(ctx context.Context, refs string, names map[string]string
 		if b.n == 0 || b.refs == refs {
 			if b.n == 0 {
 				b.refs, b.names = refs, names
-				b.free = make(chan struct{})
 			}
 			b.n++
 			b.mu.Unlock()
 			return nil
+		}
+		if b.free == nil {
+			b.free = make(chan struct{})
 		}
 		free := b.free
 		b.mu.Unlock()
@@ -81,8 +83,9 @@ func (b *binding) unbind() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.n--
-	if b.n == 0 {
+	if b.n == 0 && b.free != nil {
 		close(b.free)
+		b.free = nil
 	}
 }
 

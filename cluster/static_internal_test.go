@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 )
@@ -55,4 +56,31 @@ func TestABindingWaitsForCallsOfOtherValues(t *testing.T) {
 			t.Fatal("a Static bound with no call running")
 		}
 	})
+}
+
+// A worker parses a Deco-Statics header once while its calls carry the
+// same one, and again when it changes.
+func TestAWorkerParsesTheSameStaticsHeaderOnce(t *testing.T) {
+	w := &worker{}
+	a, err := w.refsOf("s=aaaa&t=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := w.refsOf("s=aaaa&t=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%p", a) != fmt.Sprintf("%p", again) {
+		t.Errorf("the same header was parsed again")
+	}
+	b, err := w.refsOf("s=bbbb&t=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b["s"] != "bbbb" || a["s"] != "aaaa" || len(b) != 2 {
+		t.Errorf("parses %v then %v, want s=aaaa then s=bbbb, and t", a, b)
+	}
+	if _, err := w.refsOf("s=%zz"); err == nil {
+		t.Errorf("a malformed header parsed")
+	}
 }

@@ -86,6 +86,29 @@ type worker struct {
 
 	objMu sync.Mutex
 	obj   jetstream.ObjectStore // the Statics' object store, once a task read one
+
+	refs atomic.Pointer[parsedRefs] // the Statics header parsed last
+}
+
+// parsedRefs is a Deco-Statics header and its parse.
+type parsedRefs struct {
+	refs  string
+	names map[string]string // read only
+}
+
+// refsOf parses a call's Deco-Statics header, or returns the parse of
+// the last one when it is the same (every call of a program carries the
+// same header until a Static changes).
+func (w *worker) refsOf(refs string) (map[string]string, error) {
+	if p := w.refs.Load(); p != nil && p.refs == refs {
+		return p.names, nil
+	}
+	names, err := parseRefs(refs)
+	if err != nil {
+		return nil, err
+	}
+	w.refs.Store(&parsedRefs{refs: refs, names: names})
+	return names, nil
 }
 
 type running struct {
@@ -330,8 +353,11 @@ func (w *worker) take(name string, def *config, slots int, cons jetstream.Consum
 		}
 		// Every third of the AckWait the call's caller set on the
 		// consumer (the one cached here may be older).
-		ackWait, err := time.ParseDuration(msg.Headers().Get(hdrAckWait))
-		if err != nil || ackWait <= 0 {
+		var ackWait time.Duration
+		if v := msg.Headers().Get(hdrAckWait); v != "" {
+			ackWait, _ = time.ParseDuration(v)
+		}
+		if ackWait <= 0 {
 			ackWait = cons.CachedInfo().Config.AckWait
 		}
 		beat := ackWait / 3
@@ -404,7 +430,7 @@ func (w *worker) call(msg jetstream.Msg, stopBeat func(), free func()) {
 	env := &envelope{worker: w.id, arg: h.Get(hdrArg)}
 	if refs := h.Get(hdrStatics); refs != "" {
 		// Wait until the calls running here have the same Statics' values.
-		names, err := parseRefs(refs)
+		names, err := w.refsOf(refs)
 		if err == nil {
 			err = bound.bind(ctx, refs, names)
 		}
