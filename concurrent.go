@@ -306,8 +306,8 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // for a processor, it yields its own (runtime.Gosched) so that the workers
 // keep up with a fast loop; a call of the pool starting calls with its
 // context does not yield.
-// Cost: a no-op call took 0.87–1.72 times (median 1.05) a hand-written
-// channel pool given a closure per task, and 1.56–3.07 times (median 2.29)
+// Cost: a no-op call took 0.84–1.31 times (median 1.21) a hand-written
+// channel pool given a closure per task, and 2.06–3.30 times (median 2.22)
 // one given a single shared func, in the same rounds on 2 cores
 // (BENCHMARKS.md, bench/run.sh), 68 bytes
 // (BenchmarkOverhead's B/op) and no allocation of its own: calls are
