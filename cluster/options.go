@@ -204,8 +204,12 @@ func InFlight(n int) Option {
 // AckWait sets how long a call may go without news from the worker that
 // took it before JetStream gives it to another worker: a worker that died
 // (killed, its machine lost) is noticed after it. Workers send a
-// heartbeat every AckWait/3 while a call runs. The default is 30 s; the
-// minimum 300 ms.
+// heartbeat every AckWait/3 while a call runs, and while it waits for a
+// slot once taken from the worker's queue; but not while it waits in the
+// worker's prefetch (up to as many calls of each function as the worker
+// has slots, pulled while all its slots are busy): such a call that
+// waits longer than AckWait is given to another worker too and runs
+// twice, its first outcome kept. The default is 30 s; the minimum 300 ms.
 func AckWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < minAckWait {
