@@ -17,12 +17,9 @@
 # every workload once (as `go test -count 1` would), COUNT rounds in a row.
 # Each workload runs as two processes: its unbounded baselines' rows
 # (goroutines, wg.Go; DECO_BENCH_ROWS=unbounded), then every other row
-# (DECO_BENCH_ROWS=bounded). A Go process keeps every goroutine it has
-# made on its heap for good, and the tens of thousands those rows start
-# raised the collector's goal for every row after them, so that the rows
-# that allocate were collected several times less often than run alone
-# (see rowsWanted in bench/executor_test.go); now each of those rows starts
-# from the state of a process that has run only rows like it.
+# (DECO_BENCH_ROWS=bounded), so that the goroutines the baselines leave on
+# the heap do not lower the collector's cost of the rows after them (why:
+# rowsWanted in bench/executor_test.go).
 # Every ratio in the report divides a row's result by its reference row's
 # result of the same round, so the two were measured seconds apart, not the
 # minutes -count=6 would put between them (it repeats each benchmark six
