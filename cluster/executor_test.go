@@ -233,10 +233,10 @@ func TestCancelRemovesQueuedCallsAndCancelsRunningOnes(t *testing.T) {
 		t.Fatalf("Wait: %d errors (%v), want 4 matching context.Canceled", n, err)
 	}
 	waitFile(t, dir, "running.cancelled")
-	// The worker holds one queued call waiting for its slot and
-	// prefetches one more: it may answer those two (cancelled before
-	// they ran) before the caller's delete reaches the server; the third
-	// waits in the stream until the caller removes it.
+	// The worker holds one queued call waiting for its slot (and pulls
+	// no more while it does): it may answer that one (cancelled before
+	// it ran) before the caller's delete reaches the server; the others
+	// wait in the stream until the caller removes them.
 	if s := e.Stats(); s.Cancelled != 4 || s.Removed < 1 {
 		t.Fatalf("Stats: %+v, want 4 cancelled, at least 1 removed from the stream", s)
 	}

@@ -26,12 +26,9 @@ func TestCallsLongerThanAckWaitAreHeartbeatNotRedelivered(t *testing.T) {
 	// AckWait 300 ms (a 200 ms margin) the test failed now and then on
 	// 2 cores busy with other tests (three failures seen, at load ~6).
 	//
-	// Alone, 2 calls, not 4: each worker has 2 slots, and a worker that
-	// took 3 of 4 calls held the third in its iterator's prefetch, where
-	// nothing beats it, so after AckWait it went to the other worker as
-	// well and ran twice (a gap of its own, not of the running calls'
-	// heartbeat this test is about). A pack is one message, beaten
-	// whole from the moment it is taken.
+	// Alone, 2 calls, one per worker (each has 2 slots): calls queued
+	// on a busy worker are TestCallsQueuedOnABusyWorkerLongerThanAckWaitRunOnce's.
+	// A pack is one message, beaten whole from the moment it is taken.
 	for _, c := range []struct {
 		name  string
 		pack  bool
@@ -70,6 +67,69 @@ func TestCallsLongerThanAckWaitAreHeartbeatNotRedelivered(t *testing.T) {
 			for i := range c.calls {
 				if n := runs["long"+strconv.Itoa(i)]; n != 1 {
 					t.Errorf("call %d ran %d times, want once: %v", i, n, runs)
+				}
+			}
+		})
+	}
+}
+
+// queuedSecond notes each run and returns x after a second.
+var queuedSecond = deco.ConcurrentValue(func(x int) int {
+	appendLine(strconv.Itoa(x))
+	time.Sleep(time.Second)
+	return x
+}, deco.Name("test.queuedSecond"))
+
+func TestCallsQueuedOnABusyWorkerLongerThanAckWaitRunOnce(t *testing.T) {
+	// One worker of 2 slots, AckWait 300 ms (the minimum), calls of 1 s:
+	// while the first 2 run, the worker holds the third (or the second
+	// pack) waiting for a slot, heartbeat. It used to pull one more,
+	// which waited a second in its iterator's prefetch with no heartbeat,
+	// so that JetStream gave it out again after 300 ms and it ran twice.
+	// Now a worker pulls no call it has no slot or hold for: nothing it
+	// took waits unbeaten. Alone, 6 calls (3 s); 2 calls alone and 2
+	// packs of 2 behind them (2 s).
+	for _, c := range []struct {
+		name  string
+		pack  int
+		calls int
+	}{{"alone", 1, 6}, {"packs", 2, 6}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv(envTestDir, dir)
+			e := newLocal(t, 1, cluster.Slots(2), cluster.AckWait(300*time.Millisecond), cluster.Pack(c.pack))
+			if err := e.Start(); err != nil {
+				t.Fatal(err)
+			}
+			f := queuedSecond.With(deco.On(e))
+			i := 0
+			if c.pack > 1 {
+				// 2 calls alone, running before the packs queue behind them.
+				f.Go(0)
+				f.Go(1)
+				for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+					if n, _ := executions(t, dir); len(n) == 2 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("the first 2 calls did not start within a minute")
+					}
+				}
+				defer cluster.PackNext(c.calls - 2)()
+				i = 2
+			}
+			for ; i < c.calls; i++ {
+				f.Go(i)
+			}
+			got, err := waitWithin(t, e, time.Minute, f.Wait)
+			wantResults(t, got, err, func(i int) int { return i })
+			if st := e.Stats(); (st.Packs >= 2) != (c.pack > 1) {
+				t.Fatalf("Stats %+v: want packs %v", st, c.pack > 1)
+			}
+			n, _ := executions(t, dir)
+			for i := range c.calls {
+				if n[i] != 1 {
+					t.Errorf("call %d ran %d times, want once: %v", i, n[i], n)
 				}
 			}
 		})

@@ -204,12 +204,14 @@ func InFlight(n int) Option {
 // AckWait sets how long a call may go without news from the worker that
 // took it before JetStream gives it to another worker: a worker that died
 // (killed, its machine lost) is noticed after it. Workers send a
-// heartbeat every AckWait/3 while a call runs, and while it waits for a
-// slot once taken from the worker's queue; but not while it waits in the
-// worker's prefetch (up to as many calls of each function as the worker
-// has slots, pulled while all its slots are busy): such a call that
-// waits longer than AckWait is given to another worker too and runs
-// twice, its first outcome kept. The default is 30 s; the minimum 300 ms.
+// heartbeat every AckWait/3 for each call (or pack) they hold, from the
+// moment it is delivered: while it runs, and while it waits for a slot.
+// A worker pulls a call only when it has a slot free or room to hold one
+// call (one pack) of that function waiting for a slot, so a call never
+// waits unbeaten on a worker, however long the calls before it run (it
+// still runs twice if its worker dies, or its ack is lost, after it ran:
+// at-least-once execution, its first outcome kept). The default is 30 s;
+// the minimum 300 ms.
 func AckWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < minAckWait {
@@ -225,8 +227,8 @@ func AckWait(d time.Duration) Option {
 // answer fails with a *[WorkerError] saying it killed its workers that
 // many times (JetStream's MaxDeliver). The default is 2. A task's error
 // or panic is an answer: it is never retried. A worker holds, besides the
-// calls it runs, one call waiting for a slot and a few pulled ahead; when
-// it dies, those count a delivery too, so leave room for workers dying
+// calls it runs, one call (or pack) of each function waiting for a slot;
+// when it dies, those count a delivery too, so leave room for workers dying
 // for other reasons than the call. (A pack of calls that queued together
 // counts one delivery for all; once its worker died it is split, and its
 // calls count their deliveries afresh.)

@@ -353,7 +353,8 @@ func (c *packedCall) header(pack nats.Header) nats.Header {
 // calls stop starting for packSlotGrace (the slots are busy with longer
 // calls), the rest of the pack goes back to the stream, for a worker
 // with free slots. A pack delivered before (its worker died holding it)
-// is split into single calls instead.
+// is split into single calls instead. runPack returns as soon as the
+// pack's first call has a slot (or the pack was split or refused).
 func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 	h := msg.Headers()
 	n, err := strconv.Atoi(h.Get(hdrPack))
@@ -422,9 +423,27 @@ func (w *worker) runPack(msg jetstream.Msg, stopBeat func()) {
 			}
 		}
 	}
-	w.slots <- struct{}{} // its first runner runs here: no ping-pong
+	w.slots <- struct{}{} // the pack waits here, beaten, for its first slot
 	w.wg.Add(1)
 	w.gos.Go(runner)
+	if int(next.Load()) >= len(calls) {
+		return
+	}
+	// The rest of its calls start from another goroutine, as slots free
+	// up, while this one pulls the next message, which then waits here
+	// (beaten) for a slot of its own: so the slots do not wait for a pull
+	// round trip when this pack's last calls end, and the worker holds at
+	// most one message waiting for a slot.
+	w.wg.Add(1)
+	w.gos.Go(func() {
+		defer w.wg.Done()
+		w.startRest(msg, h, id, calls, spread, &next, runner, answer, ended, out)
+	})
+}
+
+// startRest starts runners of a pack's calls beyond its first as slots
+// free up, or sends the rest back to the stream (see runPack).
+func (w *worker) startRest(msg jetstream.Msg, h nats.Header, id string, calls []packedCall, spread bool, next *atomic.Int32, runner, answer, ended func(), out *packWriter) {
 	for runners := 1; int(next.Load()) < len(calls); {
 		before := next.Load()
 		if runners < len(calls) && !spread {

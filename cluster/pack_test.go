@@ -270,8 +270,9 @@ func TestAPackWithCallsQueuedBehindItRunsOnItsWorker(t *testing.T) {
 	if n != 2 {
 		t.Errorf("the tasks stream stored %d messages, want 2 (the pack and the call alone): the pack's worker published its rest again", n)
 	}
-	// The call alone may go to either worker (the pack's holds it in its
-	// prefetch, or the other pulls it).
+	// The call alone may go to either worker (the pack's pulls it once
+	// the pack holds a slot, and holds it waiting for one, or the other
+	// pulls it).
 	pids := map[int]int{}
 	most := 0
 	for _, p := range got {

@@ -187,7 +187,7 @@ func serveWorker(url string) int {
 			syscall.Exit(0)
 		}()
 	}
-	if err := w.setUp(slots); err != nil {
+	if err := w.setUp(); err != nil {
 		fmt.Fprintf(os.Stderr, "deco/cluster: worker %s: %v\n", w.id, err)
 		return 1
 	}
@@ -225,7 +225,7 @@ func keyToken(s string) string {
 // setUp opens the layout (creating it with defaults if no caller has),
 // subscribes to cancels and MaxDeliver advisories, starts the presence
 // and one pulling goroutine per function.
-func (w *worker) setUp(slots int) error {
+func (w *worker) setUp() error {
 	js, err := jetstream.New(w.nc)
 	if err != nil {
 		return err
@@ -258,11 +258,11 @@ func (w *worker) setUp(slots int) error {
 	for _, name := range fns {
 		// The first iterator here, so that set-up errors are reported;
 		// pull makes new ones if the server ends one.
-		cons, it, err := w.open(ctx, name, &def, slots)
+		cons, it, err := w.open(ctx, name, &def)
 		if err != nil {
 			return err
 		}
-		go w.pull(name, &def, slots, cons, it)
+		go w.pull(name, &def, cons, it)
 	}
 	if err := w.nc.FlushWithContext(ctx); err != nil {
 		return err
@@ -273,12 +273,19 @@ func (w *worker) setUp(slots int) error {
 
 // open makes (or finds) the consumer of name and an iterator of its
 // calls.
-func (w *worker) open(ctx context.Context, name string, def *config, slots int) (jetstream.Consumer, jetstream.MessagesContext, error) {
+func (w *worker) open(ctx context.Context, name string, def *config) (jetstream.Consumer, jetstream.MessagesContext, error) {
 	cons, err := ensureConsumer(ctx, w.js, w.build, name, def, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(slots))
+	// One message at a time: the iterator asks for the next one only
+	// when Next is called, and take calls Next only while it has room (a
+	// free slot, or the one call it holds waiting for a slot, beaten), so
+	// no call waits here unbeaten (with PullMaxMessages(slots), up to
+	// slots more waited in the iterator's buffer while the slots were
+	// busy, and one that waited longer than AckWait ran twice) and free
+	// workers get the rest.
+	it, err := cons.Messages(jetstream.PullMaxMessages(1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("pulling the calls of %s: %w", name, err)
 	}
@@ -305,15 +312,15 @@ func (w *worker) stop() {
 }
 
 // pull takes the calls of one function as slots free up: it holds at
-// most one call waiting for a slot (heartbeating it), and the iterator
-// at most PullMaxMessages more, so that free workers get the rest. When
+// most one call waiting for a slot (heartbeating it), and pulls none
+// more meanwhile (see open), so that free workers get the rest. When
 // the server ends the iterator (a consumer deleted or changed), it opens
 // another, until the worker stops. The goroutine that runs pull runs
 // the first call it takes alone, having handed the pulling on to
 // another goroutine (see take).
-func (w *worker) pull(name string, def *config, slots int, cons jetstream.Consumer, it jetstream.MessagesContext) {
+func (w *worker) pull(name string, def *config, cons jetstream.Consumer, it jetstream.MessagesContext) {
 	for {
-		if !w.take(name, def, slots, cons, it) {
+		if !w.take(name, def, cons, it) {
 			return // another goroutine pulls now
 		}
 		w.mu.Lock()
@@ -327,7 +334,7 @@ func (w *worker) pull(name string, def *config, slots int, cons jetstream.Consum
 			time.Sleep(250 * time.Millisecond)
 			ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
 			var err error
-			cons, it, err = w.open(ctx, name, def, slots)
+			cons, it, err = w.open(ctx, name, def)
 			cancel()
 			if err == nil || w.ctx.Err() != nil {
 				break
@@ -342,7 +349,7 @@ func (w *worker) pull(name string, def *config, slots int, cons jetstream.Consum
 // take runs the calls the iterator yields, and reports true when it
 // ends; or, given a call alone (not a pack), it hands the pulling on to
 // another goroutine, runs the call in this one, and reports false.
-func (w *worker) take(name string, def *config, slots int, cons jetstream.Consumer, it jetstream.MessagesContext) bool {
+func (w *worker) take(name string, def *config, cons jetstream.Consumer, it jetstream.MessagesContext) bool {
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -377,7 +384,7 @@ func (w *worker) take(name string, def *config, slots int, cons jetstream.Consum
 		// from the iterator to the call's start, of a no-op round trip of
 		// 570 µs). A task that ends its goroutine with runtime.Goexit
 		// ends this one, not the pulling.
-		w.gos.Go(func() { w.pull(name, def, slots, cons, it) })
+		w.gos.Go(func() { w.pull(name, def, cons, it) })
 		w.run(msg, stop)
 		return false
 	}
