@@ -35,11 +35,13 @@ var (
 	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2), deco.Record(&cpuRec))
 	cpuProc2a = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2a"), deco.On(bench2a))
 	cpuProc2w = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2w"), deco.On(bench2w))
-	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
+	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2), deco.Record(&localRec))
 
 	// cpuRec records the calls of cpuProc2, for the gaps between a
-	// worker's calls (worker-gap-ns/call, see usage.report).
-	cpuRec deco.Recorder
+	// worker's calls (worker-gap-ns/call, see usage.report), and localRec
+	// those of cpuLocal2, for the gaps between a slot's calls
+	// (slot-gap-ns/call of inprocess-2).
+	cpuRec, localRec deco.Recorder
 )
 
 func noop(i int) int { return i }
@@ -176,11 +178,12 @@ func tookRan(f *deco.Func[int, int]) (took, ran time.Duration) {
 	return s.Took, ran
 }
 
-// workerGaps returns the time the workers of the calls r recorded spent
-// between the end of a call and the start of their next, on their own
-// clocks, summed over the workers: the part of worker-idle-ns/call that is
-// neither a batch's start nor its tail.
-func workerGaps(r *deco.Recorder) time.Duration {
+// gaps returns the time the workers of the calls r recorded spent between
+// the end of a call and the start of their next, on their own clocks,
+// summed over the workers: the part of worker-idle-ns/call that is
+// neither a batch's start nor its tail. For calls in this process, it is
+// the same for the pool's slots.
+func gaps(r *deco.Recorder) time.Duration {
 	type run struct{ start, end time.Duration }
 	byWorker := map[int][]run{}
 	for _, s := range r.Trace("").Spans {
@@ -216,7 +219,7 @@ func (u usage) report(b *testing.B) {
 	took, ran := tookRan(u.f)
 	b.ReportMetric(float64(time.Duration(len(u.pids))*(took-u.took)-(ran-u.ran))/calls, "worker-idle-ns/call")
 	if u.f == cpuProc2 {
-		b.ReportMetric(float64(workerGaps(&cpuRec))/calls, "worker-gap-ns/call")
+		b.ReportMetric(float64(gaps(&cpuRec))/calls, "worker-gap-ns/call")
 	}
 	b.ReportMetric(float64(c-u.cpu)/calls, "parent-ns/call")
 	b.ReportMetric(float64(s-u.switches)/calls, "parent-switches/call")
@@ -246,7 +249,9 @@ func (u usage) report(b *testing.B) {
 // process-vs-inprocess would show were the process batch an in-process
 // one, which tells how far the machine alone moves it. The process rows also report the parent's CPU
 // time and context switches per call, and the workers' (see
-// usage.report). Workers are
+// usage.report); inprocess-2 reports the gaps between the calls of each
+// of its pool's slots (slot-gap-ns/call), to set against process-2's
+// worker-gap-ns/call. Workers are
 // started before the timer.
 func BenchmarkCPU(b *testing.B) {
 	start := func(b *testing.B, es ...*process.Executor) {
@@ -264,9 +269,11 @@ func BenchmarkCPU(b *testing.B) {
 		}
 	})
 	b.Run("inprocess-2", func(b *testing.B) {
+		localRec.Reset()
 		for range b.N {
 			decoBatch(b, cpuLocal2)
 		}
+		b.ReportMetric(float64(gaps(&localRec))/float64(b.N*cpuTasks), "slot-gap-ns/call")
 	})
 	b.Run("process-2", func(b *testing.B) {
 		start(b, bench2)
@@ -307,7 +314,8 @@ func BenchmarkCPU(b *testing.B) {
 			timed(&procAhead, func() { decoBatch(b, cpuProc2a) })
 			timed(&procWindow1, func() { decoBatch(b, cpuProc2w) })
 			timed(&local2, func() { decoBatch(b, cpuLocal2) })
-			cpuRec.Reset() // only process-2 reads it
+			cpuRec.Reset() // only process-2 and inprocess-2 read them
+			localRec.Reset()
 		}
 		b.ReportMetric(float64(serial)/float64(local), "x-inprocess")
 		b.ReportMetric(float64(serial)/float64(proc), "x-process")
