@@ -238,8 +238,8 @@ const (
 // 'CPU/(^process-2$|inprocess-2)' -benchtime 10x ./process, 2 cores,
 // load average 3.8–4.6, 2026-12-02). How far the machine alone moves
 // process-vs-inprocess shows in inprocess-vs-inprocess of the same
-// iterations (BenchmarkCPU/speedups): 0.77–1.31 in 6 rounds at load
-// average 3.0–3.5 (-benchtime 5x, 2026-12-02).
+// iterations (BenchmarkCPU/speedups): 0.68–1.43 in 12 rounds at load
+// average 1.8–5.4 (-benchtime 5x, 2026-12-02).
 func Pipeline(k int) Option {
 	return func(c *config) error {
 		if k < 1 || k > maxWindow {
