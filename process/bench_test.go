@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 	"time"
@@ -31,10 +32,16 @@ var (
 	structProc2   = deco.ConcurrentValue(movePoint, deco.Name("bench.struct.proc2"), deco.On(bench2), deco.Limit(2))
 	noResultProc2 = deco.Concurrent(func(int) {}, deco.Name("bench.noresult.proc2"), deco.On(bench2), deco.Limit(2))
 
-	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2))
+	cpuProc2  = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2"), deco.On(bench2), deco.Record(&cpuRec))
 	cpuProc2a = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2a"), deco.On(bench2a))
 	cpuProc2w = deco.ConcurrentValue(spin, deco.Name("bench.cpu.proc2w"), deco.On(bench2w))
-	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2))
+	cpuLocal2 = deco.ConcurrentValue(spin, deco.Limit(2), deco.Record(&localRec))
+
+	// cpuRec records the calls of cpuProc2, for the gaps between a
+	// worker's calls (worker-gap-ns/call, see usage.report), and localRec
+	// those of cpuLocal2, for the gaps between a slot's calls
+	// (slot-gap-ns/call of inprocess-2).
+	cpuRec, localRec deco.Recorder
 )
 
 func noop(i int) int { return i }
@@ -151,6 +158,9 @@ type usage struct {
 }
 
 func takeUsage(e *process.Executor, f *deco.Func[int, int]) usage {
+	if f == cpuProc2 {
+		cpuRec.Reset()
+	}
 	u := usage{e: e, f: f, pids: e.PIDs(), stats: e.Stats()}
 	u.took, u.ran = tookRan(f)
 	u.cpu, u.switches = selfUsage()
@@ -168,13 +178,38 @@ func tookRan(f *deco.Func[int, int]) (took, ran time.Duration) {
 	return s.Took, ran
 }
 
+// gaps returns the time the workers of the calls r recorded spent between
+// the end of a call and the start of their next, on their own clocks,
+// summed over the workers: the part of worker-idle-ns/call that is
+// neither a batch's start nor its tail. For calls in this process, it is
+// the same for the pool's slots.
+func gaps(r *deco.Recorder) time.Duration {
+	type run struct{ start, end time.Duration }
+	byWorker := map[int][]run{}
+	for _, s := range r.Trace("").Spans {
+		byWorker[s.Lane] = append(byWorker[s.Lane], run{s.Start, s.End})
+	}
+	var gaps time.Duration
+	for _, runs := range byWorker {
+		slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.start, b.start) })
+		for i := 1; i < len(runs); i++ {
+			gaps += max(runs[i].start-runs[i-1].end, 0)
+		}
+	}
+	return gaps
+}
+
 // report reports what this process, the parent of the workers, spent per
 // call since u was taken: its CPU time (parent-ns/call) and its context
 // switches (parent-switches/call), which on cores busy with the workers'
 // calls take a core from a worker; the calls sent ahead that were given
 // back for an idle worker (given-back/call, see Pipeline); the time each worker process did not
 // run a call while the batches ran, per call (worker-idle-ns/call: the
-// gaps between calls, the first call's start and the batch's tail); and,
+// gaps between calls, the first call's start and the batch's tail), and,
+// for cpuProc2, the gaps alone (worker-gap-ns/call, from the calls' times on
+// the workers: a gap spans the worker's sending of a result and reading of
+// its next call, and the parent's handling of the result when it runs on
+// that worker's core meanwhile); and,
 // where /proc tells (Linux), what the worker processes spent per call
 // (worker-ns/call, ~1 ms of it the task's, and worker-switches/call),
 // unless a worker was replaced meanwhile.
@@ -183,6 +218,9 @@ func (u usage) report(b *testing.B) {
 	calls := float64(b.N * cpuTasks)
 	took, ran := tookRan(u.f)
 	b.ReportMetric(float64(time.Duration(len(u.pids))*(took-u.took)-(ran-u.ran))/calls, "worker-idle-ns/call")
+	if u.f == cpuProc2 {
+		b.ReportMetric(float64(gaps(&cpuRec))/calls, "worker-gap-ns/call")
+	}
 	b.ReportMetric(float64(c-u.cpu)/calls, "parent-ns/call")
 	b.ReportMetric(float64(s-u.switches)/calls, "parent-switches/call")
 	b.ReportMetric(float64(u.e.Stats().GivenBack-u.stats.GivenBack)/calls, "given-back/call")
@@ -205,9 +243,15 @@ func (u usage) report(b *testing.B) {
 // speed-ups over the serial batch of the same iteration (x-inprocess,
 // x-process, x-process-ahead, x-process-window1) and
 // process-vs-inprocess, the default process speed-up as a fraction of the
-// in-process one, so that the ratios share their baseline's load. The process rows also report the parent's CPU
+// in-process one, so that the ratios share their baseline's load; it then
+// runs the in-process batch again and reports inprocess-vs-inprocess, the
+// first in-process batch's time over the second's: the ratio that
+// process-vs-inprocess would show were the process batch an in-process
+// one, which tells how far the machine alone moves it. The process rows also report the parent's CPU
 // time and context switches per call, and the workers' (see
-// usage.report). Workers are
+// usage.report); inprocess-2 reports the gaps between the calls of each
+// of its pool's slots (slot-gap-ns/call), to set against process-2's
+// worker-gap-ns/call. Workers are
 // started before the timer.
 func BenchmarkCPU(b *testing.B) {
 	start := func(b *testing.B, es ...*process.Executor) {
@@ -225,9 +269,11 @@ func BenchmarkCPU(b *testing.B) {
 		}
 	})
 	b.Run("inprocess-2", func(b *testing.B) {
+		localRec.Reset()
 		for range b.N {
 			decoBatch(b, cpuLocal2)
 		}
+		b.ReportMetric(float64(gaps(&localRec))/float64(b.N*cpuTasks), "slot-gap-ns/call")
 	})
 	b.Run("process-2", func(b *testing.B) {
 		start(b, bench2)
@@ -255,7 +301,7 @@ func BenchmarkCPU(b *testing.B) {
 	})
 	b.Run("speedups", func(b *testing.B) {
 		start(b, bench2, bench2a, bench2w)
-		var serial, local, proc, procAhead, procWindow1 time.Duration
+		var serial, local, proc, procAhead, procWindow1, local2 time.Duration
 		timed := func(d *time.Duration, f func()) {
 			t := time.Now()
 			f()
@@ -267,11 +313,15 @@ func BenchmarkCPU(b *testing.B) {
 			timed(&proc, func() { decoBatch(b, cpuProc2) })
 			timed(&procAhead, func() { decoBatch(b, cpuProc2a) })
 			timed(&procWindow1, func() { decoBatch(b, cpuProc2w) })
+			timed(&local2, func() { decoBatch(b, cpuLocal2) })
+			cpuRec.Reset() // only process-2 and inprocess-2 read them
+			localRec.Reset()
 		}
 		b.ReportMetric(float64(serial)/float64(local), "x-inprocess")
 		b.ReportMetric(float64(serial)/float64(proc), "x-process")
 		b.ReportMetric(float64(serial)/float64(procAhead), "x-process-ahead")
 		b.ReportMetric(float64(serial)/float64(procWindow1), "x-process-window1")
 		b.ReportMetric(float64(local)/float64(proc), "process-vs-inprocess")
+		b.ReportMetric(float64(local)/float64(local2), "inprocess-vs-inprocess")
 	})
 }

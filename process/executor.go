@@ -50,10 +50,17 @@ import (
 // parent for up to 50 µs for the result of a call after a short one — so
 // that an idle core need not wake for each message; on busy cores the poll
 // gives way (see spin.go).
-// The parent spends 28–43 µs of CPU per call of ~1 ms on 2 workers (6
-// rounds of -bench CPU/process-2 -benchtime 10x, parent-ns/call, load
-// average 10.6–12.2). For the speed-up of CPU-bound calls over this
-// process, see [Pipeline]. Use workers for isolation, not speed.
+// The parent spends 19–39 µs of CPU per call of ~1 ms on 2 workers, with
+// 1.05–1.14 context switches (14 rounds of go test -run '^$' -bench
+// 'CPU/^process-2$' -benchtime 10x ./process, parent-ns/call and
+// parent-switches/call, 2 cores, load average 3.4–4.6, 2026-12-02): a
+// thread of the parent wakes for each result, and makes about five
+// system calls for it (two reads, about two epoll waits and a write,
+// counted with perf), two thirds of that time in the kernel. Results that
+// arrive together cost no less: the Go runtime wakes a thread for a
+// goroutine made runnable while one of the parent's processors idles.
+// For the speed-up of CPU-bound calls over this process, and what that
+// time costs it, see [Pipeline]. Use workers for isolation, not speed.
 //
 // If a worker dies while it runs a call, that call fails with a
 // *[WorkerError] naming the function, the call, the worker's process and

@@ -222,6 +222,24 @@ const (
 // same iteration was 1.94x or more). Since, other jobs have kept the
 // cores too busy to tell (load average 6–14, the in-process speed-up
 // itself 0.8–1.5x).
+//
+// What a batch on workers loses to the same batch in this process is the
+// time between a worker's calls, which BenchmarkCPU reports
+// (worker-gap-ns/call of process-2; slot-gap-ns/call of inprocess-2, the
+// time between the calls of each slot of the in-process pool): 98–100%
+// of the time the workers did not run a call (worker-idle-ns/call), a
+// batch's first calls and its tail the rest. The parent's handling of
+// each result (see [Executor]) needs a core, which on 2 cores busy with
+// the workers' calls is a worker's; and each such wake-up is a point
+// where the kernel may run another job's thread before the worker's,
+// while a thread of this process would have kept its core. Among other
+// jobs the gaps were 156–478 µs per call on the workers, against 7–23 µs
+// in this process (8 rounds each of go test -run '^$' -bench
+// 'CPU/(^process-2$|inprocess-2)' -benchtime 10x ./process, 2 cores,
+// load average 3.8–4.6, 2026-12-02). How far the machine alone moves
+// process-vs-inprocess shows in inprocess-vs-inprocess of the same
+// iterations (BenchmarkCPU/speedups): 0.68–1.43 in 12 rounds at load
+// average 1.8–5.4 (-benchtime 5x, 2026-12-02).
 func Pipeline(k int) Option {
 	return func(c *config) error {
 		if k < 1 || k > maxWindow {
