@@ -283,7 +283,8 @@ func BenchmarkCPU(b *testing.B) {
 	var msgs uint64                         // the server's, in and out, during them
 	pids := e.PIDs()
 	srv := cluster.EmbeddedServer(e)
-	var trailing time.Duration // CPU of caller and workers after Wait returned
+	var trailing time.Duration   // CPU of caller and workers after Wait returned
+	kinds := map[string]uint64{} // the server's messages by kind, see serverKinds
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -294,6 +295,7 @@ func BenchmarkCPU(b *testing.B) {
 		local += run(inProcess)
 		// The workers read first at the start and last at the end, so
 		// that reading their CPU (from /proc) is not the caller's.
+		k0 := serverKinds(srv)
 		w0 := cpuOfAll(pids)
 		in0, out0, _ := serverCounts(srv)
 		c0 := cpuOf(os.Getpid())
@@ -310,6 +312,12 @@ func BenchmarkCPU(b *testing.B) {
 		// op, and report it, so that no CPU goes uncounted.
 		time.Sleep(200 * time.Millisecond)
 		trailing += cpuOf(os.Getpid()) - c1 + cpuOfAll(pids) - w1
+		for k, n := range serverKinds(srv) {
+			kinds[k] += n - k0[k]
+		}
+	}
+	for _, k := range msgKinds {
+		b.ReportMetric(float64(kinds[k])/float64(b.N*calls), k+"/call")
 	}
 	b.ReportMetric(float64(trailing.Microseconds())/float64(b.N*calls), "after-wait-cpu-µs/call")
 	if callerCPU > 0 {
@@ -432,4 +440,47 @@ func (m *cpuMeter) report(b *testing.B) {
 		b.ReportMetric(float64(out-m.out)/n, "server-out-msgs/op")
 		b.ReportMetric(float64(api-m.api)/n, "js-api/op")
 	}
+}
+
+// msgKinds are the kinds of messages serverKinds counts.
+var msgKinds = []string{"publishes", "pulls", "acks+beats", "outcome-writes", "deliveries", "replies"}
+
+// serverKinds counts the messages the subscriptions of srv received, by
+// kind: calls and packs published (by callers, and by workers sending a
+// pack's rest back), pull requests, acks and heartbeats (InProgress),
+// outcome writes to the results bucket, messages delivered to an inbox
+// (calls to workers, outcomes to a caller's watch) and replies
+// (PubAcks, the results bucket's answers to writes). It reads every
+// subscription of the server (Subsz), so it is called outside the
+// measured runs.
+func serverKinds(srv *server.Server) map[string]uint64 {
+	m := map[string]uint64{}
+	if srv == nil {
+		return m
+	}
+	sz, err := srv.Subsz(&server.SubszOptions{Subscriptions: true, Limit: 1 << 20})
+	if err != nil {
+		return m
+	}
+	for _, s := range sz.Subs {
+		var k string
+		switch subj := s.Subject; {
+		case strings.HasPrefix(subj, "deco.task."):
+			k = "publishes"
+		case strings.HasPrefix(subj, "$JS.API.CONSUMER.MSG.NEXT."):
+			k = "pulls"
+		case strings.HasPrefix(subj, "$JS.ACK."):
+			k = "acks+beats"
+		case strings.HasPrefix(subj, "$KV.deco_results."):
+			k = "outcome-writes"
+		case strings.HasPrefix(subj, "_INBOX.") && strings.HasSuffix(subj, ".*"):
+			k = "replies" // nats.go's reply inbox of a connection
+		case strings.HasPrefix(subj, "_INBOX."):
+			k = "deliveries"
+		default:
+			continue
+		}
+		m[k] += uint64(s.Msgs)
+	}
+	return m
 }

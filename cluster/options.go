@@ -208,10 +208,11 @@ func InFlight(n int) Option {
 // moment it is delivered: while it runs, and while it waits for a slot.
 // A worker pulls a call only when it has a slot free or room to hold one
 // call (one pack) of that function waiting for a slot, so a call never
-// waits unbeaten on a worker, however long the calls before it run (it
-// still runs twice if its worker dies, or its ack is lost, after it ran:
-// at-least-once execution, its first outcome kept). The default is 30 s;
-// the minimum 300 ms.
+// waits unbeaten on a worker, however long the calls before it run. (A
+// call still runs twice if its worker dies or its ack is lost after it
+// ran, or if its worker is so starved of CPU that a beat comes 2/3 of
+// AckWait late: at-least-once execution, its first outcome kept.) The
+// default is 30 s; the minimum 300 ms.
 func AckWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < minAckWait {
