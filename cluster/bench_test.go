@@ -259,9 +259,19 @@ func BenchmarkPipelined(b *testing.B) {
 // are the serial time over each one's, summed over the ops. Each op ends
 // with a pause in which the cluster's work after Wait returns finishes
 // (after-wait-cpu-µs/call), so it does not slow the next serial batch.
+//
+// It runs twice, on file storage (the default, BenchmarkCPU/file) and on
+// memory storage ([cluster.Memory], BenchmarkCPU/memory), each with its
+// own serial and in-process batches.
 func BenchmarkCPU(b *testing.B) {
+	b.Run("file", func(b *testing.B) { benchCPU(b) })
+	b.Run("memory", func(b *testing.B) { benchCPU(b, cluster.Memory()) })
+}
+
+// benchCPU is BenchmarkCPU on a local cluster made with opts.
+func benchCPU(b *testing.B, opts ...cluster.Option) {
 	const calls = 100
-	e := newLocal(b, 2)
+	e := newLocal(b, 2, opts...)
 	if err := e.Start(); err != nil {
 		b.Fatal(err)
 	}
