@@ -283,9 +283,9 @@ func (p *Pool) work(w *worker) {
 // of every call it runs (see call.run and call.recovered) with one
 // deferred function, where every call had a deferred function of its own
 // before (callFunc's): bench/ Overhead/shared/deco took 673-680
-// instructions a call instead of 709-728 (callgrind with -test.cpu 1,
-// instructions of 300,000 calls less those of 100,000, 2026-12-02), its
-// closure form 660 instead of 696. A panic of deco's own code, outside a
+// instructions a call instead of 700-728 (bench/icount.sh, callgrind with
+// -test.cpu 1, 300,000 calls less 100,000, 4 and 6 runs, 2026-12-02),
+// its closure form 660-692 instead of 696-703. A panic of deco's own code, outside a
 // call, is not recovered: it goes on as before.
 func (p *Pool) drain(w *worker, streak *bool) (panicked bool) {
 	var c *callCore // the call being run
