@@ -14,10 +14,12 @@ import (
 // calls not yet done, so that waiting costs one channel per wait and
 // finishing calls pay one atomic add per worker streak.
 //
-// A scope counts each call up as it starts (add). A function's batch does
-// not: starting a call must touch nothing the workers write, so the count
-// goes below zero as calls finish, and the batch's total is added once,
-// when a wait takes the batch and no call can join it any more (seal).
+// Starting a call must touch nothing the workers write, so the count goes
+// below zero as calls finish, and the calls started so far are added once:
+// a function's batch's total when a wait takes the batch and no call can
+// join it any more (seal), a scope's when its wait starts, after which
+// each call that joins the scope counts itself up as it starts (add; see
+// scope.counted).
 type batch struct {
 	pending atomic.Int64
 	stopped atomic.Bool              // queued calls must not start (FailFast, early break)

@@ -279,7 +279,19 @@ func (c *call[A, R]) run(w *worker) {
 	}
 	h := w.home
 	h.push(frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(c.owner)), c.index})
-	err, pe := c.callFunc()
+	var err error
+	var pe *PanicError
+	if w.bare && stopCancel == nil && timing == nil && fc.recorder == nil {
+		// A worker's own loop (Pool.drain) recovers this call's panic or
+		// Goexit, with one deferred function per streak of calls rather
+		// than one per call (callFunc's), and finishes the call
+		// (recovered): nothing is left to do here for it but finish.
+		w.inCall = true
+		c.value, err = c.fun().fn(c, c.arg)
+		w.inCall = false
+	} else {
+		err, pe = c.callFunc()
+	}
 	h.depth--
 	if stopCancel != nil {
 		stopCancel()
@@ -291,6 +303,27 @@ func (c *call[A, R]) run(w *worker) {
 		timing.leave(end - start)
 	}
 	c.finish(err, pe, w, start, end)
+}
+
+// recovered finishes the call, which its worker's loop ran without
+// callFunc's deferred function (see run), after it panicked with r, or,
+// with r nil, called runtime.Goexit, as callFunc would have: r is
+// recovered by the loop's deferred function (Pool.drain), which calls
+// this while the panicking goroutine's stack is still there for the
+// PanicError.
+func (c *call[A, R]) recovered(r any, w *worker) {
+	w.home.depth-- // the frame run pushed
+	if r == nil {
+		c.finish(errGoexit, nil, nil, 0, 0) // the worker ends: see Pool.work
+		return
+	}
+	pe, ok := r.(*PanicError)
+	if ok && pe.remote {
+		pe.Index = c.index // see callFunc
+	} else {
+		pe = c.panicError(r)
+	}
+	c.finish(nil, pe, w, 0, 0)
 }
 
 // callFunc calls the function, turning a panic into a *PanicError carrying

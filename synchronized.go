@@ -121,7 +121,14 @@ type scope struct {
 	batch
 	calls     scopeCalls // in call order if keepCalls, else only counted; guarded by batch.mu
 	keepCalls bool       // calls keeps the calls: the waiter is a worker, or StatsTo counts them
-	keyed     []any      // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
+	// counted: the waiter has added the calls registered so far to
+	// pending, and every later call adds itself as it registers; guarded
+	// by batch.mu. Until then pending only goes down, as calls finish,
+	// like a function's batch's before its seal: a call registering
+	// touches no line the workers write (two workers spawning into one
+	// scope queued on that line, inside the scope's lock).
+	counted bool
+	keyed   []any // *mapKeys and *ptrKeys of the scope's Assign and AssignTo calls; guarded by batch.mu
 	// slabs are the calls the scope holds for its functions' next calls
 	// (scopeCallLocked), one entry per function, the first in room;
 	// guarded by batch.mu.
@@ -275,7 +282,9 @@ func (s *scope) registerLocked(c *callCore, p *Pool, weight int64) error {
 		s.calls.n++
 	}
 	s.use(p)
-	s.add()
+	if s.counted {
+		s.add()
+	}
 	return nil
 }
 
@@ -369,6 +378,15 @@ var errScopeReturned = errors.New("deco: call started with the context of a Sync
 // has started them, and helps its pool while it waits, so that a call
 // waiting for its children never starves them of its slot.
 func (s *scope) wait(w *worker) {
+	s.mu.Lock()
+	if !s.counted {
+		// Under the lock that registers calls: every call is counted
+		// once, here or as it registers. pending was at most 0 so far
+		// (finished calls only), so it could not have reached 0 early.
+		s.counted = true
+		s.pending.Add(int64(s.calls.n))
+	}
+	s.mu.Unlock()
 	for {
 		if w != nil && s.keepCalls { // kept whenever the waiter is a worker: see Synchronized
 			for i := 0; ; i++ {

@@ -2,6 +2,7 @@ package deco
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -221,5 +222,47 @@ func TestAFunctionsQueueWaitsAreSampledOverAllItsScopes(t *testing.T) {
 		if stamped != 64+24 || weights != 64+24*8 || sample != weights {
 			t.Errorf("scopes %v: %d calls stamped, weights %d, sample %d; want 88, 256, 256", scoped, stamped, weights, sample)
 		}
+	}
+}
+
+// A scope's calls do not count themselves up as they start before the
+// scope's wait (they would write the line the workers count finished calls
+// on): the wait adds the calls started so far, and a call that joins the
+// scope while it waits, as a task's child does, counts itself. Every call
+// is waited for either way: the ones that finished before the wait began,
+// the blocked ones, and the children started during the wait.
+func TestAScopeCountsItsCallsWhenItsWaitStarts(t *testing.T) {
+	const n = 50
+	release := make(chan struct{})
+	var ran atomic.Int64
+	var child *Func[int, struct{}]
+	child = Concurrent(func(int) { ran.Add(1) }, Limit(2))
+	f := ConcurrentCtx(func(ctx context.Context, i int) {
+		if i > 0 {
+			<-release
+		}
+		child.GoContext(ctx, i) // joins the scope, during its wait for most
+		ran.Add(1)
+	}, Limit(2))
+	err := Synchronized(context.Background(), func(ctx context.Context) error {
+		s := scopeOf(ctx)
+		f.GoContext(ctx, 0).Wait() // done before the wait: pending goes below 0
+		for i := 1; i < n; i++ {
+			f.GoContext(ctx, i)
+		}
+		s.mu.Lock()
+		pending, counted, calls := s.pending.Load(), s.counted, s.calls.n
+		s.mu.Unlock()
+		if counted || pending > 0 || calls != n+1 {
+			t.Errorf("before the wait: pending %d, counted %v, %d calls; want pending <= 0, not counted, %d calls", pending, counted, calls, n+1)
+		}
+		close(release)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ran.Load(); got != 2*n {
+		t.Errorf("%d calls ran by the time Synchronized returned, want %d", got, 2*n)
 	}
 }

@@ -21,6 +21,15 @@ type worker struct {
 	fc          *funcCore
 	since       int64 // nanotime the streak started, 0 if none
 	done        int64
+	// bare: the worker is a pool's worker goroutine's own, whose loop
+	// (Pool.drain) recovers a panic or Goexit of the call it runs, so
+	// that call.run runs a call without a deferred function of its own
+	// (an inline worker runs calls of a waiting call, whose own frames a
+	// panic must not unwind: its calls keep theirs). inCall: such a call's
+	// function is running. Flags, not a pointer to the call: drain knows
+	// the call, and a pointer written twice a call went through the
+	// collector's write barrier while it marked.
+	bare, inCall bool
 }
 
 const settleEvery = 64
