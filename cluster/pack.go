@@ -90,8 +90,8 @@ func (s *session) packerOf(name string) *packer {
 // cancelled on the workers.
 func (s *session) submit(ctx context.Context, p *packer, m *nats.Msg, key string, index int) (uint64, *pack, error) {
 	if (s.cfg.pack <= 1 || p.inFlight.Load() <= int64(s.cfg.packAbove)) && packWaitFor.Load() == 0 {
-		// No packs, or the workers have room for this call (a slot, or
-		// a place in a worker's prefetch): alone, at once.
+		// No packs, or the workers have a slot for this call: alone, at
+		// once.
 		seq, err := s.publish(ctx, m, key)
 		return seq, nil, err
 	}
