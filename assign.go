@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -34,12 +33,19 @@ type assignment struct {
 // assignRun is the deferred assignments of calls from, from+1, ... of a
 // function's batch, all by one assigner: a loop of Assign calls into one
 // map is one run, whatever its length, so an Assign adds nothing to the
-// batch but the length of the run, and the batch holds no pointer to its
-// calls, which become garbage when they are done, as other calls do.
+// batch but the length of the run and its call's mark (assignments.in),
+// and the batch holds no pointer to its calls, which become garbage when
+// they are done, as other calls do.
 type assignRun struct {
 	from int
-	n    atomic.Int64 // written by the caller under its Func's lock, read by keyOf under the batch's
-	a    assigner
+	// n is the run's length: written by the caller under its Func's lock
+	// and read there, or by applyAssigns once a wait has taken the batch;
+	// keyOf, which may run while the caller adds, reads from and the
+	// marks instead, so that extending a run is a plain add, not an
+	// atomic one (an atomic add was 5-7 ns of the 80 ns the caller spends
+	// per Assign, bench/ Gather/deco profile).
+	n int
+	a assigner
 }
 
 // assignments are a batch's deferred assignments in call order: a scope's
@@ -47,6 +53,14 @@ type assignRun struct {
 type assignments struct {
 	chunked[assignment]
 	runs chunked[assignRun]
+	// in marks the calls of a function's batch that are in a run: call i
+	// at in[i/chunkSize][i%chunkSize]. The caller adds chunks under the
+	// batch's lock, which keyOf reads them under, and sets a call's mark
+	// before the call is queued, which orders the write before any read
+	// of it (keyOf reads only the mark of a call that is done); a mark is
+	// never written again. A byte, not a bit: neighbouring marks are
+	// written while another is read.
+	in [][]bool
 }
 
 func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
@@ -66,41 +80,63 @@ func (s *assignments) find(i int) *assignment {
 }
 
 // run returns the run of a function's batch that call i is in, or nil.
+// Runs do not overlap and lie in call order, so a marked call is in the
+// last run that starts at or before it.
 func (s *assignments) run(i int) *assignRun {
-	end := func(r *assignRun) int { return r.from + int(r.n.Load()) } // past the run's last call
+	if !s.marked(i) {
+		return nil
+	}
 	chunks := s.runs.chunks
-	k := sort.Search(len(chunks), func(k int) bool { ch := chunks[k]; return end(&ch[len(ch)-1]) > i })
-	if k == len(chunks) {
+	k := sort.Search(len(chunks), func(k int) bool { return chunks[k][0].from > i }) - 1
+	if k < 0 {
 		return nil
 	}
 	ch := chunks[k]
-	if r := &ch[sort.Search(len(ch), func(j int) bool { return end(&ch[j]) > i })]; r.from <= i {
-		return r
+	return &ch[sort.Search(len(ch), func(j int) bool { return ch[j].from > i })-1]
+}
+
+// mark records that call i is in a run; mu is the batch's lock, taken to
+// add a chunk of marks. The caller holds its Func's lock.
+func (s *assignments) mark(i int, mu *sync.Mutex) {
+	k := i / chunkSize
+	if k >= len(s.in) || s.in[k] == nil {
+		mu.Lock()
+		for len(s.in) <= k {
+			s.in = append(s.in, nil)
+		}
+		s.in[k] = make([]bool, chunkSize)
+		mu.Unlock()
 	}
-	return nil
+	s.in[k][i%chunkSize] = true
+}
+
+// marked reports whether call i is in a run; the batch's lock is held.
+func (s *assignments) marked(i int) bool {
+	k := i / chunkSize
+	return k < len(s.in) && s.in[k] != nil && s.in[k][i%chunkSize]
 }
 
 // addAssign records c's deferred assignment a; calls come in call order.
 // A call of a function's batch, added under its Func's lock, extends the
-// batch's last run when it is the next call of the same assigner: an
-// atomic add, no lock (only the Func's lock writes the list of runs, so
-// reading it under that lock needs no other). A new run, a new chunk of
-// keys (mapKeys.set) and a scope's assignment take the batch's lock,
-// which keyOf takes to read them: a worker names the key of a failed call
-// under FailFast while the caller adds
-// (TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned), and a
-// Future's waiter may, too; the key itself was written before its call
-// was queued.
+// batch's last run when it is the next call of the same assigner: a plain
+// add and its mark, no lock (only the Func's lock writes the list of
+// runs and the lengths, so reading them under that lock needs no other).
+// A new run, a new chunk of marks or of keys (mapKeys.set) and a scope's
+// assignment take the batch's lock, which keyOf takes to read them: a
+// worker names the key of a failed call under FailFast while the caller
+// adds (TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned),
+// and a Future's waiter may, too; the key and the mark were written
+// before the call was queued.
 func (b *batch) addAssign(c *callCore, a assigner) {
 	if b.cells {
-		if l := b.assigns.runs.last(); l != nil && l.a == a && l.from+int(l.n.Load()) == c.index {
-			l.n.Add(1)
-			return
+		if l := b.assigns.runs.last(); l != nil && l.a == a && l.from+l.n == c.index {
+			l.n++
+		} else {
+			b.mu.Lock()
+			b.assigns.runs.add(assignRun{from: c.index, n: 1, a: a}, chunkSize)
+			b.mu.Unlock()
 		}
-		b.mu.Lock()
-		b.assigns.runs.add(assignRun{from: c.index, a: a}, chunkSize)
-		b.assigns.runs.last().n.Store(1)
-		b.mu.Unlock()
+		b.assigns.mark(c.index, &b.mu)
 		return
 	}
 	b.mu.Lock()
@@ -144,7 +180,7 @@ func (b *batch) applyAssigns(failed []*callCore) {
 	for _, ch := range runs {
 		for i := range ch {
 			r := &ch[i]
-			for from, to := r.from, r.from+int(r.n.Load()); from < to; {
+			for from, to := r.from, r.from+r.n; from < to; {
 				for k < len(failed) && failed[k].index < from {
 					k++
 				}
@@ -407,9 +443,9 @@ func (a *onePtr[R]) key(int) any { return nil }
 // Cost: that of [Func.Go] plus the key's place, kept until the wait (none
 // while each key into m is an int equal to its call's index in the batch
 // or scope, as in a loop of results[i] = f(i) that starts the batch), and a
-// record of the assignment: in a function's batch, 32 bytes for each run
-// of consecutive calls into one map (a loop of Assign calls is one run),
-// in a [Synchronized] scope 24 bytes per call. That is for calls into at
+// record of the assignment: in a function's batch, a byte per call and 32
+// bytes for each run of consecutive calls into one map (a loop of Assign
+// calls is one run), in a [Synchronized] scope 24 bytes per call. That is for calls into at
 // most four maps per batch or scope; beyond, one allocation per call. The
 // batch keeps no call of its own: a finished call is garbage before the
 // wait, as one of [Func.Go] is.
@@ -431,9 +467,10 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
 // Cost: that of [Func.Go] plus the destination's place, kept until the
-// wait, and a record of the assignment as for [Assign] (32 bytes per run
-// of consecutive AssignTo calls in a function's batch, 24 bytes per call
-// in a [Synchronized] scope): no allocation per call.
+// wait, and a record of the assignment as for [Assign] (a byte per call
+// and 32 bytes per run of consecutive AssignTo calls in a function's
+// batch, 24 bytes per call in a [Synchronized] scope): no allocation per
+// call.
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	return assignPtr("AssignTo", nil, dst, f, arg)
 }
