@@ -60,7 +60,26 @@ type assignments struct {
 	// of it (keyOf reads only the mark of a call that is done); a mark is
 	// never written again. A byte, not a bit: neighbouring marks are
 	// written while another is read.
-	in [][]bool
+	in []*[chunkSize]bool
+	// The caller's shortcuts, read and written only under its Func's
+	// lock: the batch's last run and the chunk of marks of call
+	// marksAt*chunkSize on (nil until the first), so that the next
+	// Assign of a run (assignMap) takes a few instructions.
+	open    *assignRun
+	marks   *[chunkSize]bool
+	marksAt int
+}
+
+// next reports whether call i, of a function's batch, is the next call of
+// the batch's last run and its mark's chunk is at hand; f.mu is held.
+func (s *assignments) next(i int) bool {
+	return s.open != nil && s.open.from+s.open.n == i && s.marks != nil && uint(i)/chunkSize == uint(s.marksAt)
+}
+
+// extend adds call i to the last run, which next said it follows.
+func (s *assignments) extend(i int) {
+	s.open.n++
+	s.marks[uint(i)%chunkSize] = true
 }
 
 func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
@@ -98,22 +117,25 @@ func (s *assignments) run(i int) *assignRun {
 // mark records that call i is in a run; mu is the batch's lock, taken to
 // add a chunk of marks. The caller holds its Func's lock.
 func (s *assignments) mark(i int, mu *sync.Mutex) {
-	k := i / chunkSize
-	if k >= len(s.in) || s.in[k] == nil {
-		mu.Lock()
-		for len(s.in) <= k {
-			s.in = append(s.in, nil)
+	k := int(uint(i) / chunkSize)
+	if s.marks == nil || k != s.marksAt {
+		if k >= len(s.in) || s.in[k] == nil {
+			mu.Lock()
+			for len(s.in) <= k {
+				s.in = append(s.in, nil)
+			}
+			s.in[k] = new([chunkSize]bool)
+			mu.Unlock()
 		}
-		s.in[k] = make([]bool, chunkSize)
-		mu.Unlock()
+		s.marks, s.marksAt = s.in[k], k
 	}
-	s.in[k][i%chunkSize] = true
+	s.marks[uint(i)%chunkSize] = true
 }
 
 // marked reports whether call i is in a run; the batch's lock is held.
 func (s *assignments) marked(i int) bool {
-	k := i / chunkSize
-	return k < len(s.in) && s.in[k] != nil && s.in[k][i%chunkSize]
+	k := int(uint(i) / chunkSize)
+	return k < len(s.in) && s.in[k] != nil && s.in[k][uint(i)%chunkSize]
 }
 
 // addAssign records c's deferred assignment a; calls come in call order.
@@ -129,11 +151,12 @@ func (s *assignments) marked(i int) bool {
 // before the call was queued.
 func (b *batch) addAssign(c *callCore, a assigner) {
 	if b.cells {
-		if l := b.assigns.runs.last(); l != nil && l.a == a && l.from+l.n == c.index {
+		if l := b.assigns.open; l != nil && l.a == a && l.from+l.n == c.index {
 			l.n++
 		} else {
 			b.mu.Lock()
 			b.assigns.runs.add(assignRun{from: c.index, n: 1, a: a}, chunkSize)
+			b.assigns.open = b.assigns.runs.last() // chunks of runs start at full size: never moved
 			b.mu.Unlock()
 		}
 		b.assigns.mark(c.index, &b.mu)
@@ -229,21 +252,24 @@ const maxMapKeys = 4
 func (s *mapKeys[K, R]) apply(c *callCore) { s.m[s.keyAt(c.index)] = resultOf(c, s.cells) }
 
 func (s *mapKeys[K, R]) applyRange(from, to int) {
-	t := s.cells.p.Load()
+	// Few values live across the map assignment's call, which the
+	// compiler must keep on the stack and reload after it.
+	m, t := s.m, s.cells.p.Load()
 	for from < to {
-		cells := t.chunks[from/chunkSize]
-		j, end := from%chunkSize, min(chunkSize, from%chunkSize+to-from)
+		k, j := int(uint(from)/chunkSize), int(uint(from)%chunkSize)
+		cells := t.chunks[k][j:min(chunkSize, j+to-from)]
 		if s.byIndex {
-			for k := from; j < end; j, k = j+1, k+1 {
-				s.m[indexKey[K](k)] = cells[j].value
+			for x := range cells {
+				m[indexKey[K](from+x)] = cells[x].value
 			}
 		} else {
-			keys := s.keys[from/chunkSize]
-			for ; j < end; j++ {
-				s.m[keys[j]] = cells[j].value
+			keys := s.keys[k][j:]
+			keys = keys[:len(cells)]
+			for x := range cells {
+				m[keys[x]] = cells[x].value
 			}
 		}
-		from += end - from%chunkSize
+		from += len(cells)
 	}
 }
 
@@ -279,12 +305,18 @@ func resultOf[R any](c *callCore, cells *cellList[R]) R {
 func (s *mapKeys[K, R]) key(i int) any { return s.keyAt(i) }
 
 // set records key as call i's. Called under the Func's or the scope's
-// lock, in call order.
+// lock, in call order. A key that is its call's index, while every key
+// has been, costs a comparison.
 func (s *mapKeys[K, R]) set(i int, key K) {
+	if s.byIndex && indexKey[K](i) == key {
+		return
+	}
+	s.setKey(i, key)
+}
+
+// setKey is set for a key that must be kept.
+func (s *mapKeys[K, R]) setKey(i int, key K) {
 	if s.byIndex {
-		if indexKey[K](i) == key {
-			return
-		}
 		s.lock()
 		s.byIndex = false
 		for j := s.first; j < i; j++ {
@@ -495,6 +527,17 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 		var mu *sync.Mutex
 		switch {
 		case b != nil:
+			// The next call of a loop of Assign calls into m: the batch's
+			// last run is m's and call c follows it.
+			if as := &b.assigns; as.next(c.index) {
+				if s, ok := as.open.a.(*mapKeys[K, R]); ok && sameMap(s.m, m) {
+					if !s.byIndex || indexKey[K](c.index) != key {
+						s.setKey(c.index, key) // set, by hand: generic methods are not inlined
+					}
+					as.extend(c.index)
+					return nil // recorded: launch adds nothing
+				}
+			}
 			keyed, cells, mu = &b.keyed, &b.chunks, &b.mu
 		case sc != nil:
 			keyed = &sc.keyed
