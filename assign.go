@@ -475,12 +475,12 @@ func (a *onePtr[R]) key(int) any { return nil }
 // Cost: that of [Func.Go] plus the key's place, kept until the wait (none
 // while each key into m is an int equal to its call's index in the batch
 // or scope, as in a loop of results[i] = f(i) that starts the batch), and a
-// record of the assignment: in a function's batch, a byte per call and 32
-// bytes for each run of consecutive calls into one map (a loop of Assign
-// calls is one run), in a [Synchronized] scope 24 bytes per call. That is for calls into at
-// most four maps per batch or scope; beyond, one allocation per call. The
-// batch keeps no call of its own: a finished call is garbage before the
-// wait, as one of [Func.Go] is.
+// record of the assignment: in a function's batch, a byte per call (in
+// chunks of 256 calls) and 32 bytes for each run of consecutive calls into
+// one map (a loop of Assign calls is one run), in a [Synchronized] scope
+// 24 bytes per call. That is for calls into at most four maps per batch or
+// scope; beyond, one allocation per call. The batch keeps no call of its
+// own: a finished call is garbage before the wait, as one of [Func.Go] is.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
@@ -499,10 +499,10 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
 // Cost: that of [Func.Go] plus the destination's place, kept until the
-// wait, and a record of the assignment as for [Assign] (a byte per call
-// and 32 bytes per run of consecutive AssignTo calls in a function's
-// batch, 24 bytes per call in a [Synchronized] scope): no allocation per
-// call.
+// wait, and a record of the assignment as for [Assign] (a byte per call,
+// in chunks of 256 calls, and 32 bytes per run of consecutive AssignTo
+// calls in a function's batch, 24 bytes per call in a [Synchronized]
+// scope): no allocation per call.
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	return assignPtr("AssignTo", nil, dst, f, arg)
 }
