@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -34,12 +33,19 @@ type assignment struct {
 // assignRun is the deferred assignments of calls from, from+1, ... of a
 // function's batch, all by one assigner: a loop of Assign calls into one
 // map is one run, whatever its length, so an Assign adds nothing to the
-// batch but the length of the run, and the batch holds no pointer to its
-// calls, which become garbage when they are done, as other calls do.
+// batch but the length of the run and its call's mark (assignments.in),
+// and the batch holds no pointer to its calls, which become garbage when
+// they are done, as other calls do.
 type assignRun struct {
 	from int
-	n    atomic.Int64 // written by the caller under its Func's lock, read by keyOf under the batch's
-	a    assigner
+	// n is the run's length: written by the caller under its Func's lock
+	// and read there, or by applyAssigns once a wait has taken the batch;
+	// keyOf, which may run while the caller adds, reads from and the
+	// marks instead, so that extending a run is a plain add, not an
+	// atomic one (an atomic add was 5-7 ns of the 80 ns the caller spends
+	// per Assign, bench/ Gather/deco profile).
+	n int
+	a assigner
 }
 
 // assignments are a batch's deferred assignments in call order: a scope's
@@ -47,6 +53,33 @@ type assignRun struct {
 type assignments struct {
 	chunked[assignment]
 	runs chunked[assignRun]
+	// in marks the calls of a function's batch that are in a run: call i
+	// at in[i/chunkSize][i%chunkSize]. The caller adds chunks under the
+	// batch's lock, which keyOf reads them under, and sets a call's mark
+	// before the call is queued, which orders the write before any read
+	// of it (keyOf reads only the mark of a call that is done); a mark is
+	// never written again. A byte, not a bit: neighbouring marks are
+	// written while another is read.
+	in []*[chunkSize]bool
+	// The caller's shortcuts, read and written only under its Func's
+	// lock: the batch's last run and the chunk of marks of call
+	// marksAt*chunkSize on (nil until the first), so that the next
+	// Assign of a run (assignMap) takes a few instructions.
+	open    *assignRun
+	marks   *[chunkSize]bool
+	marksAt int
+}
+
+// next reports whether call i, of a function's batch, is the next call of
+// the batch's last run and its mark's chunk is at hand; f.mu is held.
+func (s *assignments) next(i int) bool {
+	return s.open != nil && s.open.from+s.open.n == i && s.marks != nil && uint(i)/chunkSize == uint(s.marksAt)
+}
+
+// extend adds call i to the last run, which next said it follows.
+func (s *assignments) extend(i int) {
+	s.open.n++
+	s.marks[uint(i)%chunkSize] = true
 }
 
 func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
@@ -66,41 +99,67 @@ func (s *assignments) find(i int) *assignment {
 }
 
 // run returns the run of a function's batch that call i is in, or nil.
+// Runs do not overlap and lie in call order, so a marked call is in the
+// last run that starts at or before it.
 func (s *assignments) run(i int) *assignRun {
-	end := func(r *assignRun) int { return r.from + int(r.n.Load()) } // past the run's last call
+	if !s.marked(i) {
+		return nil
+	}
 	chunks := s.runs.chunks
-	k := sort.Search(len(chunks), func(k int) bool { ch := chunks[k]; return end(&ch[len(ch)-1]) > i })
-	if k == len(chunks) {
+	k := sort.Search(len(chunks), func(k int) bool { return chunks[k][0].from > i }) - 1
+	if k < 0 {
 		return nil
 	}
 	ch := chunks[k]
-	if r := &ch[sort.Search(len(ch), func(j int) bool { return end(&ch[j]) > i })]; r.from <= i {
-		return r
+	return &ch[sort.Search(len(ch), func(j int) bool { return ch[j].from > i })-1]
+}
+
+// mark records that call i is in a run; mu is the batch's lock, taken to
+// add a chunk of marks. The caller holds its Func's lock.
+func (s *assignments) mark(i int, mu *sync.Mutex) {
+	k := int(uint(i) / chunkSize)
+	if s.marks == nil || k != s.marksAt {
+		if k >= len(s.in) || s.in[k] == nil {
+			mu.Lock()
+			for len(s.in) <= k {
+				s.in = append(s.in, nil)
+			}
+			s.in[k] = new([chunkSize]bool)
+			mu.Unlock()
+		}
+		s.marks, s.marksAt = s.in[k], k
 	}
-	return nil
+	s.marks[uint(i)%chunkSize] = true
+}
+
+// marked reports whether call i is in a run; the batch's lock is held.
+func (s *assignments) marked(i int) bool {
+	k := int(uint(i) / chunkSize)
+	return k < len(s.in) && s.in[k] != nil && s.in[k][uint(i)%chunkSize]
 }
 
 // addAssign records c's deferred assignment a; calls come in call order.
 // A call of a function's batch, added under its Func's lock, extends the
-// batch's last run when it is the next call of the same assigner: an
-// atomic add, no lock (only the Func's lock writes the list of runs, so
-// reading it under that lock needs no other). A new run, a new chunk of
-// keys (mapKeys.set) and a scope's assignment take the batch's lock,
-// which keyOf takes to read them: a worker names the key of a failed call
-// under FailFast while the caller adds
-// (TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned), and a
-// Future's waiter may, too; the key itself was written before its call
-// was queued.
+// batch's last run when it is the next call of the same assigner: a plain
+// add and its mark, no lock (only the Func's lock writes the list of
+// runs and the lengths, so reading them under that lock needs no other).
+// A new run, a new chunk of marks or of keys (mapKeys.set) and a scope's
+// assignment take the batch's lock, which keyOf takes to read them: a
+// worker names the key of a failed call under FailFast while the caller
+// adds (TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned),
+// and a Future's waiter may, too; the key and the mark were written
+// before the call was queued.
 func (b *batch) addAssign(c *callCore, a assigner) {
 	if b.cells {
-		if l := b.assigns.runs.last(); l != nil && l.a == a && l.from+int(l.n.Load()) == c.index {
-			l.n.Add(1)
-			return
+		if l := b.assigns.open; l != nil && l.a == a && l.from+l.n == c.index {
+			l.n++
+		} else {
+			b.mu.Lock()
+			b.assigns.runs.add(assignRun{from: c.index, n: 1, a: a}, chunkSize)
+			b.assigns.open = b.assigns.runs.last() // chunks of runs start at full size: never moved
+			b.mu.Unlock()
 		}
-		b.mu.Lock()
-		b.assigns.runs.add(assignRun{from: c.index, a: a}, chunkSize)
-		b.assigns.runs.last().n.Store(1)
-		b.mu.Unlock()
+		b.assigns.mark(c.index, &b.mu)
 		return
 	}
 	b.mu.Lock()
@@ -144,7 +203,7 @@ func (b *batch) applyAssigns(failed []*callCore) {
 	for _, ch := range runs {
 		for i := range ch {
 			r := &ch[i]
-			for from, to := r.from, r.from+int(r.n.Load()); from < to; {
+			for from, to := r.from, r.from+r.n; from < to; {
 				for k < len(failed) && failed[k].index < from {
 					k++
 				}
@@ -193,21 +252,24 @@ const maxMapKeys = 4
 func (s *mapKeys[K, R]) apply(c *callCore) { s.m[s.keyAt(c.index)] = resultOf(c, s.cells) }
 
 func (s *mapKeys[K, R]) applyRange(from, to int) {
-	t := s.cells.p.Load()
+	// Few values live across the map assignment's call, which the
+	// compiler must keep on the stack and reload after it.
+	m, t := s.m, s.cells.p.Load()
 	for from < to {
-		cells := t.chunks[from/chunkSize]
-		j, end := from%chunkSize, min(chunkSize, from%chunkSize+to-from)
+		k, j := int(uint(from)/chunkSize), int(uint(from)%chunkSize)
+		cells := t.chunks[k][j:min(chunkSize, j+to-from)]
 		if s.byIndex {
-			for k := from; j < end; j, k = j+1, k+1 {
-				s.m[indexKey[K](k)] = cells[j].value
+			for x := range cells {
+				m[indexKey[K](from+x)] = cells[x].value
 			}
 		} else {
-			keys := s.keys[from/chunkSize]
-			for ; j < end; j++ {
-				s.m[keys[j]] = cells[j].value
+			keys := s.keys[k][j:]
+			keys = keys[:len(cells)]
+			for x := range cells {
+				m[keys[x]] = cells[x].value
 			}
 		}
-		from += end - from%chunkSize
+		from += len(cells)
 	}
 }
 
@@ -243,12 +305,18 @@ func resultOf[R any](c *callCore, cells *cellList[R]) R {
 func (s *mapKeys[K, R]) key(i int) any { return s.keyAt(i) }
 
 // set records key as call i's. Called under the Func's or the scope's
-// lock, in call order.
+// lock, in call order. A key that is its call's index, while every key
+// has been, costs a comparison.
 func (s *mapKeys[K, R]) set(i int, key K) {
+	if s.byIndex && indexKey[K](i) == key {
+		return
+	}
+	s.setKey(i, key)
+}
+
+// setKey is set for a key that must be kept.
+func (s *mapKeys[K, R]) setKey(i int, key K) {
 	if s.byIndex {
-		if indexKey[K](i) == key {
-			return
-		}
 		s.lock()
 		s.byIndex = false
 		for j := s.first; j < i; j++ {
@@ -407,12 +475,12 @@ func (a *onePtr[R]) key(int) any { return nil }
 // Cost: that of [Func.Go] plus the key's place, kept until the wait (none
 // while each key into m is an int equal to its call's index in the batch
 // or scope, as in a loop of results[i] = f(i) that starts the batch), and a
-// record of the assignment: in a function's batch, 32 bytes for each run
-// of consecutive calls into one map (a loop of Assign calls is one run),
-// in a [Synchronized] scope 24 bytes per call. That is for calls into at
-// most four maps per batch or scope; beyond, one allocation per call. The
-// batch keeps no call of its own: a finished call is garbage before the
-// wait, as one of [Func.Go] is.
+// record of the assignment: in a function's batch, a byte per call (in
+// chunks of 256 calls) and 32 bytes for each run of consecutive calls into
+// one map (a loop of Assign calls is one run), in a [Synchronized] scope
+// 24 bytes per call. That is for calls into at most four maps per batch or
+// scope; beyond, one allocation per call. The batch keeps no call of its
+// own: a finished call is garbage before the wait, as one of [Func.Go] is.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
@@ -431,9 +499,10 @@ func AssignContext[K comparable, A, R any](ctx context.Context, m map[K]R, key K
 // address, such as a slice element or a struct field: the result is stored
 // in *dst by the goroutine that waits, under the rules of [Assign].
 // Cost: that of [Func.Go] plus the destination's place, kept until the
-// wait, and a record of the assignment as for [Assign] (32 bytes per run
-// of consecutive AssignTo calls in a function's batch, 24 bytes per call
-// in a [Synchronized] scope): no allocation per call.
+// wait, and a record of the assignment as for [Assign] (a byte per call,
+// in chunks of 256 calls, and 32 bytes per run of consecutive AssignTo
+// calls in a function's batch, 24 bytes per call in a [Synchronized]
+// scope): no allocation per call.
 func AssignTo[A, R any](dst *R, f *Func[A, R], arg A) *Future[R] {
 	return assignPtr("AssignTo", nil, dst, f, arg)
 }
@@ -458,6 +527,17 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 		var mu *sync.Mutex
 		switch {
 		case b != nil:
+			// The next call of a loop of Assign calls into m: the batch's
+			// last run is m's and call c follows it.
+			if as := &b.assigns; as.next(c.index) {
+				if s, ok := as.open.a.(*mapKeys[K, R]); ok && sameMap(s.m, m) {
+					if !s.byIndex || indexKey[K](c.index) != key {
+						s.setKey(c.index, key) // set, by hand: generic methods are not inlined
+					}
+					as.extend(c.index)
+					return nil // recorded: launch adds nothing
+				}
+			}
 			keyed, cells, mu = &b.keyed, &b.chunks, &b.mu
 		case sc != nil:
 			keyed = &sc.keyed

@@ -275,8 +275,9 @@ func TestAFailFastBatchNamesTheKeyOfAFailureWhileCallsAreAssigned(t *testing.T) 
 // keys and results until the wait, not the calls, which are garbage once
 // done, like the calls of Func.Go; and keys that are their calls' indices
 // (results[i] = f(i)) are not kept either. 100,000 finished calls, not
-// waited yet, keep their cells (16 bytes each here) and, for other keys,
-// the keys (8): well under the 80 bytes a call[int, int] would add.
+// waited yet, keep their cells (16 bytes each here), their marks (1) and,
+// for other keys, the keys (8): well under the 80 bytes a call[int, int]
+// would add.
 func TestAssignKeepsNoCallAliveUntilWait(t *testing.T) {
 	const n = 100_000
 	for _, c := range []struct {
@@ -555,6 +556,57 @@ func TestAssignIndexKeysThatStopBeingIndices(t *testing.T) {
 		var ce *deco.CallError
 		if !errors.As(err, &ce) || ce.Key != 0 || ce.Index != 0 {
 			t.Fatalf("FailFast: err = %v, want call #0's CallError with key 0", err)
+		}
+	}
+}
+
+// TestAPlainCallAfterTheLastRunHasNoKey: a call started with Go after a
+// batch's Assign calls, in the chunk of 256 calls where they end or in a
+// later one, is in no run, so its failure names no key; the calls that
+// assign keep theirs. Under FailFast too, where a worker names the first
+// failure's key while the caller is still starting calls.
+func TestAPlainCallAfterTheLastRunHasNoKey(t *testing.T) {
+	for _, opts := range [][]deco.Option{nil, {deco.FailFast()}} {
+		failing := map[int]bool{299: true, 300: true, 599: true}
+		if opts != nil {
+			failing = map[int]bool{300: true}
+		}
+		f := deco.ConcurrentResult(func(i int) (int, error) {
+			if failing[i] {
+				return 0, errOdd
+			}
+			return i, nil
+		}, opts...)
+		m := map[int]int{}
+		for i := range 300 {
+			deco.Assign(m, i, f, i)
+		}
+		for i := 300; i < 600; i++ {
+			f.Go(i)
+		}
+		_, err := f.Wait()
+		var errs []error
+		if u, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = u.Unwrap()
+		} else if err != nil {
+			errs = []error{err}
+		}
+		seen := 0
+		for _, e := range errs {
+			var ce *deco.CallError
+			if !errors.As(e, &ce) {
+				continue
+			}
+			seen++
+			switch {
+			case ce.Index < 300 && ce.Key != ce.Index:
+				t.Fatalf("call %d assigned to key %d: its failure names key %v", ce.Index, ce.Index, ce.Key)
+			case ce.Index >= 300 && ce.Key != nil:
+				t.Fatalf("call %d was started with Go: its failure names key %v, want none", ce.Index, ce.Key)
+			}
+		}
+		if seen == 0 {
+			t.Fatalf("err = %v, want the failures' CallErrors", err)
 		}
 	}
 }
