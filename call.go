@@ -317,13 +317,7 @@ func (c *call[A, R]) recovered(r any, w *worker) {
 		c.finish(errGoexit, nil, nil, 0, 0) // the worker ends: see Pool.work
 		return
 	}
-	pe, ok := r.(*PanicError)
-	if ok && pe.remote {
-		pe.Index = c.index // see callFunc
-	} else {
-		pe = c.panicError(r)
-	}
-	c.finish(nil, pe, w, 0, 0)
+	c.finish(nil, c.panicOf(r), w, 0, 0)
 }
 
 // callFunc calls the function, turning a panic into a *PanicError carrying
@@ -336,14 +330,7 @@ func (c *call[A, R]) callFunc() (err error, pe *PanicError) {
 			return
 		}
 		if r := recover(); r != nil {
-			if remotePE, ok := r.(*PanicError); ok && remotePE.remote {
-				// A panic in another process, re-raised by remote: it
-				// carries the task's own stack already.
-				remotePE.Index = c.index
-				pe = remotePE
-				return
-			}
-			pe = c.panicError(r)
+			pe = c.panicOf(r)
 			return
 		}
 		// runtime.Goexit: the goroutine is ending. Finish the call here
@@ -353,6 +340,18 @@ func (c *call[A, R]) callFunc() (err error, pe *PanicError) {
 	c.value, err = c.fun().fn(c, c.arg)
 	normal = true
 	return err, nil
+}
+
+// panicOf is the *PanicError of r, recovered from a panic in the call's
+// task: a panic in another process, re-raised by remote, carries the
+// task's own stack already and takes the call's index; any other is
+// wrapped by panicError, below the deferred function that recovered.
+func (c *callCore) panicOf(r any) *PanicError {
+	if pe, ok := r.(*PanicError); ok && pe.remote {
+		pe.Index = c.index
+		return pe
+	}
+	return c.panicError(r)
 }
 
 // panicError wraps r, recovered from a panic in the call's task or in a
