@@ -73,22 +73,25 @@ func TestCallsLongerThanAckWaitAreHeartbeatNotRedelivered(t *testing.T) {
 	}
 }
 
-// queuedSecond notes each run and returns x after a second.
-var queuedSecond = deco.ConcurrentValue(func(x int) int {
+// queuedTwoSeconds notes each run and returns x after 2 s.
+var queuedTwoSeconds = deco.ConcurrentValue(func(x int) int {
 	appendLine(strconv.Itoa(x))
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second)
 	return x
-}, deco.Name("test.queuedSecond"))
+}, deco.Name("test.queuedTwoSeconds"))
 
 func TestCallsQueuedOnABusyWorkerLongerThanAckWaitRunOnce(t *testing.T) {
-	// One worker of 2 slots, AckWait 300 ms (the minimum), calls of 1 s:
-	// while the first 2 run, the worker holds the third (or the second
-	// pack) waiting for a slot, heartbeat. It used to pull one more,
-	// which waited a second in its iterator's prefetch with no heartbeat,
-	// so that JetStream gave it out again after 300 ms and it ran twice.
-	// Now a worker pulls no call it has no slot or hold for: nothing it
-	// took waits unbeaten. Alone, 6 calls (3 s); 2 calls alone and 2
-	// packs of 2 behind them (2 s).
+	// One worker of 2 slots, AckWait 1 s, calls of 2 s: while the first
+	// 2 run, the worker holds the third (or the second pack) waiting for
+	// a slot, heartbeat. It used to pull one more, which waited 2 s in
+	// its iterator's prefetch with no heartbeat, so that JetStream gave it
+	// out again after 1 s and it ran twice. Now a worker pulls no call it
+	// has no slot or hold for: nothing it took waits unbeaten. Alone, 6
+	// calls (6 s); 2 calls alone and 2 packs of 2 behind them (4 s).
+	// AckWait 1 s, not the minimum 300 ms: a beat (every AckWait/3) may
+	// come up to 2/3 of AckWait late before its call is given out again,
+	// and at 300 ms the heartbeat test above failed now and then on 2
+	// cores busy with other tests.
 	for _, c := range []struct {
 		name  string
 		pack  int
@@ -97,11 +100,11 @@ func TestCallsQueuedOnABusyWorkerLongerThanAckWaitRunOnce(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			t.Setenv(envTestDir, dir)
-			e := newLocal(t, 1, cluster.Slots(2), cluster.AckWait(300*time.Millisecond), cluster.Pack(c.pack))
+			e := newLocal(t, 1, cluster.Slots(2), cluster.AckWait(time.Second), cluster.Pack(c.pack))
 			if err := e.Start(); err != nil {
 				t.Fatal(err)
 			}
-			f := queuedSecond.With(deco.On(e))
+			f := queuedTwoSeconds.With(deco.On(e))
 			i := 0
 			if c.pack > 1 {
 				// 2 calls alone, running before the packs queue behind them.
