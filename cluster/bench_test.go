@@ -34,16 +34,18 @@ var (
 var sink int
 
 // spin1ms is a fixed amount of CPU work, about 1 ms on this project's
-// machines (BenchmarkCPU/serial reports 100 of them): fixed work rather
-// than 1 ms of wall time, so that other load on the machine slows the
-// serial and the parallel runs alike. Not inlined, so that the serial
-// batch runs the same machine code as the calls: inlined into the serial
-// loop, its copy ran about 10% slower than the function the calls run
-// (in-process speed-ups of 2.2-2.4 on 2 cores).
+// machines (BenchmarkCPU's serial-ms/op, 100 of them, read 99.8-100.5 on
+// 2026-12-02; with 2,000,000 rounds, its count until then, a call took
+// 1.6-2.4 ms, which flattered the speed-ups against 1 ms calls): fixed
+// work rather than 1 ms of wall time, so that other load on the machine
+// slows the serial and the parallel runs alike. Not inlined, so that the
+// serial batch runs the same machine code as the calls: inlined into the
+// serial loop, its copy ran about 10% slower than the function the calls
+// run (in-process speed-ups of 2.2-2.4 on 2 cores).
 //
 //go:noinline
 func spin1ms(x int) int {
-	for range 2_000_000 {
+	for range 1_250_000 {
 		x = x*31 + 7
 	}
 	return x
