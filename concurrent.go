@@ -113,9 +113,6 @@ type funcCore struct {
 	stats  counters
 	task   func(*callCore) task     // the call a callCore of this function is part of
 	run    func(*callCore, *worker) // task(c).run(w), without the interface: the worker's loop
-	// recovered is call.recovered for a call of this function that its
-	// worker's loop ran without a deferred function of its own.
-	recovered func(c *callCore, r any, w *worker)
 	// giveBack is Func.giveBack: a scope gives the calls left in its
 	// slab of this function back to it.
 	giveBack func(p unsafe.Pointer, n int)
@@ -223,8 +220,7 @@ func decorate[A, R any](ok bool, fn func(context.Context, A) (R, error), opts []
 func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A, R] {
 	f := &Func[A, R]{fn: fn, orig: fn}
 	f.core = funcCore{config: cfg, pool: cfg.pool, task: func(c *callCore) task { return callOf[A, R](c) },
-		run:       func(c *callCore, w *worker) { callOf[A, R](c).run(w) },
-		recovered: func(c *callCore, r any, w *worker) { callOf[A, R](c).recovered(r, w) }, giveBack: f.giveBack, callSize: unsafe.Sizeof(call[A, R]{})}
+		run: func(c *callCore, w *worker) { callOf[A, R](c).run(w) }, giveBack: f.giveBack, callSize: unsafe.Sizeof(call[A, R]{})}
 	exec := cfg.executor
 	if exec == nil && cfg.name != "" {
 		exec = executorFromEnv()

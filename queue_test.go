@@ -15,8 +15,9 @@ type seqTask struct {
 	seq int
 }
 
-func (t *seqTask) run(*worker)     {}
-func (t *seqTask) core() *callCore { return &t.callCore }
+func (t *seqTask) run(*worker)            {}
+func (t *seqTask) recovered(any, *worker) {}
+func (t *seqTask) core() *callCore        { return &t.callCore }
 
 // seqFunc is the function of every seqTask: the queue links calls' cores
 // and finds their tasks through their function.

@@ -8,8 +8,13 @@ import (
 // task is a queued call. run claims it first: a call waited on by a
 // goroutine that holds a slot may already have been run inline by it. w is
 // the worker running it, or an inline worker of the slot lent to it.
+// recovered finishes a call that its worker's loop ran without a
+// deferred function of its own, after it panicked or called
+// runtime.Goexit (see Pool.drain); it is off the hot path, so it goes
+// through the interface, where run has funcCore.run.
 type task interface {
 	run(w *worker)
+	recovered(r any, w *worker)
 	core() *callCore
 }
 
@@ -295,7 +300,7 @@ func (p *Pool) drain(w *worker, streak *bool) (panicked bool) {
 		}
 		w.inCall = false
 		r := recover() // nil for a runtime.Goexit, which goes on ending the goroutine
-		c.fn.recovered(c, r, w)
+		c.fn.task(c).recovered(r, w)
 		panicked = r != nil
 	}()
 	for {
