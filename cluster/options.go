@@ -207,12 +207,15 @@ func InFlight(n int) Option {
 // heartbeat every AckWait/3 for each call (or pack) they hold, from the
 // moment it is delivered: while it runs, and while it waits for a slot.
 // A worker pulls a call only when it has a slot free or room to hold one
-// call (one pack) of that function waiting for a slot, so a call never
-// waits unbeaten on a worker, however long the calls before it run. (A
-// call still runs twice if its worker dies or its ack is lost after it
+// call (one pack) of that function waiting for a slot, so a call does
+// not wait unbeaten on a worker, however long the calls before it run.
+// (A call still runs twice if its worker dies or its ack is lost after it
 // ran, or if its worker is so starved of CPU that a beat comes 2/3 of
-// AckWait late: at-least-once execution, its first outcome kept.) The
-// default is 30 s; the minimum 300 ms.
+// AckWait late: at-least-once execution, its first outcome kept. And
+// after a worker's connection missed the server's heartbeats for 10 s,
+// or reconnected, nats.go asks for a call again while its earlier
+// request may still stand, so one more call may wait unbeaten; untested.)
+// The default is 30 s; the minimum 300 ms.
 func AckWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < minAckWait {
