@@ -240,6 +240,32 @@ const (
 // process-vs-inprocess shows in inprocess-vs-inprocess of the same
 // iterations (BenchmarkCPU/speedups): 0.68–1.43 in 12 rounds at load
 // average 1.8–5.4 (-benchtime 5x, 2026-12-02).
+//
+// What would cut the parent's share shows in BenchmarkWakeCost, which
+// runs the protocol's bare bones without deco (a 16-byte call and an
+// 8-byte result per call of ~1 ms, over pipes read through the poller) on
+// 2 workers in four designs of the parent. Against this executor's (a
+// goroutine per call in flight, each reading its own results pipe), a
+// callback run by one goroutine per worker, which takes each result and
+// sends the next call itself — what the executor could do if deco let it
+// finish a call without the call's goroutine waiting in Execute — cost
+// the parent the same: 0.78–1.84 of its CPU per call (median 1.00) and
+// 0.96–1.10 of its context switches (median 1.00), since the thread's
+// wake-up per result is the cost, not a hand-over between goroutines. Only
+// that callback with results coming two at a time (3 calls in flight per
+// worker, the worker holding a result while two calls wait behind it and
+// sending it with the next) cut them: 0.44–1.02 of the CPU (median 0.61;
+// 9.7–16.2 µs per call against 11.3–27.9) and 0.49–0.60 of the switches
+// (median 0.53). Results two at a time read by a goroutine per call cut
+// the CPU less (median 0.82) and the switches not at all (median 1.00):
+// the runtime wakes a thread for the second goroutine. Each figure is the
+// ratio to the executor's design in the same round (16 rounds of go test
+// -run '^$' -bench WakeCost -benchtime 3x ./process, 2 cores, load average
+// 3.7–6.4, 2026-12-02); the batches' speed-ups could not be told apart at
+// that load. So with the interface deco has, in which each call's
+// goroutine waits in Execute, one wake-up of the parent per result is the
+// floor; fewer need deco to finish calls by callback, and results sent
+// two at a time, which delays a result by up to the next call's run time.
 func Pipeline(k int) Option {
 	return func(c *config) error {
 		if k < 1 || k > maxWindow {
