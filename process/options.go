@@ -221,7 +221,10 @@ const (
 // rounds at load average 2.1–5.7 where the in-process speed-up of the
 // same iteration was 1.94x or more). Since, other jobs have kept the
 // cores too busy to tell (load average 6–14, the in-process speed-up
-// itself 0.8–1.5x).
+// itself 0.8–1.5x): among them the in-process batch ran slower than the
+// batch on workers, and process-vs-inprocess read 1.19–2.00 (median 1.55;
+// x-inprocess 0.91–1.35, x-process 1.18–2.34) in 16 rounds at load
+// average 5.9–9.8 (2026-12-02).
 //
 // What a batch on workers loses to the same batch in this process is the
 // time between a worker's calls, which BenchmarkCPU reports
