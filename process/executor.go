@@ -59,8 +59,10 @@ import (
 // before the wait in the poller for the next one), 1.89 epoll waits, a
 // write (the next call) and 0.14 futex calls, with 1.06 context switches
 // (perf record -e raw_syscalls:sys_enter -e sched:sched_switch on the
-// parent for 3 s of -benchtime 30x, load average 5.0–5.2), two thirds of
-// that time in the kernel by getrusage, a third by perf's samples. Of
+// parent for 3 s of -benchtime 30x, load average 5.0–5.2). In the kernel
+// was two thirds of that time by getrusage in one measurement, a third in
+// another by perf's samples and by /proc's count of ticks (5 of 15 over
+// 5 s of -benchtime 40x, load average 4.6). Of
 // perf's samples of the parent (582 at 4999 Hz over 4 s of -benchtime
 // 40x, load average 3.3), a third were the runtime parking the goroutine,
 // its thread waiting in epoll and coming back, a third Execute (half of
