@@ -221,7 +221,10 @@ const (
 // rounds at load average 2.1–5.7 where the in-process speed-up of the
 // same iteration was 1.94x or more). Since, other jobs have kept the
 // cores too busy to tell (load average 6–14, the in-process speed-up
-// itself 0.8–1.5x).
+// itself 0.8–1.5x): among them the in-process batch ran slower than the
+// batch on workers, and process-vs-inprocess read 1.19–2.00 (median 1.55;
+// x-inprocess 0.91–1.35, x-process 1.18–2.34) in 16 rounds at load
+// average 5.9–9.8 (2026-12-02).
 //
 // What a batch on workers loses to the same batch in this process is the
 // time between a worker's calls, which BenchmarkCPU reports
@@ -240,6 +243,36 @@ const (
 // process-vs-inprocess shows in inprocess-vs-inprocess of the same
 // iterations (BenchmarkCPU/speedups): 0.68–1.43 in 12 rounds at load
 // average 1.8–5.4 (-benchtime 5x, 2026-12-02).
+//
+// What would cut the parent's share shows in BenchmarkWakeCost, which
+// runs the protocol's bare bones without deco (a 16-byte call and an
+// 8-byte result per call of ~1 ms, over pipes read through the poller) on
+// 2 workers in four designs of the parent. Against this executor's (a
+// goroutine per call in flight, each reading its own results pipe), a
+// callback run by one goroutine per worker, which takes each result and
+// sends the next call itself — what the executor could do if deco let it
+// finish a call without the call's goroutine waiting in Execute — cost
+// the parent the same: 0.78–1.84 of its CPU per call (median 1.00) and
+// 0.96–1.10 of its context switches (median 1.00), since the thread's
+// wake-up per result is the cost, not a hand-over between goroutines. Only
+// that callback with results coming two at a time (3 calls in flight per
+// worker, the worker holding a result while two calls wait behind it and
+// sending it with the next) cut them: 0.44–1.02 of the CPU (median 0.61;
+// 9.7–16.2 µs per call against 11.3–27.9) and 0.49–0.60 of the switches
+// (median 0.53). Results two at a time read by a goroutine per call cut
+// the CPU less (median 0.82) and the switches not at all (median 1.00):
+// the runtime wakes a thread for the second goroutine. Each figure is the
+// ratio to the executor's design in the same round (16 rounds of go test
+// -run '^$' -bench WakeCost -benchtime 3x ./process, 2 cores, load average
+// 3.7–6.4, 2026-12-02); the batches' speed-ups could not be told apart at
+// that load. With 8 µs of the parent's CPU added per result, for deco's
+// own (-wakecost.work 8us, 8 rounds, load average 3.3–5.7), the callback
+// took 0.64–1.32 of the CPU (median 0.87) and 0.94–1.06 of the switches,
+// the callback with results two at a time 0.56–0.90 (median 0.68) and
+// 0.51–0.61. So with the interface deco has, in which each call's
+// goroutine waits in Execute, one wake-up of the parent per result is the
+// floor; fewer need deco to finish calls by callback, and results sent
+// two at a time, which delays a result by up to the next call's run time.
 func Pipeline(k int) Option {
 	return func(c *config) error {
 		if k < 1 || k > maxWindow {
