@@ -314,7 +314,49 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
+	if f.private {
+		return &f.goPrivate(arg).Future
+	}
 	return &f.launch(nil, arg, nil).Future
+}
+
+// goPrivate is launch for Go (no context, no assignment) on a private
+// function, whose lock is its pool's: its call is registered with the
+// batch and queued in one critical section, on a path of its own, with
+// the slab's take written out.
+func (f *Func[A, R]) goPrivate(arg A) *call[A, R] {
+	p := f.core.pool
+	p.mu.Lock() // f.mu
+	l := &f.batchSlab
+	if l.used == len(l.s) {
+		l.refill(&p.mu)
+	}
+	c := &l.s[l.used]
+	l.used++
+	c.fn, c.arg = &f.core, arg
+	b := f.cur
+	if b == nil {
+		b = f.newBatch()
+	}
+	c.index = b.n
+	if b.n%chunkSize == 0 {
+		b.chunks.grow()
+	}
+	b.n++
+	c.owner = &b.batch
+	if statsOn {
+		// Sampled by the function's call number: the calls waited
+		// before this batch, and its index.
+		if w := queueSampled(f.core.stats.calls.Load() + int64(c.index)); w != 0 {
+			c.queued = queueStamp(w, false)
+		}
+	}
+	if b.stopped.Load() {
+		p.mu.Unlock()
+		return f.start(nil, nil, c)
+	}
+	p.pushAndUnlock(nil, &c.callCore)
+	return c
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -413,6 +455,12 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		// than through the task's context.
 		own = parent
 	}
+	return f.start(ctx, own, c)
+}
+
+// start queues c, registered with its batch or scope, unless it must not
+// start; ctx is the caller's context, own the call's (nil: its batch's).
+func (f *Func[A, R]) start(ctx, own context.Context, c *call[A, R]) *call[A, R] {
 	if b := c.owner; !b.quickStart(own) {
 		if err := b.startErr(own); err != nil {
 			// Claimed like any start: a scope's waiter may already run it.
