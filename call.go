@@ -266,7 +266,11 @@ func (c *call[A, R]) run(w *worker) {
 	// and finishes the call (recovered): see runSlow.
 	w.inCall = true
 	var err error
-	c.value, err = c.fun().fn(c, c.arg)
+	if fn := c.fun(); fn.plain != nil {
+		fn.plain(c.arg) // Concurrent's func(A), without its wrapper: R is struct{}
+	} else {
+		c.value, err = fn.fn(c, c.arg)
+	}
 	w.inCall = false
 	h.depth--
 	if err != nil || c.extra.Load() != nil {

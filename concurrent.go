@@ -62,9 +62,17 @@ import (
 // run an unbounded producer in bounded memory, use [Func.Stream], which
 // keeps no cell per call.
 type Func[A, R any] struct {
-	fn   func(context.Context, A) (R, error)
-	core funcCore
-	orig func(context.Context, A) (R, error) // fn before an executor wraps it, for With
+	fn func(context.Context, A) (R, error)
+	// plain is the func(A) that Concurrent decorated, which a worker's
+	// common path (call.run) calls as it is, without fn's wrapper around
+	// it; nil for the other shapes and when an executor wraps fn.
+	plain func(A)
+	core  funcCore
+	orig  func(context.Context, A) (R, error) // fn before an executor wraps it, for With
+	// origPlain is plain before an executor, for With; remote: fn is an
+	// executor's (build).
+	origPlain func(A)
+	remote    bool
 
 	// mu guards cur and inflight. A private function — one with a pool of
 	// its own (no Shared) and an unbounded queue (no Queue), so that
@@ -138,10 +146,21 @@ func (fc *funcCore) describe() string {
 // Options are checked here: an invalid one, or a [Name] already taken,
 // makes Concurrent panic with a message naming it.
 func Concurrent[A any](fn func(A), opts ...Option) *Func[A, struct{}] {
-	return decorate(fn != nil, func(_ context.Context, a A) (struct{}, error) {
+	f := decorate(fn != nil, func(_ context.Context, a A) (struct{}, error) {
 		fn(a)
 		return struct{}{}, nil
 	}, opts)
+	f.setPlain(fn)
+	return f
+}
+
+// setPlain records fn, the func(A) that f's fn wraps, for call.run to call
+// directly unless an executor runs f's calls.
+func (f *Func[A, R]) setPlain(fn func(A)) {
+	f.origPlain = fn
+	if !f.remote {
+		f.plain = fn
+	}
 }
 
 // ConcurrentErr decorates fn, a function of one argument that can fail.
@@ -244,6 +263,7 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	}
 	if exec != nil {
 		f.fn = remoteFunc[A, R](exec, cfg)
+		f.remote = true
 	}
 	return f
 }
@@ -273,7 +293,11 @@ func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
 	if cfg.limit == 0 && cfg.pool == nil {
 		cfg.limit, cfg.pool = f.core.config.limit, f.core.config.pool
 	}
-	return build(f.orig, cfg)
+	g := build(f.orig, cfg)
+	if f.origPlain != nil {
+		g.setPlain(f.origPlain)
+	}
+	return g
 }
 
 // Split returns [Func.Go] and [Func.Wait] as plain function values, so that
@@ -314,17 +338,13 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	if f.private {
-		return &f.goPrivate(arg).Future
+	if !f.private {
+		return &f.launch(nil, arg, nil).Future
 	}
-	return &f.launch(nil, arg, nil).Future
-}
-
-// goPrivate is launch for Go (no context, no assignment) on a private
-// function, whose lock is its pool's: its call is registered with the
-// batch and queued in one critical section, on a path of its own, with
-// the slab's take written out.
-func (f *Func[A, R]) goPrivate(arg A) *call[A, R] {
+	// A private function, whose lock is its pool's: launch for a call
+	// without a context or an assignment, on a path of its own, with the
+	// slab's take written out. The call is registered with its batch and
+	// queued in one critical section.
 	p := f.core.pool
 	p.mu.Lock() // f.mu
 	l := &f.batchSlab
@@ -353,10 +373,10 @@ func (f *Func[A, R]) goPrivate(arg A) *call[A, R] {
 	}
 	if b.stopped.Load() {
 		p.mu.Unlock()
-		return f.start(nil, nil, c)
+		return &f.start(nil, nil, c).Future
 	}
 	p.pushAndUnlock(nil, &c.callCore)
-	return c
+	return &c.Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
