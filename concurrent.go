@@ -390,7 +390,40 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
+	if f.core.queue < 0 {
+		if s := plainScope(ctx); s != nil {
+			return &f.goScope(ctx, s, arg).Future
+		}
+	}
 	return &f.launch(ctx, arg, nil).Future
+}
+
+// goScope is launch for GoContext with ctx one of the two contexts a call
+// of scope s usually starts with (plainScope), for which the call keeps no
+// context of its own, on an unbounded queue: the same steps, on a path of
+// their own.
+func (f *Func[A, R]) goScope(ctx context.Context, s *scope, arg A) *call[A, R] {
+	var weight int64 // of the call's queue wait in f's sample, by its number among f's calls
+	if n := f.core.stats.calls.Add(1); statsOn {
+		weight = queueSampled(n - 1)
+	}
+	s.mu.Lock()
+	c := scopeCallLocked(f, s)
+	c.fn, c.arg = &f.core, arg
+	err := s.registerLocked(&c.callCore, f.core.pool, weight)
+	s.mu.Unlock()
+	if err != nil {
+		c.state.Store(stateRunning)
+		c.finish(err, nil, nil, 0, 0)
+		return c
+	}
+	if !s.quickStart(nil) {
+		return f.start(ctx, nil, c)
+	}
+	p := f.core.pool
+	p.mu.Lock()
+	p.pushAndUnlock(ctx, &c.callCore)
+	return c
 }
 
 // launch registers a call of arg with its batch or scope and queues it.
