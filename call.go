@@ -237,18 +237,70 @@ func (c *call[A, R]) fun() *Func[A, R] {
 
 // run executes the call on the current goroutine, which holds w's lane of
 // the call's pool, unless another goroutine has claimed it.
+//
+// Its common case — a worker's own loop (w.bare) running a call with no
+// context or extra part of its own, in a batch that has not stopped and
+// whose context only the batch cancels, of a function with no recorder
+// and no OnProgress, not timed and not sampled — runs here, with one test
+// of those conditions and finish's own common case (no error, no extra
+// part) written out; every other call takes runSlow, which makes each test
+// on its way. (The fast path is written with no more inlined calls than
+// runSlow's: every runtime.Callers of a waiter below this frame, see
+// help.go, scans this function's inlining table up to the call.)
 func (c *call[A, R]) run(w *worker) {
 	if !c.state.CompareAndSwap(stateQueued, stateRunning) {
 		return
 	}
 	c.lane = int32(w.lane)
+	b, fc := c.owner, c.fn
+	if !w.bare || b.readsCtx || b.timing != nil || c.queued != 0 || fc.recorder != nil || fc.progress != nil || c.extra.Load() != nil || b.stopped.Load() {
+		c.runSlow(w)
+		return
+	}
+	if statsOn {
+		w.begin(fc, b)
+	}
+	h := w.home
+	h.push(frame{uintptr(unsafe.Pointer(&c.callCore)), uintptr(unsafe.Pointer(b)), c.index})
+	// The worker's loop (Pool.drain) recovers this call's panic or Goexit
+	// and finishes the call (recovered): see runSlow.
+	w.inCall = true
+	var err error
+	if fn := c.fun(); fn.plain != nil {
+		fn.plain(c.arg) // Concurrent's func(A), without its wrapper: R is struct{}
+	} else {
+		c.value, err = fn.fn(c, c.arg)
+	}
+	w.inCall = false
+	h.depth--
+	if err != nil || c.extra.Load() != nil {
+		// A failure, or an extra part made while the call ran (a
+		// waiter's, or where an executor ran it): finish's general case.
+		c.finish(err, nil, w, 0, 0)
+		return
+	}
+	// finish, for a call without an error, an extra part, a recorder and
+	// OnProgress, run by a worker: its stats are its worker's to count.
+	var noArg A
+	c.arg = noArg
+	if b.cells {
+		s := batchOf[A, R](b).cell(c.index)
+		s.value = c.value
+		s.done.Store(true)
+	}
+	c.signalDone()
+	if ch := b.watch.Load(); ch != nil {
+		*ch <- c.index
+	}
+	w.account(b)
+}
+
+// runSlow is run for every call but run's common case, after the claim.
+func (c *call[A, R]) runSlow(w *worker) {
 	// startErr, unless the call has no context of its own (no extra part)
 	// and its batch's context is cancelled by the batch alone (a
 	// function's batch, or a scope whose parent is never cancelled), where
-	// it has only stopped to read: the common case, without a call. (The
-	// test is written with no more inlined calls than this: every
-	// runtime.Callers of a waiter below this frame, see help.go, scans
-	// this function's inlining table up to the call.)
+	// it has only stopped to read.
 	if b := c.owner; b.readsCtx || c.extra.Load() != nil || b.stopped.Load() {
 		if err := b.startErr(c.parent()); err != nil {
 			c.finish(err, nil, nil, 0, 0)

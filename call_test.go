@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/deco-go/deco"
 )
@@ -74,4 +76,29 @@ func allocsOfANoOpBatch(t *testing.T, n int) (bytes, objects uint64) {
 	}
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc, after.Mallocs - before.Mallocs
+}
+
+// A call that succeeds with no OnProgress, no recorder and no context of
+// its own takes the worker's common path (call.run), which still counts
+// where an executor said it ran: the extra part the executor made while
+// the call ran sends it to finish's general case.
+func TestStatsNameTheWorkersOfPlainCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		exec := namedWorkers{worker: byLane, deliver: time.Millisecond}
+		f := deco.Concurrent(func(int) { time.Sleep(time.Second) },
+			deco.Name("TestStatsNameTheWorkersOfPlainCalls"), deco.On(exec), deco.Limit(2))
+		for i := range 6 {
+			f.Go(i)
+		}
+		if _, err := f.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var calls int64
+		for _, w := range f.Stats().Workers {
+			calls += w.Calls
+		}
+		if s := f.Stats(); len(s.Workers) != 2 || calls != 6 {
+			t.Fatalf("workers %+v, want 6 calls on 2", s.Workers)
+		}
+	})
 }

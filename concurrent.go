@@ -62,9 +62,17 @@ import (
 // run an unbounded producer in bounded memory, use [Func.Stream], which
 // keeps no cell per call.
 type Func[A, R any] struct {
-	fn   func(context.Context, A) (R, error)
-	core funcCore
-	orig func(context.Context, A) (R, error) // fn before an executor wraps it, for With
+	fn func(context.Context, A) (R, error)
+	// plain is the func(A) that Concurrent decorated, which a worker's
+	// common path (call.run) calls as it is, without fn's wrapper around
+	// it; nil for the other shapes and when an executor wraps fn.
+	plain func(A)
+	core  funcCore
+	orig  func(context.Context, A) (R, error) // fn before an executor wraps it, for With
+	// origPlain is plain before an executor, for With; remote: fn is an
+	// executor's (build).
+	origPlain func(A)
+	remote    bool
 
 	// mu guards cur and inflight. A private function — one with a pool of
 	// its own (no Shared) and an unbounded queue (no Queue), so that
@@ -138,10 +146,21 @@ func (fc *funcCore) describe() string {
 // Options are checked here: an invalid one, or a [Name] already taken,
 // makes Concurrent panic with a message naming it.
 func Concurrent[A any](fn func(A), opts ...Option) *Func[A, struct{}] {
-	return decorate(fn != nil, func(_ context.Context, a A) (struct{}, error) {
+	f := decorate(fn != nil, func(_ context.Context, a A) (struct{}, error) {
 		fn(a)
 		return struct{}{}, nil
 	}, opts)
+	f.setPlain(fn)
+	return f
+}
+
+// setPlain records fn, the func(A) that f's fn wraps, for call.run to call
+// directly unless an executor runs f's calls.
+func (f *Func[A, R]) setPlain(fn func(A)) {
+	f.origPlain = fn
+	if !f.remote {
+		f.plain = fn
+	}
 }
 
 // ConcurrentErr decorates fn, a function of one argument that can fail.
@@ -244,6 +263,7 @@ func build[A, R any](fn func(context.Context, A) (R, error), cfg config) *Func[A
 	}
 	if exec != nil {
 		f.fn = remoteFunc[A, R](exec, cfg)
+		f.remote = true
 	}
 	return f
 }
@@ -273,7 +293,11 @@ func (f *Func[A, R]) With(opts ...Option) *Func[A, R] {
 	if cfg.limit == 0 && cfg.pool == nil {
 		cfg.limit, cfg.pool = f.core.config.limit, f.core.config.pool
 	}
-	return build(f.orig, cfg)
+	g := build(f.orig, cfg)
+	if f.origPlain != nil {
+		g.setPlain(f.origPlain)
+	}
+	return g
 }
 
 // Split returns [Func.Go] and [Func.Wait] as plain function values, so that
@@ -314,7 +338,45 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // allocated 64 or more at a time (8 KiB of small ones), and a Future that
 // is kept keeps its slab (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
-	return &f.launch(nil, arg, nil).Future
+	if !f.private {
+		return &f.launch(nil, arg, nil).Future
+	}
+	// A private function, whose lock is its pool's: launch for a call
+	// without a context or an assignment, on a path of its own, with the
+	// slab's take written out. The call is registered with its batch and
+	// queued in one critical section.
+	p := f.core.pool
+	p.mu.Lock() // f.mu
+	l := &f.batchSlab
+	if l.used == len(l.s) {
+		l.refill(&p.mu)
+	}
+	c := &l.s[l.used]
+	l.used++
+	c.fn, c.arg = &f.core, arg
+	b := f.cur
+	if b == nil {
+		b = f.newBatch()
+	}
+	c.index = b.n
+	if b.n%chunkSize == 0 {
+		b.chunks.grow()
+	}
+	b.n++
+	c.owner = &b.batch
+	if statsOn {
+		// Sampled by the function's call number: the calls waited
+		// before this batch, and its index.
+		if w := queueSampled(f.core.stats.calls.Load() + int64(c.index)); w != 0 {
+			c.queued = queueStamp(w, false)
+		}
+	}
+	if b.stopped.Load() {
+		p.mu.Unlock()
+		return &f.start(nil, nil, c).Future
+	}
+	p.pushAndUnlock(nil, &c.callCore)
+	return &c.Future
 }
 
 // GoContext is [Func.Go] with a context. A call whose context is done
@@ -328,7 +390,40 @@ func (f *Func[A, R]) GoContext(ctx context.Context, arg A) *Future[R] {
 	if ctx == nil {
 		panic("deco: GoContext with a nil context")
 	}
+	if f.core.queue < 0 {
+		if s := plainScope(ctx); s != nil {
+			return &f.goScope(ctx, s, arg).Future
+		}
+	}
 	return &f.launch(ctx, arg, nil).Future
+}
+
+// goScope is launch for GoContext with ctx one of the two contexts a call
+// of scope s usually starts with (plainScope), for which the call keeps no
+// context of its own, on an unbounded queue: the same steps, on a path of
+// their own.
+func (f *Func[A, R]) goScope(ctx context.Context, s *scope, arg A) *call[A, R] {
+	var weight int64 // of the call's queue wait in f's sample, by its number among f's calls
+	if n := f.core.stats.calls.Add(1); statsOn {
+		weight = queueSampled(n - 1)
+	}
+	s.mu.Lock()
+	c := scopeCallLocked(f, s)
+	c.fn, c.arg = &f.core, arg
+	err := s.registerLocked(&c.callCore, f.core.pool, weight)
+	s.mu.Unlock()
+	if err != nil {
+		c.state.Store(stateRunning)
+		c.finish(err, nil, nil, 0, 0)
+		return c
+	}
+	if !s.quickStart(nil) {
+		return f.start(ctx, nil, c)
+	}
+	p := f.core.pool
+	p.mu.Lock()
+	p.pushAndUnlock(ctx, &c.callCore)
+	return c
 }
 
 // launch registers a call of arg with its batch or scope and queues it.
@@ -413,6 +508,12 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 		// than through the task's context.
 		own = parent
 	}
+	return f.start(ctx, own, c)
+}
+
+// start queues c, registered with its batch or scope, unless it must not
+// start; ctx is the caller's context, own the call's (nil: its batch's).
+func (f *Func[A, R]) start(ctx, own context.Context, c *call[A, R]) *call[A, R] {
 	if b := c.owner; !b.quickStart(own) {
 		if err := b.startErr(own); err != nil {
 			// Claimed like any start: a scope's waiter may already run it.

@@ -38,14 +38,24 @@ type queue struct {
 }
 
 // pushLocked queues c, the core of a task. The pool's lock must be held.
+// Pool.pushAndUnlock makes the same steps, written out (the compiler
+// does not inline this): this one is the queue's own, for its tests.
 func (q *queue) pushLocked(c *callCore) {
-	if q.tail == nil {
-		q.tail = &q.stub
-		q.head.Store(&q.stub)
+	t := q.tail
+	if t == nil {
+		t = q.initLocked()
 	}
 	q.pushes++
-	q.tail.next.Store(c) // publishes c and what was written to it before
+	t.next.Store(c) // publishes c and what was written to it before
 	q.tail = c
+}
+
+// initLocked puts head and tail on the stub at the first push and
+// returns the tail. The pool's lock must be held.
+func (q *queue) initLocked() *callCore {
+	q.tail = &q.stub
+	q.head.Store(&q.stub)
+	return q.tail
 }
 
 // tryPop takes the oldest call, or reports false if the queue is empty.

@@ -112,7 +112,15 @@ func (p *Pool) submit(ctx context.Context, t task, maxQueue int) error {
 // caller is itself a call of p (a task starting calls with its context),
 // which would only hand its processor back to itself.
 func (p *Pool) pushAndUnlock(ctx context.Context, c *callCore) {
-	p.queue.pushLocked(c)
+	// queue.pushLocked, written out: the compiler does not inline it.
+	q := &p.queue
+	t := q.tail
+	if t == nil {
+		t = q.initLocked()
+	}
+	q.pushes++
+	t.next.Store(c) // publishes c and what was written to it before
+	q.tail = c
 	if p.awake < p.limit { // else nothing to do: dispatchLocked's first test, inlined
 		p.dispatchLocked()
 	}

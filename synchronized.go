@@ -222,6 +222,17 @@ func (s *scope) parentOf(ctx context.Context) context.Context {
 // parent is the scope's (see parentOf). A spawning task's calls paid ~6%
 // of their time walking that chain.
 func scopeOf(ctx context.Context) *scope {
+	if s := plainScope(ctx); s != nil {
+		return s
+	}
+	s, _ := ctx.Value(scopeKey{}).(*scope)
+	return s
+}
+
+// plainScope returns the scope of the two contexts a call is usually
+// started with (see scopeOf), for which the call keeps no context of its
+// own (parentOf), or nil for any other context.
+func plainScope(ctx context.Context) *scope {
 	switch x := ctx.(type) {
 	case *scopeContext:
 		return x.s
@@ -233,27 +244,18 @@ func scopeOf(ctx context.Context) *scope {
 			}
 		}
 	}
-	s, _ := ctx.Value(scopeKey{}).(*scope)
-	return s
+	return nil
 }
 
 // scopeFor returns scopeOf(ctx) and the context a call of that scope
 // started with ctx keeps (parentOf), answering both at once for the two
-// contexts a call is usually started with (see scopeOf), for which it
+// contexts a call is usually started with (plainScope), for which it
 // keeps none.
 func scopeFor(ctx context.Context) (*scope, context.Context) {
-	switch x := ctx.(type) {
-	case *scopeContext:
-		return x.s, nil
-	case callContext:
-		c := x.contextCall()
-		if e := c.extra.Load(); c.owner != nil && (e == nil || (e.parent == nil && e.running == nil)) {
-			if sc, ok := c.owner.ctx.(*scopeContext); ok {
-				return sc.s, nil
-			}
-		}
+	if s := plainScope(ctx); s != nil {
+		return s, nil
 	}
-	s := scopeOf(ctx)
+	s, _ := ctx.Value(scopeKey{}).(*scope)
 	return s, s.parentOf(ctx)
 }
 
