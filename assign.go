@@ -255,6 +255,15 @@ func (s *mapKeys[K, R]) applyRange(from, to int) {
 	// Few values live across the map assignment's call, which the
 	// compiler must keep on the stack and reload after it.
 	m, t := s.m, s.cells.p.Load()
+	// An empty map about to take many results (made for them before the
+	// loop of calls, it is out of cache by now): store one, warm the
+	// table, then the rest, still in call order.
+	if to-from >= warmMin && len(m) == 0 {
+		k, j := int(uint(from)/chunkSize), int(uint(from)%chunkSize)
+		m[s.keyAt(from)] = t.chunks[k][j].value
+		from++
+		warm(m)
+	}
 	for from < to {
 		k, j := int(uint(from)/chunkSize), int(uint(from)%chunkSize)
 		cells := t.chunks[k][j:min(chunkSize, j+to-from)]
@@ -270,6 +279,20 @@ func (s *mapKeys[K, R]) applyRange(from, to int) {
 			}
 		}
 		from += len(cells)
+	}
+}
+
+// warmMin is the fewest results in a row an empty map must be about to
+// take for applyRange to warm it first.
+const warmMin = 4096
+
+// warm reads every group of m's table once, in address order, so that the
+// inserts that follow find it in cache: m has one key, so the iteration
+// yields once and walks the rest of the table, a stream of reads the
+// processor prefetches, where inserts by key hash miss at random
+// (BenchmarkAssignWait; the figures are in the commit that added it).
+func warm[K comparable, R any](m map[K]R) {
+	for range m {
 	}
 }
 
@@ -481,6 +504,12 @@ func (a *onePtr[R]) key(int) any { return nil }
 // 24 bytes per call. That is for calls into at most four maps per batch or
 // scope; beyond, one allocation per call. The batch keeps no call of its
 // own: a finished call is garbage before the wait, as one of [Func.Go] is.
+// When m is empty at the wait and 4,096 or more results in a row go into
+// it, the waiting goroutine stores the first, then reads m's table once in
+// address order (an iteration over m, which yields that one key) before it
+// stores the rest, so that their inserts find the table in cache instead
+// of missing at random: a pass in proportion to the size m was made with,
+// paid for little by a map made much larger than the results it takes.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
