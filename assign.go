@@ -64,22 +64,30 @@ type assignments struct {
 	// The caller's shortcuts, read and written only under its Func's
 	// lock: the batch's last run and the chunk of marks of call
 	// marksAt*chunkSize on (nil until the first), so that the next
-	// Assign of a run (assignMap) takes a few instructions.
-	open    *assignRun
-	marks   *[chunkSize]bool
-	marksAt int
+	// Assign of a run (assignMap) takes a few instructions: it is call
+	// next (the last run's end), below marksEnd (the end of the chunk of
+	// marks at hand, 0 until the first), into openMap (the map of the
+	// last run when its assigner is a mapKeys, openKeys; else nil).
+	open     *assignRun
+	marks    *[chunkSize]bool
+	marksAt  int
+	next     int
+	marksEnd int
+	openMap  unsafe.Pointer
+	openKeys unsafe.Pointer
 }
 
-// next reports whether call i, of a function's batch, is the next call of
-// the batch's last run and its mark's chunk is at hand; f.mu is held.
-func (s *assignments) next(i int) bool {
-	return s.open != nil && s.open.from+s.open.n == i && s.marks != nil && uint(i)/chunkSize == uint(s.marksAt)
-}
-
-// extend adds call i to the last run, which next said it follows.
+// extend adds call i to the last run, whose next call it is, with its
+// chunk of marks at hand.
 func (s *assignments) extend(i int) {
 	s.open.n++
+	s.next = i + 1
 	s.marks[uint(i)%chunkSize] = true
+}
+
+// target is what a mapKeys tells its map by: the map's pointer and itself.
+type target interface {
+	target() (m, keys unsafe.Pointer)
 }
 
 func (s *assignments) add(a assignment) { s.chunked.add(a, chunkSize) }
@@ -127,7 +135,7 @@ func (s *assignments) mark(i int, mu *sync.Mutex) {
 			s.in[k] = new([chunkSize]bool)
 			mu.Unlock()
 		}
-		s.marks, s.marksAt = s.in[k], k
+		s.marks, s.marksAt, s.marksEnd = s.in[k], k, (k+1)*chunkSize
 	}
 	s.marks[uint(i)%chunkSize] = true
 }
@@ -158,7 +166,12 @@ func (b *batch) addAssign(c *callCore, a assigner) {
 			b.assigns.runs.add(assignRun{from: c.index, n: 1, a: a}, chunkSize)
 			b.assigns.open = b.assigns.runs.last() // chunks of runs start at full size: never moved
 			b.mu.Unlock()
+			b.assigns.openMap, b.assigns.openKeys = nil, nil
+			if t, ok := a.(target); ok {
+				b.assigns.openMap, b.assigns.openKeys = t.target()
+			}
 		}
+		b.assigns.next = c.index + 1
 		b.assigns.mark(c.index, &b.mu)
 		return
 	}
@@ -255,6 +268,15 @@ func (s *mapKeys[K, R]) applyRange(from, to int) {
 	// Few values live across the map assignment's call, which the
 	// compiler must keep on the stack and reload after it.
 	m, t := s.m, s.cells.p.Load()
+	// An empty map about to take many results (made for them before the
+	// loop of calls, it is out of cache by now): store one, warm the
+	// table, then the rest, still in call order.
+	if to-from >= warmMin && len(m) == 0 {
+		k, j := int(uint(from)/chunkSize), int(uint(from)%chunkSize)
+		m[s.keyAt(from)] = t.chunks[k][j].value
+		from++
+		warm(m)
+	}
 	for from < to {
 		k, j := int(uint(from)/chunkSize), int(uint(from)%chunkSize)
 		cells := t.chunks[k][j:min(chunkSize, j+to-from)]
@@ -270,6 +292,20 @@ func (s *mapKeys[K, R]) applyRange(from, to int) {
 			}
 		}
 		from += len(cells)
+	}
+}
+
+// warmMin is the fewest results in a row an empty map must be about to
+// take for applyRange to warm it first.
+const warmMin = 4096
+
+// warm reads every group of m's table once, in address order, so that the
+// inserts that follow find it in cache: m has one key, so the iteration
+// yields once and walks the rest of the table, a stream of reads the
+// processor prefetches, where inserts by key hash miss at random
+// (BenchmarkAssignWait; the figures are in the commit that added it).
+func warm[K comparable, R any](m map[K]R) {
+	for range m {
 	}
 }
 
@@ -439,6 +475,10 @@ func keyedBy[K comparable, R any](keyed *[]any, m map[K]R, cells *cellList[R], m
 
 func (s *mapKeys[K, R]) mapKeys() {} // tells a mapKeys among keyed, whatever its types
 
+func (s *mapKeys[K, R]) target() (m, keys unsafe.Pointer) {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&s.m)), unsafe.Pointer(s)
+}
+
 // dstsIn returns a scope's AssignTo destinations of result type R among
 // keyed, making them if needed.
 func dstsIn[R any](keyed *[]any) *ptrKeys[R] {
@@ -481,6 +521,12 @@ func (a *onePtr[R]) key(int) any { return nil }
 // 24 bytes per call. That is for calls into at most four maps per batch or
 // scope; beyond, one allocation per call. The batch keeps no call of its
 // own: a finished call is garbage before the wait, as one of [Func.Go] is.
+// When m is empty at the wait and 4,096 or more results in a row go into
+// it, the waiting goroutine stores the first, then reads m's table once in
+// address order (an iteration over m, which yields that one key) before it
+// stores the rest, so that their inserts find the table in cache instead
+// of missing at random: a pass in proportion to the size m was made with,
+// paid for little by a map made much larger than the results it takes.
 func Assign[K comparable, A, R any](m map[K]R, key K, f *Func[A, R], arg A) *Future[R] {
 	return assignMap("Assign", nil, m, key, f, arg)
 }
@@ -528,15 +574,15 @@ func assignMap[K comparable, A, R any](op string, ctx context.Context, m map[K]R
 		switch {
 		case b != nil:
 			// The next call of a loop of Assign calls into m: the batch's
-			// last run is m's and call c follows it.
-			if as := &b.assigns; as.next(c.index) {
-				if s, ok := as.open.a.(*mapKeys[K, R]); ok && sameMap(s.m, m) {
-					if !s.byIndex || indexKey[K](c.index) != key {
-						s.setKey(c.index, key) // set, by hand: generic methods are not inlined
-					}
-					as.extend(c.index)
-					return nil // recorded: launch adds nothing
+			// last run is m's and call c follows it. Only m's mapKeys,
+			// which is a *mapKeys[K, R], has m's pointer as openMap.
+			if as := &b.assigns; c.index == as.next && c.index < as.marksEnd && as.openMap == *(*unsafe.Pointer)(unsafe.Pointer(&m)) {
+				s := (*mapKeys[K, R])(as.openKeys)
+				if !s.byIndex || indexKey[K](c.index) != key {
+					s.setKey(c.index, key) // set, by hand: generic methods are not inlined
 				}
+				as.extend(c.index)
+				return nil // recorded: launch adds nothing
 			}
 			keyed, cells, mu = &b.keyed, &b.chunks, &b.mu
 		case sc != nil:

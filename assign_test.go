@@ -71,6 +71,52 @@ func TestFailedAssignLeavesTheKeyAndNamesIt(t *testing.T) {
 	}
 }
 
+// TestAssignManyResultsIntoAnEmptyMap: a wait that stores thousands of
+// results into an empty map first reads its table (the first result in,
+// then a pass over the rest) and stores the rest after: every result is
+// stored once, in call order (calls 6000 on write the keys of calls 0 on
+// again, and win), and a failed call, the first one too, leaves its key.
+func TestAssignManyResultsIntoAnEmptyMap(t *testing.T) {
+	const n, keys = 10_000, 6_000
+	for _, tc := range []struct {
+		name string
+		key  func(i int) int
+		fail func(i int) bool
+	}{
+		{"index keys", func(i int) int { return i }, func(int) bool { return false }},
+		{"later calls win", func(i int) int { return i % keys }, func(int) bool { return false }},
+		{"the first call fails", func(i int) int { return i % keys }, func(i int) bool { return i == 0 || i == keys+1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := deco.ConcurrentResult(func(i int) (int, error) {
+				if tc.fail(i) {
+					return 0, errOdd
+				}
+				return 10 * i, nil
+			})
+			m := make(map[int]int, n)
+			for i := range n {
+				deco.Assign(m, tc.key(i), f, i)
+			}
+			f.Wait()
+			want := map[int]int{}
+			for i := range n {
+				if !tc.fail(i) {
+					want[tc.key(i)] = 10 * i
+				}
+			}
+			if !maps.Equal(m, want) {
+				for k, v := range want {
+					if m[k] != v {
+						t.Fatalf("m[%d] = %d, want %d (len %d, want %d)", k, m[k], v, len(m), len(want))
+					}
+				}
+				t.Fatalf("len(m) = %d, want %d", len(m), len(want))
+			}
+		})
+	}
+}
+
 func TestAssignAllocatesNoObjectPerCall(t *testing.T) {
 	f := deco.ConcurrentValue(func(i int) int { return 2 * i })
 	const n = 1000
@@ -609,4 +655,53 @@ func TestAPlainCallAfterTheLastRunHasNoKey(t *testing.T) {
 			t.Fatalf("err = %v, want the failures' CallErrors", err)
 		}
 	}
+}
+
+// BenchmarkAssignWait measures the merge of 100,000 results into a map
+// made, sized, before the loop that starts their calls, as Assign needs it:
+// the time of the Wait of a batch of Assign calls of a no-op function
+// (merge-ns/op), next to, in the same run and after the same loop of calls
+// (through Go), the same inserts by hand into a map made before the loop
+// (cold) and into one made right before the inserts (hot). Only the Wait or
+// the inserts are timed.
+func BenchmarkAssignWait(b *testing.B) {
+	const n = 100_000
+	f := deco.ConcurrentValue(func(i int) int { return i * i })
+	b.Run("deco", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			m := make(map[int]int, n)
+			for i := range n {
+				deco.Assign(m, i, f, i)
+			}
+			b.StartTimer()
+			if _, err := f.Wait(); err != nil || len(m) != n {
+				b.Fatal(err, len(m))
+			}
+		}
+	})
+	hand := func(b *testing.B, hot bool) {
+		out := make([]int, n)
+		for range b.N {
+			b.StopTimer()
+			m := make(map[int]int, n)
+			for i := range n {
+				f.Go(i)
+			}
+			f.Wait()
+			runtime.KeepAlive(out) // the results, as if the calls had written them
+			for i := range out {
+				out[i] = i * i
+			}
+			if hot {
+				m = make(map[int]int, n)
+			}
+			b.StartTimer()
+			for i, v := range out {
+				m[i] = v
+			}
+		}
+	}
+	b.Run("cold", func(b *testing.B) { hand(b, false) })
+	b.Run("hot", func(b *testing.B) { hand(b, true) })
 }

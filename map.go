@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"iter"
 	"maps"
+	"math/bits"
 	"reflect"
 	"runtime"
 	"sync"
@@ -123,11 +124,22 @@ type Map[K comparable, V any] struct {
 // (Gather/deco.Map 2.09x -> 1.44x handpool, medians of 16 alternated
 // rounds, 2 cores, load 5-8).
 
-// mapTable is a Map's shards and the seed that picks a key's shard.
+// mapTable is a Map's shards and what picks a key's shard.
 type mapTable[K comparable, V any] struct {
-	seed   maphash.Seed
-	mask   uint64 // len(shards) - 1
-	shards []mapShard[K, V]
+	seed maphash.Seed
+	mask uint64 // len(shards) - 1
+	// intKey is the size of K when it is an integer kind of 4 or 8
+	// bytes, else 0. Such a key picks its shard by a multiply, not by
+	// maphash (shard): hashing it with maphash.Comparable was ~35 of the
+	// ~150 instructions of a Set (callgrind, bench/ Gather/deco.Map).
+	intKey uint8
+	shift  uint8  // 64 - log2(len(shards)): an integer key's shard is its product's top bits
+	salt   uint64 // added to an integer key before the multiply
+	// logMax and chunkMax are logged[K, V] of mapLogBytes and of
+	// mapChunkBytes, worked out once: each is a division by the size of
+	// an entry, which generic code does at run time.
+	logMax, chunkMax int
+	shards           []mapShard[K, V]
 }
 
 // mapShard is the keys of a Map that hash to it, under its own lock.
@@ -166,7 +178,23 @@ func newMapTable[K comparable, V any]() *mapTable[K, V] {
 	for n < 4*runtime.GOMAXPROCS(0) && n < maxMapShards {
 		n <<= 1
 	}
-	return &mapTable[K, V]{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]mapShard[K, V], n)}
+	t := &mapTable[K, V]{
+		seed:     maphash.MakeSeed(),
+		mask:     uint64(n - 1),
+		shift:    uint8(64 - bits.TrailingZeros(uint(n))),
+		logMax:   logged[K, V](mapLogBytes),
+		chunkMax: logged[K, V](mapChunkBytes),
+		shards:   make([]mapShard[K, V], n),
+	}
+	t.salt = maphash.Comparable(t.seed, uint64(0))
+	switch kt := reflect.TypeFor[K](); kt.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if kt.Size() == 4 || kt.Size() == 8 {
+			t.intKey = uint8(kt.Size())
+		}
+	}
+	return t
 }
 
 // table returns m's shards, making them at the first call.
@@ -183,9 +211,22 @@ func (m *Map[K, V]) table() *mapTable[K, V] {
 
 // shard returns the shard of k. It hashes k before any lock is taken, so
 // a key that cannot be hashed (an interface holding a slice) panics with
-// no lock held, as a Go map's would.
+// no lock held, as a Go map's would. An integer key (intKey) takes the top
+// bits of (k + salt) times 2^64 over the golden ratio, which spreads
+// consecutive keys evenly; keys chosen to share a shard only make their
+// Sets wait for one another, as a shard's Go map hashes with its own seed.
 func (t *mapTable[K, V]) shard(k K) *mapShard[K, V] {
-	return &t.shards[maphash.Comparable(t.seed, k)&t.mask]
+	const golden = 0x9e3779b97f4a7c15
+	var i uint64
+	switch t.intKey {
+	case 8:
+		i = (*(*uint64)(unsafe.Pointer(&k)) + t.salt) * golden >> t.shift
+	case 4:
+		i = (uint64(*(*uint32)(unsafe.Pointer(&k))) + t.salt) * golden >> t.shift
+	default:
+		i = maphash.Comparable(t.seed, k) & t.mask
+	}
+	return &t.shards[i]
 }
 
 // lockAll locks every shard, in shard order (the one order every
@@ -231,14 +272,20 @@ func (s *mapShard[K, V]) mapLocked() map[K]V {
 	if s.logged == 0 {
 		return s.m
 	}
-	if s.m == nil {
-		s.m = make(map[K]V, s.logged)
+	m := s.m
+	if m == nil {
+		m = make(map[K]V, s.logged)
+		s.m = m
 	}
+	// Each Set adds a key or replaces a value: the ones that added none
+	// are the overwrites.
+	before := len(m)
 	for _, ch := range s.log {
-		for _, e := range ch {
-			s.putLocked(e.k, e.v)
+		for i := range ch {
+			m[ch[i].k] = ch[i].v
 		}
 	}
+	s.overwrites += s.logged - (len(m) - before)
 	// Keep the first chunk for the next Sets.
 	first := s.log[0]
 	clear(first)
@@ -247,16 +294,16 @@ func (s *mapShard[K, V]) mapLocked() map[K]V {
 	return s.m
 }
 
-// logLocked appends a Set to the log; s must be locked.
-func (s *mapShard[K, V]) logLocked(k K, v V) {
-	if s.logged >= logged[K, V](mapLogBytes) {
+// logLocked appends a Set to the log; s, a shard of t, must be locked.
+func (s *mapShard[K, V]) logLocked(t *mapTable[K, V], k K, v V) {
+	if s.logged >= t.logMax {
 		s.mapLocked()
 	}
 	if n := len(s.log); n == 0 || len(s.log[n-1]) == cap(s.log[n-1]) {
 		// Chunks start small and grow with the log, as a slice would,
 		// up to mapChunkBytes, so that a shard of a few keys logs them in
 		// a few bytes.
-		size := min(logged[K, V](mapChunkBytes), max(8, s.logged))
+		size := min(t.chunkMax, max(8, s.logged))
 		s.log = append(s.log, make([]mapEntry[K, V], 0, size))
 	}
 	last := &s.log[len(s.log)-1]
@@ -268,9 +315,21 @@ func (s *mapShard[K, V]) logLocked(k K, v V) {
 // shard's log, which the next operation that reads the shard applies to
 // its Go map (see Map).
 func (m *Map[K, V]) Set(k K, v V) {
-	s := m.table().shard(k)
+	t := m.tab.Load()
+	if t == nil {
+		t = m.table()
+	}
+	s := t.shard(k)
 	s.mu.Lock()
-	s.logLocked(k, v)
+	// logLocked's common case, by hand (generic methods are not inlined):
+	// room in the log and in its last chunk.
+	if n := len(s.log); n > 0 && s.logged < t.logMax && len(s.log[n-1]) < cap(s.log[n-1]) {
+		last := &s.log[n-1]
+		*last = append(*last, mapEntry[K, V]{k, v})
+		s.logged++
+	} else {
+		s.logLocked(t, k, v)
+	}
 	if s.rec != nil {
 		s.rec[k]++
 	}

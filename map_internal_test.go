@@ -2,26 +2,38 @@ package deco
 
 import (
 	"runtime"
+	"strconv"
 	"testing"
 	"unsafe"
 )
 
 // TestMapShards: a Map has a power of two of shards, at least four per
 // GOMAXPROCS up to the bound, each a cache line; keys spread over all of
-// them, and each key is in exactly the shard it hashes to.
+// them, and each key is in exactly the shard it hashes to: integer keys of
+// 8 and 4 bytes (a multiply picks their shard), and keys maphash hashes.
 func TestMapShards(t *testing.T) {
 	if size := unsafe.Sizeof(mapShard[int, int]{}); size != 64 {
 		t.Errorf("a shard is %d bytes, want 64 (one cache line)", size)
 	}
-	var m Map[int, int]
+	t.Run("int", func(t *testing.T) { testMapShards(t, func(i int) int { return i }, 8) })
+	t.Run("uint32", func(t *testing.T) { testMapShards(t, func(i int) uint32 { return uint32(i) * 65537 }, 4) })
+	t.Run("string", func(t *testing.T) { testMapShards(t, strconv.Itoa, 0) })
+	t.Run("int16", func(t *testing.T) { testMapShards(t, func(i int) int16 { return int16(i) }, 0) })
+}
+
+func testMapShards[K comparable](t *testing.T, key func(int) K, intKey uint8) {
+	var m Map[K, int]
 	const n = 10_000
 	for i := range n {
-		m.Set(i, i)
+		m.Set(key(i), i)
 	}
 	if m.Len() != n { // applies the shards' logs
 		t.Fatalf("Len %d, want %d", m.Len(), n)
 	}
 	tab := m.tab.Load()
+	if tab.intKey != intKey {
+		t.Errorf("intKey %d, want %d", tab.intKey, intKey)
+	}
 	shards := len(tab.shards)
 	if shards&(shards-1) != 0 || uint64(shards-1) != tab.mask || shards < min(4*runtime.GOMAXPROCS(0), maxMapShards) || shards > maxMapShards {
 		t.Fatalf("%d shards (mask %#x) at GOMAXPROCS %d", shards, tab.mask, runtime.GOMAXPROCS(0))
@@ -34,7 +46,7 @@ func TestMapShards(t *testing.T) {
 		}
 		for k := range s.m {
 			if tab.shard(k) != s {
-				t.Fatalf("key %d is in shard %d, not the one it hashes to", k, i)
+				t.Fatalf("key %v is in shard %d, not the one it hashes to", k, i)
 			}
 		}
 		total += len(s.m)
