@@ -578,7 +578,7 @@ func (w *worker) writeValue(key string, v []byte, ttl time.Duration) bool {
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
-		_, err := w.results.Create(ctx, key, v, jetstream.KeyTTL(ttl))
+		err := w.create(ctx, key, v, ttl)
 		cancel()
 		if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
 			return true
@@ -597,6 +597,24 @@ func (w *worker) writeValue(key string, v []byte, ttl time.Duration) bool {
 		}
 		wait = min(2*wait, time.Second)
 	}
+}
+
+// create is the results bucket's Create of key: a publish expecting no
+// entry of key before, read with jsPublish; when one is there, the
+// bucket's Create, which tells an outcome (ErrKeyExists) from a delete
+// or expiry marker (written over).
+func (w *worker) create(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	m := &nats.Msg{Subject: resultsPrefix + key, Header: nats.Header{}, Data: v}
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+	if ttl > 0 {
+		m.Header.Set(jetstream.MsgTTLHeader, ttl.String())
+	}
+	_, _, err := jsPublish(ctx, w.nc, m)
+	if err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
+		return err
+	}
+	_, err = w.results.Create(ctx, key, v, jetstream.KeyTTL(ttl))
+	return err
 }
 
 // begin records a call as running; it reports false if the call was
