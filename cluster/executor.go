@@ -636,17 +636,18 @@ func (s *session) outcome(ctx context.Context, v []byte, info callInfo, argHash,
 // its stream sequence (0 for a duplicate).
 func (s *session) publish(ctx context.Context, m *nats.Msg, key string) (uint64, error) {
 	wait := 50 * time.Millisecond
+	m.Header.Set(jetstream.MsgIDHeader, key)
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ack, err := s.js.PublishMsg(pctx, m, jetstream.WithMsgID(key))
+		seq, duplicate, err := jsPublish(pctx, s.nc, m)
 		cancel()
 		if err == nil {
 			s.e.stats.published.Add(1)
-			if ack.Duplicate {
+			if duplicate {
 				s.e.stats.duplicates.Add(1)
 				return 0, nil
 			}
-			return ack.Sequence, nil
+			return seq, nil
 		}
 		if ctx.Err() != nil {
 			return 0, context.Cause(ctx)

@@ -2,11 +2,20 @@ package cluster
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/deco-go/deco/backend"
 	"github.com/nats-io/nats-server/v2/server"
 )
+
+// EnvStalePulls, set in a worker's environment, makes each of its pull
+// requests go twice, the second unknown to the worker (as a request
+// taken for lost that still stands, after a reconnection or missed
+// heartbeats).
+const EnvStalePulls = "DECO_CLUSTER_TEST_STALE_PULLS"
+
+func init() { stalePulls = os.Getenv(EnvStalePulls) != "" }
 
 // StaticFetches reports how many Static values this process fetched from
 // the object store: the tests' functions return it from workers.

@@ -138,3 +138,34 @@ func TestCallsQueuedOnABusyWorkerLongerThanAckWaitRunOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestCallsOfAPullRequestTakenForLostRunOnce(t *testing.T) {
+	// After a reconnection, or heartbeats missed, a worker asks for calls
+	// again while its earlier request may still stand on the server
+	// (nats.go's iterator did so too). Here every request goes twice, the
+	// second unknown to the worker: one worker of 2 slots gets up to 6
+	// calls of 2 s at once, 2 run and 4 wait for a slot. Each is beaten
+	// from the moment it arrives, so none is given out again after
+	// AckWait (1 s) and each runs once; with nats.go's iterator those
+	// beyond its one call held waited in its buffer unbeaten.
+	dir := t.TempDir()
+	t.Setenv(envTestDir, dir)
+	t.Setenv(cluster.EnvStalePulls, "1")
+	e := newLocal(t, 1, cluster.Slots(2), cluster.AckWait(time.Second), cluster.Pack(1))
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f := queuedTwoSeconds.With(deco.On(e))
+	const calls = 6
+	for i := range calls {
+		f.Go(i)
+	}
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	wantResults(t, got, err, func(i int) int { return i })
+	n, _ := executions(t, dir)
+	for i := range calls {
+		if n[i] != 1 {
+			t.Errorf("call %d ran %d times, want once: %v", i, n[i], n)
+		}
+	}
+}

@@ -205,17 +205,16 @@ func InFlight(n int) Option {
 // took it before JetStream gives it to another worker: a worker that died
 // (killed, its machine lost) is noticed after it. Workers send a
 // heartbeat every AckWait/3 for each call (or pack) they hold, from the
-// moment it is delivered: while it runs, and while it waits for a slot.
-// A worker pulls a call only when it has a slot free or room to hold one
-// call (one pack) of that function waiting for a slot, so a call does
-// not wait unbeaten on a worker, however long the calls before it run.
-// (A call still runs twice if its worker dies or its ack is lost after it
-// ran, or if its worker is so starved of CPU that a beat comes 2/3 of
-// AckWait late: at-least-once execution, its first outcome kept. And
-// after a worker's connection missed the server's heartbeats for 10 s,
-// or reconnected, nats.go asks for a call again while its earlier
-// request may still stand, so one more call may wait unbeaten; untested.)
-// The default is 30 s; the minimum 300 ms.
+// moment it reaches them: while it waits for a slot, and while it runs.
+// A worker asks for calls of a function only when it has none of it
+// waiting for a slot, and for as many as it has slots free plus one to
+// hold waiting; a call that reaches it beyond that (a request it took for
+// lost after a reconnection or missed heartbeats may still stand) is
+// beaten too, so no call waits on a worker unbeaten, however long the
+// calls before it run. (A call still runs twice if its worker dies or
+// its ack is lost after it ran, or if its worker is so starved of CPU
+// that a beat comes 2/3 of AckWait late: at-least-once execution, its
+// first outcome kept.) The default is 30 s; the minimum 300 ms.
 func AckWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < minAckWait {
@@ -231,11 +230,14 @@ func AckWait(d time.Duration) Option {
 // answer fails with a *[WorkerError] saying it killed its workers that
 // many times (JetStream's MaxDeliver). The default is 2. A task's error
 // or panic is an answer: it is never retried. A worker holds, besides the
-// calls it runs, one call (or pack) of each function waiting for a slot;
-// when it dies, those count a delivery too, so leave room for workers dying
-// for other reasons than the call. (A pack of calls that queued together
-// counts one delivery for all; once its worker died it is split, and its
-// calls count their deliveries afresh.)
+// calls it runs, about one call (or pack) of each function waiting for a
+// slot (more when calls of several functions reach it at once, each
+// function asking for the slots free, or when a request it took for lost
+// still stood; see [AckWait]); when it dies, those count a delivery too,
+// so leave room for workers dying for other reasons than the call. (A
+// pack of calls that queued together counts one delivery for all; once
+// its worker died it is split, and its calls count their deliveries
+// afresh.)
 func Retries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

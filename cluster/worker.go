@@ -74,7 +74,7 @@ type worker struct {
 	started time.Time
 
 	mu        sync.Mutex
-	iters     map[jetstream.MessagesContext]bool
+	pullers   map[*puller]bool
 	stopping  bool
 	running   map[string]*running
 	cancelled map[string]time.Time // keys cancelled before they ran here, for a minute
@@ -145,7 +145,13 @@ func serveWorker(url string) int {
 		}
 		slots = n
 	}
-	opts := []nats.Option{nats.Name("deco worker")}
+	// The requests of the worker's pullers do not outlive a reconnection.
+	var self atomic.Pointer[worker]
+	opts := []nats.Option{nats.Name("deco worker"), nats.ReconnectHandler(func(*nats.Conn) {
+		if w := self.Load(); w != nil {
+			w.reconnected()
+		}
+	})}
 	opts = append(opts, envNATSOptions()...)
 	os.Unsetenv(EnvToken) // not for the programs tasks start
 	if mode == "embedded" {
@@ -171,12 +177,13 @@ func serveWorker(url string) int {
 		ctx:       ctx,
 		started:   time.Now(),
 		running:   map[string]*running{},
-		iters:     map[jetstream.MessagesContext]bool{},
+		pullers:   map[*puller]bool{},
 		cancelled: map[string]time.Time{},
 		gos:       newGoPool(),
 		beats:     newBeater(ctx.Done()),
 	}
 	w.key = w.build + "." + keyToken(host) + "_" + strconv.Itoa(os.Getpid())
+	self.Store(w)
 	serveStatics(w)
 	if local {
 		go func() {
@@ -256,7 +263,7 @@ func (w *worker) setUp() error {
 	}
 	fns := names()
 	for _, name := range fns {
-		// The first iterator here, so that set-up errors are reported;
+		// The first puller here, so that set-up errors are reported;
 		// pull makes new ones if the server ends one.
 		cons, it, err := w.open(ctx, name, &def)
 		if err != nil {
@@ -271,60 +278,65 @@ func (w *worker) setUp() error {
 	return nil
 }
 
-// open makes (or finds) the consumer of name and an iterator of its
-// calls.
-func (w *worker) open(ctx context.Context, name string, def *config) (jetstream.Consumer, jetstream.MessagesContext, error) {
+// open makes (or finds) the consumer of name and a puller of its calls.
+func (w *worker) open(ctx context.Context, name string, def *config) (jetstream.Consumer, *puller, error) {
 	cons, err := ensureConsumer(ctx, w.js, w.build, name, def, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	// One message at a time: the iterator asks for the next one only
-	// when Next is called, and take calls Next only while it has room (a
-	// free slot, or the one call it holds waiting for a slot, beaten), so
-	// no call waits here unbeaten (with PullMaxMessages(slots), up to
-	// slots more waited in the iterator's buffer while the slots were
-	// busy, and one that waited longer than AckWait ran twice) and free
-	// workers get the rest.
-	it, err := cons.Messages(jetstream.PullMaxMessages(1))
+	// Not nats.go's iterator: its buffer held calls unbeaten (see puller).
+	p, err := newPuller(w, cons)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pulling the calls of %s: %w", name, err)
 	}
 	w.mu.Lock()
 	stopping := w.stopping
 	if !stopping {
-		w.iters[it] = true
+		w.pullers[p] = true
 	}
 	w.mu.Unlock()
 	if stopping {
-		it.Stop()
+		p.stop()
 	}
-	return cons, it, nil
+	return cons, p, nil
 }
 
 // stop stops taking calls.
 func (w *worker) stop() {
 	w.mu.Lock()
 	w.stopping = true
-	for it := range w.iters {
-		it.Stop()
+	for p := range w.pullers {
+		p.stop()
 	}
 	w.mu.Unlock()
 }
 
-// pull takes the calls of one function as slots free up: it holds at
-// most one call waiting for a slot (heartbeating it), and pulls none
-// more meanwhile (see open), so that free workers get the rest. When
-// the server ends the iterator (a consumer deleted or changed), it opens
-// another, until the worker stops. The goroutine that runs pull runs
+// reconnected tells the pullers that their requests are gone.
+func (w *worker) reconnected() {
+	w.mu.Lock()
+	for p := range w.pullers {
+		p.lost()
+	}
+	w.mu.Unlock()
+}
+
+// room is how many calls a puller asks for: the slots free and one to
+// hold waiting for a slot (beaten).
+func (w *worker) room() int { return cap(w.slots) - len(w.slots) + 1 }
+
+// pull takes the calls of one function as slots free up: it holds one
+// call waiting for a slot, and asks for no more meanwhile (see puller),
+// so that free workers get the rest. When the server ends the puller
+// (the consumer deleted), it opens another, until the worker stops. The goroutine that runs pull runs
 // the first call it takes alone, having handed the pulling on to
 // another goroutine (see take).
-func (w *worker) pull(name string, def *config, cons jetstream.Consumer, it jetstream.MessagesContext) {
+func (w *worker) pull(name string, def *config, cons jetstream.Consumer, it *puller) {
 	for {
 		if !w.take(name, def, cons, it) {
 			return // another goroutine pulls now
 		}
 		w.mu.Lock()
-		delete(w.iters, it)
+		delete(w.pullers, it)
 		stopping := w.stopping
 		w.mu.Unlock()
 		if stopping || w.ctx.Err() != nil {
@@ -346,32 +358,16 @@ func (w *worker) pull(name string, def *config, cons jetstream.Consumer, it jets
 	}
 }
 
-// take runs the calls the iterator yields, and reports true when it
+// take runs the calls the puller yields, and reports true when it
 // ends; or, given a call alone (not a pack), it hands the pulling on to
 // another goroutine, runs the call in this one, and reports false.
-func (w *worker) take(name string, def *config, cons jetstream.Consumer, it jetstream.MessagesContext) bool {
+func (w *worker) take(name string, def *config, cons jetstream.Consumer, it *puller) bool {
 	for {
-		msg, err := it.Next()
+		msg, stop, err := it.next(w.room())
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return true
-			}
-			continue // a missed heartbeat or a reconnection: the iterator goes on
+			it.stop()
+			return true
 		}
-		// Every third of the AckWait the call's caller set on the
-		// consumer (the one cached here may be older).
-		var ackWait time.Duration
-		if v := msg.Headers().Get(hdrAckWait); v != "" {
-			ackWait, _ = time.ParseDuration(v)
-		}
-		if ackWait <= 0 {
-			ackWait = cons.CachedInfo().Config.AckWait
-		}
-		beat := ackWait / 3
-		if beat <= 0 {
-			beat = defaultAckWait / 3
-		}
-		stop := w.beats.start(msg, beat)
 		if msg.Headers().Get(hdrPack) != "" {
 			w.runPack(msg, stop)
 			continue
@@ -381,7 +377,7 @@ func (w *worker) take(name string, def *config, cons jetstream.Consumer, it jets
 		// The call runs here and another goroutine pulls the next ones,
 		// rather than the call being handed to another goroutine: it
 		// starts without waiting for a goroutine switch (measured: 26 µs
-		// from the iterator to the call's start, of a no-op round trip of
+		// from nats.go's iterator to the call's start, of a no-op round trip of
 		// 570 µs). A task that ends its goroutine with runtime.Goexit
 		// ends this one, not the pulling.
 		w.gos.Go(func() { w.pull(name, def, cons, it) })
@@ -582,7 +578,7 @@ func (w *worker) writeValue(key string, v []byte, ttl time.Duration) bool {
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
-		_, err := w.results.Create(ctx, key, v, jetstream.KeyTTL(ttl))
+		err := w.create(ctx, key, v, ttl)
 		cancel()
 		if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
 			return true
@@ -601,6 +597,24 @@ func (w *worker) writeValue(key string, v []byte, ttl time.Duration) bool {
 		}
 		wait = min(2*wait, time.Second)
 	}
+}
+
+// create is the results bucket's Create of key: a publish expecting no
+// entry of key before, read with jsPublish; when one is there, the
+// bucket's Create, which tells an outcome (ErrKeyExists) from a delete
+// or expiry marker (written over).
+func (w *worker) create(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	m := &nats.Msg{Subject: resultsPrefix + key, Header: nats.Header{}, Data: v}
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+	if ttl > 0 {
+		m.Header.Set(jetstream.MsgTTLHeader, ttl.String())
+	}
+	_, _, err := jsPublish(ctx, w.nc, m)
+	if err == nil || !errors.Is(err, jetstream.ErrKeyExists) {
+		return err
+	}
+	_, err = w.results.Create(ctx, key, v, jetstream.KeyTTL(ttl))
+	return err
 }
 
 // begin records a call as running; it reports false if the call was
