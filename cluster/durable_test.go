@@ -131,6 +131,11 @@ func TestADurableBatchSurvivesItsCallersDeath(t *testing.T) {
 	if collected < len(before)-8 || collected == 0 {
 		t.Fatalf("the restarted caller collected %d results; %d calls had run before", collected, len(before))
 	}
+	// The calls still queued when the caller died are in the stream under
+	// their message IDs: their re-submission must be dropped, and said so.
+	if dups == 0 {
+		t.Fatalf("no re-submission was dropped as a duplicate; %d of %d calls had run before the restart", len(before), durableN)
+	}
 	t.Logf("%d calls: %d had run when the caller was SIGKILLed; after its restart %d were collected without running, %d re-submissions were dropped as duplicates, %d ran again", durableN, len(before), collected, dups, again)
 }
 

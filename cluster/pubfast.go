@@ -34,6 +34,7 @@ var (
 	pubAckStream = []byte(`{"stream":"`)
 	pubAckError  = []byte(`"error"`)
 	pubAckDup    = []byte(`"duplicate":true`)
+	pubAckDupSp  = []byte(`"duplicate": true`) // nats-server's own spelling
 )
 
 // parsePubAck reads a PubAck: {"stream":"S","seq":12} with
@@ -48,7 +49,7 @@ func parsePubAck(b []byte) (uint64, bool, error) {
 				n = n*10 + uint64(b[k]-'0')
 			}
 			if k > j && k < len(b) && (b[k] == ',' || b[k] == '}') {
-				return n, bytes.Contains(b, pubAckDup), nil
+				return n, bytes.Contains(b, pubAckDup) || bytes.Contains(b, pubAckDupSp), nil
 			}
 		}
 	}

@@ -17,6 +17,8 @@ func TestParsePubAckReadsWhatEncodingJSONReads(t *testing.T) {
 	}{
 		{in: `{"stream":"DECO_TASKS","seq":12}`, seq: 12},
 		{in: `{"stream":"DECO_TASKS","seq":7,"duplicate":true}`, seq: 7, dup: true},
+		// As nats-server v2.15.2 writes it (stream.go): a space after the colon.
+		{in: `{"stream":"DECO_TASKS","seq":7,"duplicate": true}`, seq: 7, dup: true},
 		{in: `{"stream":"KV_deco_results","domain":"hub","seq":18446744073709551615}`, seq: 18446744073709551615},
 		{in: `{"stream":"error","seq":3}`, seq: 3},
 		{in: `{"seq":3,"stream":"S"}`, seq: 3},
