@@ -358,7 +358,13 @@ func BenchmarkIO(b *testing.B) {
 //   - gap-µs: per round, the batch's wall time / 10 minus the mean sleep —
 //     the time a slot spends between the end of one sleep and the start
 //     of the next: the executor's hand-off (for the limit-200 rows; the
-//     unbounded ones run one round).
+//     unbounded ones run one round);
+//   - ramp-µs: the mean time from the batch's start until its first 200
+//     tasks (one per slot) have all started their sleep — what starting
+//     the slots costs while the caller is still submitting the rest;
+//   - tail-µs: the mean time from the end of the batch's last sleep until
+//     the batch returns — the executor's wait for its last tasks and, for
+//     deco, for its workers to exit.
 //
 // The static row is the perfect static executor of BenchmarkIO (no queue,
 // no hand-off): its overshoot and gap are the runtime's alone. Closure
@@ -370,30 +376,44 @@ func BenchmarkIOLatency(b *testing.B) {
 		time.Sleep(ioSleep)
 		ends[i] = time.Now()
 	}}
-	report := func(b *testing.B, floor time.Duration, sleeps time.Duration) {
+	// phases sums a batch's sleeps, ramp and tail (see above).
+	type phases struct{ sleeps, ramp, tail time.Duration }
+	report := func(b *testing.B, floor time.Duration, sum phases) {
 		wall := time.Duration(int64(b.Elapsed()) / int64(b.N))
-		mean := sleeps / time.Duration(b.N*ioTasks)
+		mean := sum.sleeps / time.Duration(b.N*ioTasks)
 		b.ReportMetric(float64(wall)/float64(floor), "x-floor")
 		b.ReportMetric(float64(mean-ioSleep)/1e3, "overshoot-µs")
 		b.ReportMetric(float64(wall/ioRounds-mean)/1e3, "gap-µs")
+		b.ReportMetric(float64(sum.ramp/time.Duration(b.N))/1e3, "ramp-µs")
+		b.ReportMetric(float64(sum.tail/time.Duration(b.N))/1e3, "tail-µs")
 	}
-	// sleeps sums the batch's sleeps; it runs with the timer stopped.
-	sleeps := func(b *testing.B) (sum time.Duration) {
+	// measure adds the phases of the batch that ran from t0 to t1; it
+	// runs with the timer stopped.
+	var sorted [ioTasks]time.Time
+	measure := func(b *testing.B, sum *phases, t0, t1 time.Time) {
 		b.StopTimer()
+		last := t0
 		for i := range ioTasks {
-			sum += ends[i].Sub(starts[i])
+			sum.sleeps += ends[i].Sub(starts[i])
+			if ends[i].After(last) {
+				last = ends[i]
+			}
 		}
+		sorted = starts
+		slices.SortFunc(sorted[:], time.Time.Compare)
+		sum.ramp += sorted[ioLimit-1].Sub(t0)
+		sum.tail += t1.Sub(last)
 		b.StartTimer()
-		return sum
 	}
 	if rowsWanted(b, false) {
 		b.Run("static", func(b *testing.B) {
 			floor := timerFloor()
-			var sum time.Duration
+			var sum phases
 			b.ResetTimer()
 			for range b.N {
+				t0 := time.Now()
 				staticIO(w)
-				sum += sleeps(b)
+				measure(b, &sum, t0, time.Now())
 			}
 			b.StopTimer()
 			report(b, floor, sum)
@@ -402,11 +422,12 @@ func BenchmarkIOLatency(b *testing.B) {
 	eachLibrary(b, "IOLatency", formClosure, func(b *testing.B, lib library) {
 		ex := lib.open(ioLimit)
 		floor := timerFloor()
-		var sum time.Duration
+		var sum phases
 		b.ResetTimer()
 		for range b.N {
+			t0 := time.Now()
 			ex.run(ioTasks, w)
-			sum += sleeps(b)
+			measure(b, &sum, t0, time.Now())
 		}
 		b.StopTimer()
 		ex.close()
