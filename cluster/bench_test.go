@@ -79,12 +79,17 @@ var (
 )
 
 // calibrateSpin sets spinRounds, once per process, so that a call of
-// spin1ms takes 1 ms on this host: the median of 15 timed calls (after 3
-// to warm up) scaled to 1 ms, then the median of 15 more with the new
-// rounds kept as spinCallNs, which BenchmarkCPU reports
-// (spin-call-µs). A median, since other load on the machine lengthens a
-// few calls. With envSpinRounds set it only times the calls. It sets
-// envSpinRounds for the workers started after it.
+// spin1ms takes 1 ms on this host: it times groups of 15 calls until the
+// medians of two groups in a row agree within 3% (at most 10 groups,
+// after 30 calls to warm up), scales the rounds so that the last median
+// is 1 ms, and keeps the median of 15 more calls with the new rounds as
+// spinCallNs, which BenchmarkCPU reports (spin-call-µs). Medians, since
+// other load on the machine lengthens a few calls; groups until two
+// agree, since the calls of a process just started ran 15-25% slower
+// for a while (one group of 15 after 3 calls chose 0.87-0.90 million
+// rounds where 1 ms was 1.11 million). With envSpinRounds set it only
+// times the calls. It sets envSpinRounds for the workers started after
+// it. Cost: about 60-200 ms, once.
 func calibrateSpin() {
 	spinOnce.Do(func() {
 		median := func() time.Duration {
@@ -97,11 +102,19 @@ func calibrateSpin() {
 			slices.Sort(d[:])
 			return d[len(d)/2]
 		}
-		for i := range 3 {
+		for i := range 30 {
 			sink += spin1ms(i)
 		}
 		if os.Getenv(envSpinRounds) == "" {
-			if m := median(); m > 0 {
+			m := median()
+			for range 9 {
+				prev := m
+				m = median()
+				if r := float64(m) / float64(prev); r > 0.97 && r < 1.03 {
+					break
+				}
+			}
+			if m > 0 {
 				spinRounds = max(1, int(float64(spinRounds)*float64(time.Millisecond)/float64(m)))
 			}
 			os.Setenv(envSpinRounds, strconv.Itoa(spinRounds))
