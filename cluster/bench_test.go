@@ -12,6 +12,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,22 +34,95 @@ var (
 // sink keeps the serial calls' results.
 var sink int
 
-// spin1ms is a fixed amount of CPU work, about 1 ms on this project's
-// machines (BenchmarkCPU's serial-ms/op, 100 of them, read 99.8-100.5 on
-// 2026-12-02; with 2,000,000 rounds, its count until then, a call took
-// 1.6-2.4 ms, which flattered the speed-ups against 1 ms calls): fixed
-// work rather than 1 ms of wall time, so that other load on the machine
-// slows the serial and the parallel runs alike. Not inlined, so that the
-// serial batch runs the same machine code as the calls: inlined into the
-// serial loop, its copy ran about 10% slower than the function the calls
-// run (in-process speed-ups of 2.2-2.4 on 2 cores).
+// spin1ms is a fixed amount of CPU work, about 1 ms on the host that
+// runs the benchmark: spinRounds rounds, calibrated once per benchmark
+// process (see calibrateSpin) and handed to the local workers in their
+// environment (envSpinRounds), so that every process runs the same
+// rounds. A fixed count (1,250,000, set on an AMD host for ~1 ms) took
+// ~1.75 ms a call on an Intel host, which flattered the speed-ups against
+// 1 ms calls. Fixed work in each run rather than 1 ms of wall time, so
+// that other load on the machine slows the serial and the parallel runs
+// alike. Not inlined, so that the serial batch runs the same machine code
+// as the calls: inlined into the serial loop, its copy ran about 10%
+// slower than the function the calls run (in-process speed-ups of 2.2-2.4
+// on 2 cores).
 //
 //go:noinline
 func spin1ms(x int) int {
-	for range 1_250_000 {
+	for range spinRounds {
 		x = x*31 + 7
 	}
 	return x
+}
+
+// envSpinRounds, in the environment, fixes spin1ms's rounds: the
+// workers read it, and a benchmark run with it set skips the calibration
+// (to compare binaries with the same work per call).
+const envSpinRounds = "DECO_CLUSTER_BENCH_SPIN_ROUNDS"
+
+// spinRounds is spin1ms's rounds: from envSpinRounds, or else
+// spinDefaultRounds until calibrateSpin sets it (before any worker
+// starts).
+var spinRounds = func() int {
+	if n, err := strconv.Atoi(os.Getenv(envSpinRounds)); err == nil && n > 0 {
+		return n
+	}
+	return spinDefaultRounds
+}()
+
+// spinDefaultRounds was set for ~1 ms on this project's AMD EPYC host;
+// there it took 1.12-1.15 ms a call serially on 2026-12-02 at load
+// 1.1-1.5.
+const spinDefaultRounds = 1_250_000
+
+var (
+	spinOnce   sync.Once
+	spinCallNs float64 // the calibrated call's median time, ns
+)
+
+// calibrateSpin sets spinRounds, once per process, so that a call of
+// spin1ms takes 1 ms on this host: it times groups of 15 calls until the
+// medians of two groups in a row agree within 3% (at most 10 groups,
+// after 30 calls to warm up), scales the rounds so that the last median
+// is 1 ms, and keeps the median of 15 more calls with the new rounds as
+// spinCallNs, which BenchmarkCPU reports (spin-call-µs). Medians, since
+// other load on the machine lengthens a few calls; groups until two
+// agree, since the calls of a process just started ran 15-25% slower
+// for a while (one group of 15 after 3 calls chose 0.87-0.90 million
+// rounds where 1 ms was 1.11 million). With envSpinRounds set it only
+// times the calls. It sets envSpinRounds for the workers started after
+// it. Cost: about 60-200 ms, once.
+func calibrateSpin() {
+	spinOnce.Do(func() {
+		median := func() time.Duration {
+			var d [15]time.Duration
+			for i := range d {
+				start := time.Now()
+				sink += spin1ms(i)
+				d[i] = time.Since(start)
+			}
+			slices.Sort(d[:])
+			return d[len(d)/2]
+		}
+		for i := range 30 {
+			sink += spin1ms(i)
+		}
+		if os.Getenv(envSpinRounds) == "" {
+			m := median()
+			for range 9 {
+				prev := m
+				m = median()
+				if r := float64(m) / float64(prev); r > 0.97 && r < 1.03 {
+					break
+				}
+			}
+			if m > 0 {
+				spinRounds = max(1, int(float64(spinRounds)*float64(time.Millisecond)/float64(m)))
+			}
+			os.Setenv(envSpinRounds, strconv.Itoa(spinRounds))
+		}
+		spinCallNs = float64(median())
+	})
 }
 
 // rawPattern is the task pattern deco's executor uses, without deco:
@@ -273,6 +347,7 @@ func BenchmarkCPU(b *testing.B) {
 // benchCPU is BenchmarkCPU on a local cluster made with opts.
 func benchCPU(b *testing.B, opts ...cluster.Option) {
 	const calls = 100
+	calibrateSpin() // before the workers start: they read its rounds
 	e := newLocal(b, 2, opts...)
 	if err := e.Start(); err != nil {
 		b.Fatal(err)
@@ -339,6 +414,8 @@ func benchCPU(b *testing.B, opts ...cluster.Option) {
 		b.ReportMetric(float64(workersCPU.Microseconds())/float64(b.N*calls), "workers-cpu-µs/call")
 	}
 	b.ReportMetric(float64(msgs)/float64(b.N*calls), "server-msgs/call")
+	b.ReportMetric(spinCallNs/1e3, "spin-call-µs")
+	b.ReportMetric(float64(spinRounds), "spin-rounds")
 	b.ReportMetric(float64(serial.Milliseconds())/float64(b.N), "serial-ms/op")
 	b.ReportMetric(float64(remote.Milliseconds())/float64(b.N), "cluster-ms/op")
 	b.ReportMetric(serial.Seconds()/local.Seconds(), "speedup-in-process")

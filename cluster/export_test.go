@@ -15,7 +15,15 @@ import (
 // heartbeats).
 const EnvStalePulls = "DECO_CLUSTER_TEST_STALE_PULLS"
 
-func init() { stalePulls = os.Getenv(EnvStalePulls) != "" }
+// EnvNoBeats, set in a worker's environment, makes it send no heartbeats,
+// as a worker starved of CPU for most of AckWait whose beats come too
+// late: JetStream gives its calls to a worker again after AckWait.
+const EnvNoBeats = "DECO_CLUSTER_TEST_NO_BEATS"
+
+func init() {
+	stalePulls = os.Getenv(EnvStalePulls) != ""
+	noBeats = os.Getenv(EnvNoBeats) != ""
+}
 
 // StaticFetches reports how many Static values this process fetched from
 // the object store: the tests' functions return it from workers.

@@ -32,9 +32,16 @@ func newBeater(done <-chan struct{}) *beater {
 	return &beater{done: done, held: map[*beat]struct{}{}, wake: make(chan struct{}, 1)}
 }
 
+// noBeats, in tests, makes a worker send no beats: a worker starved of
+// CPU for longer than AckWait, whose calls JetStream gives out again.
+var noBeats bool
+
 // start beats for msg every every, until the function it returns is
 // called; no beat is sent after that function returns.
 func (b *beater) start(msg jetstream.Msg, every time.Duration) func() {
+	if noBeats {
+		return func() {}
+	}
 	e := &beat{msg: msg, every: every, due: time.Now().Add(every)}
 	b.mu.Lock()
 	b.held[e] = struct{}{}

@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/deco-go/deco"
 	"github.com/deco-go/deco/cluster"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // long runs 2.5 s, noting each run, and returns x.
@@ -167,5 +170,111 @@ func TestCallsOfAPullRequestTakenForLostRunOnce(t *testing.T) {
 		if n[i] != 1 {
 			t.Errorf("call %d ran %d times, want once: %v", i, n[i], n)
 		}
+	}
+}
+
+// lateBeaten notes each run of x; its first run (of all processes) waits
+// until the file release is in $DECO_CLUSTER_TEST_DIR (at most a minute)
+// and returns 1, any later one returns 2 at once.
+var lateBeaten = deco.ConcurrentValue(func(x int) int {
+	appendLine(strconv.Itoa(x))
+	dir := os.Getenv(envTestDir)
+	f, err := os.OpenFile(filepath.Join(dir, "first"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 2
+	}
+	f.Close()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "release")); err == nil {
+			break
+		}
+	}
+	return 1
+}, deco.Name("test.lateBeaten"))
+
+func TestACallWhoseBeatCameLateRunsTwiceAndKeepsItsFirstOutcome(t *testing.T) {
+	// A worker starved of CPU for most of AckWait beats too late: JetStream
+	// gives its call out again and the call runs twice. The promise
+	// (AckWait's doc, the package's Semantics): its caller gets exactly one
+	// outcome, the first written, and the second run's outcome is dropped.
+	// Here the worker sends no beats at all (EnvNoBeats): the first run
+	// waits, unbeaten, past AckWait (500 ms), the call's second delivery
+	// runs in the worker's other slot and writes its outcome (2) first; the
+	// first run then returns 1, its write is refused, and it acks.
+	dir := t.TempDir()
+	t.Setenv(envTestDir, dir)
+	t.Setenv(cluster.EnvNoBeats, "1")
+	srv := startServer(t, t.TempDir(), 0, "")
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// Both runs' acks, seen on their subject:
+	// $JS.ACK.<stream>.<consumer>.<delivery>.<stream seq>....
+	acks := make(chan string, 16)
+	if _, err := nc.Subscribe("$JS.ACK.DECO_TASKS.>", func(m *nats.Msg) {
+		if string(m.Data) == "+ACK" {
+			acks <- strings.Split(m.Subject, ".")[4]
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	e := cluster.New(cluster.URL(srv.ClientURL()), cluster.Workers(1), cluster.Slots(2),
+		cluster.AckWait(500*time.Millisecond), cluster.Pack(1))
+	t.Cleanup(func() { closeAndCheckServer(t, e, false) })
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var progress atomicInt
+	f := lateBeaten.With(deco.On(e), deco.OnProgress(func(deco.Progress) { progress.add(1) }))
+	f.Go(0)
+	got, err := waitWithin(t, e, time.Minute, f.Wait)
+	if err != nil || len(got) != 1 || got[0] != 2 {
+		t.Fatalf("Wait = %v, %v: want [2], the outcome of the second run, written first", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "release"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Each run acks after its write (the first's refused): once both acks
+	// came, both writes are done.
+	deliveries := map[string]int{}
+	for len(deliveries) < 2 {
+		select {
+		case d := <-acks:
+			deliveries[d]++
+		case <-time.After(30 * time.Second):
+			t.Fatalf("acks of deliveries %v within 30 s: want those of the first and second", deliveries)
+		}
+	}
+	if deliveries["1"] != 1 || deliveries["2"] != 1 {
+		t.Fatalf("acks of deliveries %v: want one of the first and one of the second", deliveries)
+	}
+	if n, _ := executions(t, dir); n[0] != 2 {
+		t.Fatalf("the call ran %d times, want twice (its first run beaten in time?)", n[0])
+	}
+	// The results bucket was written once, by the first write: its stream
+	// (on this test's server, which served no other call) stored one
+	// message. The bucket keeps one entry per key, so an outcome written
+	// over the first would show as a second message, not in History.
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, "KV_deco_results")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.LastSeq != 1 {
+		t.Fatalf("the results bucket stored %d messages, want 1: the call's first outcome, kept", info.State.LastSeq)
+	}
+	if n := progress.load(); n != 1 {
+		t.Fatalf("OnProgress reported %d calls done, want 1", n)
 	}
 }

@@ -39,6 +39,23 @@ var (
 
 // parsePubAck reads a PubAck: {"stream":"S","seq":12} with
 // "duplicate":true for a duplicate, or {"error":{...}}.
+//
+// It finds the sequence and the duplicate flag by substring, which the
+// names in a PubAck cannot fool. nats-server (v2.15.2, stream.go) writes
+// a PubAck as {"stream":%q,"domain":%q,"seq":%d, then ,"duplicate": true
+// for a duplicate (and "batch":%q,"count":%d for a batch, which deco does
+// not publish): the stream name, domain and batch ID, the only strings a
+// user chooses, are quoted by Go, so that a quote inside one is always
+// written \" (and a backslash \\). Each of "seq": and "duplicate":true
+// (with or without the space) holds a quote right after a letter, so that
+// quote is no escaped one and opens no string (one opens only after {, :
+// or ,): it closes a string, and the colon after it
+// makes that string a key; the keys are nats-server's own, never a user's
+// string. So the patterns match only the real seq key and duplicate flag,
+// whatever a stream or domain is named ({"stream":"x\",\"duplicate\":true"
+// holds "duplicate\":true, not "duplicate":true). A stream named "error"
+// only sends its PubAcks to encoding/json. Anything else unexpected (keys
+// in another order, spaces, no stream) goes to encoding/json too.
 func parsePubAck(b []byte) (uint64, bool, error) {
 	if bytes.HasPrefix(b, pubAckStream) && len(b) > len(pubAckStream) && b[len(pubAckStream)] != '"' && !bytes.Contains(b, pubAckError) {
 		if i := bytes.Index(b, pubAckSeq); i >= 0 {

@@ -21,6 +21,10 @@ func TestParsePubAckReadsWhatEncodingJSONReads(t *testing.T) {
 		{in: `{"stream":"DECO_TASKS","seq":7,"duplicate": true}`, seq: 7, dup: true},
 		{in: `{"stream":"KV_deco_results","domain":"hub","seq":18446744073709551615}`, seq: 18446744073709551615},
 		{in: `{"stream":"error","seq":3}`, seq: 3},
+		// Names holding the patterns, quoted as nats-server quotes them (see
+		// TestParsePubAckIsNotFooledByNames).
+		{in: `{"stream":"x\",\"duplicate\":true,\"seq\":9","seq":3}`, seq: 3},
+		{in: `{"stream":"S","domain":"\"seq\":5,\"duplicate\": true","seq":4,"duplicate": true}`, seq: 4, dup: true},
 		{in: `{"seq":3,"stream":"S"}`, seq: 3},
 		{in: `{"stream":"S","seq":3 }`, seq: 3},
 		{in: `{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 4"},"stream":"S","seq":0}`, fail: true},
