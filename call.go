@@ -22,18 +22,19 @@ const (
 // holds what every call needs; what few calls need (a context, a failure,
 // a waiter) lives in callExtra, allocated on first use, a deferred
 // assignment lives in its batch (batch.assigns), and the result cell is
-// found by index (batch.cells), which keeps a call of a no-op func(int),
-// its link in the pool's queue included, at 64 bytes: the allocation, and
-// the collector's work for it, is the largest cost of starting a call.
+// found by index (batch.cells), and so does the queue stamp of the calls
+// sampled or timed (callExtra.queued), which keeps a call of a no-op
+// func(int), its link in the pool's queue included, at 56 bytes: the
+// allocation, and the collector's work for it, is the largest cost of
+// starting a call.
 type callCore struct {
-	state  atomic.Uint32
-	lane   int32 // beside state: a call is 8 bytes smaller; lanes are slots used, far below 2^31
-	index  int
-	fn     *funcCore
-	owner  *batch
-	queued int64 // when queued, for sampled and timed calls, else 0: see queueStamp
-	extra  atomic.Pointer[callExtra]
-	next   atomic.Pointer[callCore] // the call queued after this one in its pool (queue.go)
+	state atomic.Uint32
+	lane  int32 // beside state: a call is 8 bytes smaller; lanes are slots used, far below 2^31
+	index int
+	fn    *funcCore
+	owner *batch
+	extra atomic.Pointer[callExtra]
+	next  atomic.Pointer[callCore] // the call queued after this one in its pool (queue.go)
 }
 
 // callExtra is the rarely needed part of a call.
@@ -44,6 +45,11 @@ type callExtra struct {
 	panicked *PanicError
 	waiter   atomic.Pointer[chan struct{}] // closed when the call is done
 	ran      atomic.Pointer[ranOn]         // where the call ran, if its executor said (remote.go)
+	// queued is when the call was queued, for sampled and timed calls,
+	// else 0: see queueStamp. Here, not in callCore, which it would make
+	// 8 bytes larger for every call, where 1 in 64 (1 in 8 of a
+	// function's first 512) is sampled: see funcCore.stampCall.
+	queued int64
 }
 
 // ext returns the call's extra part, making it if needed.
@@ -178,13 +184,21 @@ func queueStamp(weight int64, timed bool) int64 {
 	return nanotime()&^3 | class
 }
 
+// stamped returns the call's queue stamp, or 0 (see queueStamp).
+func (c *callCore) stamped() int64 {
+	if e := c.extra.Load(); e != nil {
+		return e.queued
+	}
+	return 0
+}
+
 // queuedAt returns when the call was queued, if it was stamped.
-func (c *callCore) queuedAt() int64 { return c.queued &^ 3 }
+func (c *callCore) queuedAt() int64 { return c.stamped() &^ 3 }
 
 // queueWeight returns the weight of the call's queue wait in its
 // function's sample, or 0.
 func (c *callCore) queueWeight() int64 {
-	switch c.queued & 3 {
+	switch c.stamped() & 3 {
 	case 1:
 		return 1
 	case 2:
@@ -253,7 +267,7 @@ func (c *call[A, R]) run(w *worker) {
 	}
 	c.lane = int32(w.lane)
 	b, fc := c.owner, c.fn
-	if !w.bare || b.readsCtx || b.timing != nil || c.queued != 0 || fc.recorder != nil || fc.progress != nil || c.extra.Load() != nil || b.stopped.Load() {
+	if !w.bare || b.readsCtx || b.timing != nil || fc.recorder != nil || fc.progress != nil || c.extra.Load() != nil || b.stopped.Load() {
 		c.runSlow(w)
 		return
 	}
@@ -316,7 +330,7 @@ func (c *call[A, R]) runSlow(w *worker) {
 	// streak by the worker.
 	timing := c.owner.timing
 	var start, end int64
-	if c.queued != 0 || fc.recorder != nil || timing != nil {
+	if c.stamped() != 0 || fc.recorder != nil || timing != nil {
 		start = nanotime()
 		if n := c.queueWeight(); n != 0 {
 			fc.stats.queueWait.addN(start-c.queuedAt(), n)

@@ -52,8 +52,10 @@ import (
 // [Func.InOrder], [WaitAll]) takes whole; calls started inside a scope
 // belong to that scope instead.
 //
-// Memory. A call of a no-op func(int) waiting in the queue takes 64 bytes
-// (the call, which links the queue too; more for larger arguments);
+// Memory. A call of a no-op func(int) waiting in the queue takes 56 bytes
+// (the call, which links the queue too; more for larger arguments), and
+// 80 bytes more if it is sampled for [Stats]' queue wait (1 call in 64, 1
+// in 8 of a function's first 512) or belongs to a scope with [StatsTo];
 // once it has run, a batch keeps only its result cell (the size of R plus
 // 8 bytes, rounded to R's alignment) until Wait
 // returns, and a failed call's error. So 10 million calls keep their 10
@@ -102,11 +104,13 @@ type Func[A, R any] struct {
 // header the allocator puts before a block of more than 512 bytes that
 // holds pointers, so that small calls waste no tail of a larger class
 // (128 calls of 64 bytes, 8,192 bytes plus the header, took a 9,472-byte
-// block). Calls of 64 bytes so start 8 bytes past a cache line, and are
-// left so: a slab aligned on lines (a 56-byte pad after the header) made
-// bench/ Overhead/shared/deco 15% slower (p=0.012, 26 rounds), likely
-// because the caller's link to a call (the next field, the last word of
-// the call before it) then no longer shares a line with that call.
+// block). Slabs are not aligned on cache lines: when calls were 64 bytes,
+// a slab aligned on lines (a 56-byte pad after the header) made bench/
+// Overhead/shared/deco 15% slower (p=0.012, 26 rounds), likely because
+// the caller's link to a call (the next field, the last word of the call
+// before it) then no longer shared a line with that call. Calls of 56
+// bytes (a no-op func(int)'s, 146 to a slab) start at every offset of a
+// line in steps of 8.
 func slabSize[T any]() int {
 	var x T
 	return max(64, (8192-8)/int(unsafe.Sizeof(x)))
@@ -127,6 +131,42 @@ type funcCore struct {
 	// callSize is the size of a call of this function, which tells the
 	// queue two calls are neighbours in one slab.
 	callSize uintptr
+	// stamps holds the extra parts of the calls stamped for the queue-wait
+	// sample or a scope's timing that have none of their own (see
+	// stampCall), up to a slab's per allocation; stampMu guards it and is
+	// taken under the caller's locks (the pool's, the Func's, the
+	// scope's), with none taken under it but for a slab's allocation.
+	stampMu sync.Mutex
+	stamps  slab[callExtra]
+}
+
+// stampCall sets c's queue stamp (queueStamp's q, nothing if 0) before c
+// is queued. The stamp lives in c's extra part, taken from fc's slab of
+// them when c has none, so that no call pays 8 bytes for the 1 in 64
+// (1 in 8 of a function's first 512 calls) that is sampled.
+func (fc *funcCore) stampCall(c *callCore, q int64) {
+	if q == 0 {
+		return
+	}
+	e := c.extra.Load()
+	if e == nil {
+		fc.stampMu.Lock()
+		l := &fc.stamps
+		if l.used == len(l.s) {
+			// 4 for a function's first stamped call, twice as many each
+			// time up to a slab's: a function called once pays 320 bytes.
+			n := min(max(4, 2*len(l.s)), slabSize[callExtra]())
+			fc.stampMu.Unlock()
+			s := make([]callExtra, n)
+			fc.stampMu.Lock()
+			*l = slab[callExtra]{s: s}
+		}
+		e = &l.s[l.used]
+		l.used++
+		fc.stampMu.Unlock()
+		c.extra.Store(e)
+	}
+	e.queued = q
 }
 
 // describe names the function in messages.
@@ -333,10 +373,11 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // Cost: a no-op call took 1.21–1.99 times (median 1.33) a hand-written
 // channel pool given a closure per task, and 2.15–2.74 times (median 2.28)
 // one given a single shared func, in the same rounds on 2 cores
-// (BENCHMARKS.md of 2026-12-02 05:55 UTC, bench/run.sh), 68 bytes
-// (BenchmarkOverhead's B/op) and no allocation of its own: calls are
-// allocated 64 or more at a time (8 KiB of small ones), and a Future that
-// is kept keeps its slab (without the arguments) alive.
+// (BENCHMARKS.md of 2026-12-02 05:55 UTC, bench/run.sh), 61 bytes
+// (BenchmarkOverhead's B/op; 68 before the queue stamp left the call) and
+// no allocation of its own: calls are allocated 64 or more at a time
+// (8 KiB of small ones), and a Future that is kept keeps its slab
+// (without the arguments) alive.
 func (f *Func[A, R]) Go(arg A) *Future[R] {
 	if !f.private {
 		return &f.launch(nil, arg, nil).Future
@@ -368,7 +409,7 @@ func (f *Func[A, R]) Go(arg A) *Future[R] {
 		// Sampled by the function's call number: the calls waited
 		// before this batch, and its index.
 		if w := queueSampled(f.core.stats.calls.Load() + int64(c.index)); w != 0 {
-			c.queued = queueStamp(w, false)
+			f.core.stampCall(&c.callCore, queueStamp(w, false))
 		}
 	}
 	if b.stopped.Load() {
@@ -493,7 +534,7 @@ func (f *Func[A, R]) launch(ctx context.Context, arg A, keyed func(*funcBatch[A,
 			// Sampled by the function's call number: the calls waited
 			// before this batch, and its index.
 			if w := queueSampled(f.core.stats.calls.Load() + int64(c.index)); w != 0 {
-				c.queued = queueStamp(w, false)
+				f.core.stampCall(&c.callCore, queueStamp(w, false))
 			}
 		}
 		if f.private && !b.stopped.Load() {

@@ -256,3 +256,59 @@ func TestATakerLeavesTheLinkBetweenNeighboursInASlab(t *testing.T) {
 		t.Error("the link from the slab's last call to a call of another allocation is still set after the take")
 	}
 }
+
+// TestPushAndUnlockPushesAsPushLocked pushes the same calls onto two
+// queues, one with queue.pushLocked and one with Pool.pushAndUnlock, which
+// writes pushLocked's steps out, taking some between pushes and emptying
+// and resetting both, as a pool's last worker does: both queues must agree
+// at every step (count pushed, length, tail, the order calls are taken),
+// so that a change to one copy alone fails here. The pool's one slot is
+// counted awake, so that pushAndUnlock wakes no worker for the calls.
+func TestPushAndUnlockPushesAsPushLocked(t *testing.T) {
+	var q queue
+	p := &Pool{limit: 1, awake: 1, procs: 1}
+	seqOf := func(c *callCore) int {
+		if c == nil {
+			return -1
+		}
+		return (*seqTask)(unsafe.Pointer(c)).seq
+	}
+	check := func(step string) {
+		t.Helper()
+		pq := &p.queue
+		if q.pushes != pq.pushes || q.lenLocked() != pq.lenLocked() || seqOf(q.tail) != seqOf(pq.tail) || q.empty() != pq.empty() {
+			t.Fatalf("%s: pushLocked's queue has %d pushed, %d queued, tail %d, empty %v; pushAndUnlock's %d, %d, %d, %v",
+				step, q.pushes, q.lenLocked(), seqOf(q.tail), q.empty(), pq.pushes, pq.lenLocked(), seqOf(pq.tail), pq.empty())
+		}
+	}
+	seq := 0
+	for round := range 3 {
+		for i := range 40 {
+			q.pushLocked(&newSeqTask(seq).callCore)
+			p.mu.Lock()
+			p.pushAndUnlock(nil, &newSeqTask(seq).callCore)
+			seq++
+			check("push")
+			if i%3 == 2 {
+				a, b := q.pop(), p.queue.pop()
+				if seqOf(a) != seqOf(b) {
+					t.Fatalf("round %d: pushLocked's queue gave call %d, pushAndUnlock's %d", round, seqOf(a), seqOf(b))
+				}
+				check("pop")
+			}
+		}
+		for {
+			a, b := q.pop(), p.queue.pop()
+			if seqOf(a) != seqOf(b) {
+				t.Fatalf("round %d: pushLocked's queue gave call %d, pushAndUnlock's %d", round, seqOf(a), seqOf(b))
+			}
+			check("pop")
+			if a == nil {
+				break
+			}
+		}
+		q.resetLocked()
+		p.queue.resetLocked()
+		check("reset")
+	}
+}

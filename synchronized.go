@@ -276,7 +276,7 @@ func (s *scope) registerLocked(c *callCore, p *Pool, weight int64) error {
 	c.owner = &s.batch
 	c.index = s.calls.n
 	if weight != 0 || s.timing != nil {
-		c.queued = queueStamp(weight, s.timing != nil)
+		c.fn.stampCall(c, queueStamp(weight, s.timing != nil))
 	}
 	if s.keepCalls {
 		s.calls.add(c)

@@ -210,7 +210,7 @@ func TestAFunctionsQueueWaitsAreSampledOverAllItsScopes(t *testing.T) {
 		}
 		stamped, weights := 0, int64(0)
 		for _, fu := range futures {
-			if fu.queued != 0 {
+			if fu.stamped() != 0 {
 				stamped++
 				weights += fu.queueWeight()
 			}
