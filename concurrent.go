@@ -370,10 +370,10 @@ func (f *Func[A, R]) Name() string { return f.core.name }
 // for a processor, it yields its own (runtime.Gosched) so that the workers
 // keep up with a fast loop; a call of the pool starting calls with its
 // context does not yield.
-// Cost: a no-op call took 1.21–1.99 times (median 1.33) a hand-written
-// channel pool given a closure per task, and 2.15–2.74 times (median 2.28)
+// Cost: a no-op call took 0.80–1.41 times (median 1.14) a hand-written
+// channel pool given a closure per task, and 1.91–2.22 times (median 2.04)
 // one given a single shared func, in the same rounds on 2 cores
-// (BENCHMARKS.md of 2026-12-02 05:55 UTC, bench/run.sh), 61 bytes
+// (BENCHMARKS.md of 2026-12-02 13:40 UTC, bench/run.sh), 61 bytes
 // (BenchmarkOverhead's B/op; 68 before the queue stamp left the call) and
 // no allocation of its own: calls are allocated 64 or more at a time
 // (8 KiB of small ones), and a Future that is kept keeps its slab
