@@ -267,18 +267,23 @@ func TestATakerLeavesTheLinkBetweenNeighboursInASlab(t *testing.T) {
 func TestPushAndUnlockPushesAsPushLocked(t *testing.T) {
 	var q queue
 	p := &Pool{limit: 1, awake: 1, procs: 1}
-	seqOf := func(c *callCore) int {
-		if c == nil {
+	// seqOf names a call by its number; -1 is no call, -2 a queue's stub
+	// (which is no seqTask: its memory past the callCore is not a seq).
+	seqOf := func(q *queue, c *callCore) int {
+		switch c {
+		case nil:
 			return -1
+		case &q.stub:
+			return -2
 		}
 		return (*seqTask)(unsafe.Pointer(c)).seq
 	}
 	check := func(step string) {
 		t.Helper()
 		pq := &p.queue
-		if q.pushes != pq.pushes || q.lenLocked() != pq.lenLocked() || seqOf(q.tail) != seqOf(pq.tail) || q.empty() != pq.empty() {
+		if q.pushes != pq.pushes || q.lenLocked() != pq.lenLocked() || seqOf(&q, q.tail) != seqOf(pq, pq.tail) || q.empty() != pq.empty() {
 			t.Fatalf("%s: pushLocked's queue has %d pushed, %d queued, tail %d, empty %v; pushAndUnlock's %d, %d, %d, %v",
-				step, q.pushes, q.lenLocked(), seqOf(q.tail), q.empty(), pq.pushes, pq.lenLocked(), seqOf(pq.tail), pq.empty())
+				step, q.pushes, q.lenLocked(), seqOf(&q, q.tail), q.empty(), pq.pushes, pq.lenLocked(), seqOf(pq, pq.tail), pq.empty())
 		}
 	}
 	seq := 0
@@ -291,16 +296,16 @@ func TestPushAndUnlockPushesAsPushLocked(t *testing.T) {
 			check("push")
 			if i%3 == 2 {
 				a, b := q.pop(), p.queue.pop()
-				if seqOf(a) != seqOf(b) {
-					t.Fatalf("round %d: pushLocked's queue gave call %d, pushAndUnlock's %d", round, seqOf(a), seqOf(b))
+				if seqOf(&q, a) != seqOf(&p.queue, b) {
+					t.Fatalf("round %d: pushLocked's queue gave call %d, pushAndUnlock's %d", round, seqOf(&q, a), seqOf(&p.queue, b))
 				}
 				check("pop")
 			}
 		}
 		for {
 			a, b := q.pop(), p.queue.pop()
-			if seqOf(a) != seqOf(b) {
-				t.Fatalf("round %d: pushLocked's queue gave call %d, pushAndUnlock's %d", round, seqOf(a), seqOf(b))
+			if seqOf(&q, a) != seqOf(&p.queue, b) {
+				t.Fatalf("round %d: pushLocked's queue gave call %d, pushAndUnlock's %d", round, seqOf(&q, a), seqOf(&p.queue, b))
 			}
 			check("pop")
 			if a == nil {
