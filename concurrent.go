@@ -150,19 +150,9 @@ func (fc *funcCore) stampCall(c *callCore, q int64) {
 	}
 	e := c.extra.Load()
 	if e == nil {
+		// A function called once pays 320 bytes: 4 extras (takeGrowing).
 		fc.stampMu.Lock()
-		l := &fc.stamps
-		if l.used == len(l.s) {
-			// 4 for a function's first stamped call, twice as many each
-			// time up to a slab's: a function called once pays 320 bytes.
-			n := min(max(4, 2*len(l.s)), slabSize[callExtra]())
-			fc.stampMu.Unlock()
-			s := make([]callExtra, n)
-			fc.stampMu.Lock()
-			*l = slab[callExtra]{s: s}
-		}
-		e = &l.s[l.used]
-		l.used++
+		e = fc.stamps.takeGrowing(&fc.stampMu)
 		fc.stampMu.Unlock()
 		c.extra.Store(e)
 	}
@@ -603,9 +593,25 @@ func (l *slab[T]) take(mu *sync.Mutex) *T {
 
 // refill replaces l with a new slab, allocated with mu released. Apart
 // from take, so that take is inlined.
-func (l *slab[T]) refill(mu *sync.Mutex) {
+func (l *slab[T]) refill(mu *sync.Mutex) { l.refillN(mu, slabSize[T]()) }
+
+// takeGrowing is take for elements that few callers need: its first slab
+// holds 4, each next one twice as many, up to a full slab's, so that a
+// function that needs one pays for 4, not for a slab.
+func (l *slab[T]) takeGrowing(mu *sync.Mutex) *T {
+	if l.used == len(l.s) {
+		l.refillN(mu, min(max(4, 2*len(l.s)), slabSize[T]()))
+	}
+	x := &l.s[l.used]
+	l.used++
+	return x
+}
+
+// refillN replaces l with a new slab of n elements, allocated with mu
+// released.
+func (l *slab[T]) refillN(mu *sync.Mutex, n int) {
 	mu.Unlock()
-	s := make([]T, slabSize[T]())
+	s := make([]T, n)
 	mu.Lock()
 	*l = slab[T]{s: s}
 }
